@@ -1,0 +1,111 @@
+# segmentd - plain Makefile.  make; make check; make install; make demo
+# Variables: PREFIX DESTDIR SYSCONFDIR PKG_CONFIG CC SANITIZE=1 V=1
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+
+VERSION := 0.1.0
+PKGS    := libnftnl libmnl libconfig
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter \
+	   -MMD -MP -Iinclude -DSEGMENTD_VERSION='"$(VERSION)"' \
+	   -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+	   $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDLIBS  += $(shell $(PKG_CONFIG) --libs $(PKGS))
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+BUILD   ?= build-san
+endif
+BUILD ?= build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# The library: everything but the programs' main() files.
+LIB_SRC  := $(filter-out src/segmentd.c src/segmentctl.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+all: $(BUILD)/segmentd tools
+
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsegmentd.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/segmentd: $(BUILD)/segmentd.o $(BUILD)/libsegmentd.a
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsegmentd.a
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -DTOP_SRCDIR='"$(CURDIR)"' $(LDFLAGS) \
+		-o $@ $< $(BUILD)/libsegmentd.a $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+tools: $(TOOL_BIN)
+
+deps:
+	@scripts/deps.sh
+
+# Unit tests (no root), then kernel tests (namespaces; root).
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)tests/run-unit.sh $(BUILD)
+	$(Q)tests/run-kernel.sh $(BUILD)
+
+unit-bins: $(UNIT_BIN)
+
+unit: all unit-bins
+	$(Q)tests/run-unit.sh $(BUILD)
+
+kernel: all
+	$(Q)tests/run-kernel.sh $(BUILD)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh $(BUILD)
+
+bench: all
+	$(Q)bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/segmentd \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/segmentd $(DESTDIR)$(SBINDIR)/segmentd
+	[ -e $(DESTDIR)$(SYSCONFDIR)/segmentd/segmentd.conf ] || \
+		install -m 0600 conf/segmentd.conf $(DESTDIR)$(SYSCONFDIR)/segmentd/segmentd.conf
+	install -m 0644 man/segmentd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/segmentd.8 $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all tools deps check unit unit-bins kernel demo bench install clean
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)

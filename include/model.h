@@ -1,0 +1,156 @@
+/* model.h - the zone model: what a validated config says (plain data).
+ *
+ * config.c fills it from a libconfig file, validate.c checks it (types,
+ * references, overlaps, guardrails), compile.c turns it into a ruleset.
+ * Nothing here does I/O.  Every object keeps the file and line it came from
+ * so that later errors (even kernel errors) can point back at the config.
+ */
+#ifndef SEGMENTD_MODEL_H
+#define SEGMENTD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+
+#define MODEL_NAME_MAX 31     /* zone/host/flow names: [a-z][a-z0-9-]* */
+#define MODEL_IFNAME_MAX 15   /* IFNAMSIZ - 1 */
+
+enum zone_class {
+	ZONE_ISOLATED,  /* My Number / care-review zone */
+	ZONE_LGWAN,
+	ZONE_INTERNET,
+	ZONE_GENERAL,
+	ZONE_CLASS_MAX
+};
+
+enum host_role {
+	ROLE_NONE,
+	ROLE_MAIL_SANITIZER,    /* "mail-sanitizer": mail text conversion */
+	ROLE_FILE_SANITIZER,    /* "file-sanitizer": file 無害化 (CDR) */
+	ROLE_SCREEN_TRANSFER,   /* "screen-transfer": VDI / RDS / SBC */
+	ROLE_VIRTUAL_BROWSER,   /* "virtual-browser" */
+	ROLE_LBO_SERVICE,       /* "lbo-service": α' local breakout target */
+	ROLE_SECURITY_CLOUD,    /* "security-cloud": prefecture SC endpoint */
+	ROLE_MAX
+};
+
+/* Where a setting came from. */
+struct origin {
+	const char *file;   /* points into struct model.files, not owned */
+	int line;
+};
+
+struct zone {
+	char *name;
+	enum zone_class class;
+	char **interfaces;
+	size_t interface_count;
+	struct cidr *networks;
+	size_t network_count;
+	bool any;            /* networks = ["any"]: everything not in another zone */
+	bool intra_accept;   /* intra = "accept"; default "drop" */
+	char *comment;
+	struct origin origin;
+};
+
+struct host {
+	char *name;
+	size_t zone;         /* index into model.zones */
+	enum host_role role;
+	struct cidr *addresses;
+	size_t address_count;
+	char *comment;
+	struct origin origin;
+};
+
+enum endpoint_kind { ENDPOINT_ZONE, ENDPOINT_HOST, ENDPOINT_KIND_MAX };
+
+struct endpoint {
+	enum endpoint_kind kind;
+	size_t index;        /* into model.zones or model.hosts */
+};
+
+/* "tcp/443", "udp/3389", "tcp/1000-2000", "icmp/echo-request",
+ * "icmpv6/echo-request".  No "any": every service is explicit. */
+struct service {
+	uint8_t proto;       /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
+	uint16_t port_low;   /* tcp/udp: inclusive range */
+	uint16_t port_high;
+	uint8_t icmp_type;   /* icmp/icmpv6 */
+	char *text;          /* as written, for messages */
+	struct origin origin;
+};
+
+struct flow {
+	char *name;
+	struct endpoint from, to;
+	struct service *services;
+	size_t service_count;
+	bool bidirectional;  /* both = true: NEW allowed from either end */
+	char *comment;       /* may be NULL */
+	char *justification; /* may be NULL; required when touching isolated */
+	bool has_expiry;
+	char *expires_text;  /* "YYYY-MM-DD" as written */
+	time_t expires;      /* first second after the expiry day (UTC) */
+	struct origin origin;
+};
+
+/* Management: who may reach which services on the gateway itself. */
+struct mgmt_rule {
+	struct endpoint from;
+	struct service *services;
+	size_t service_count;
+	char *comment;
+	struct origin origin;
+};
+
+struct settings {
+	char *table;         /* default "segmentd" */
+	bool ownership;      /* default true */
+	bool log_denied;     /* default true */
+	uint16_t log_group;  /* NFLOG group, default 0 */
+	uint32_t log_rate;   /* packets per second, default 10 */
+	uint32_t log_burst;  /* default 5 */
+	bool unzoned_input_accept; /* input from interfaces in no zone; default true */
+	struct origin origin;
+};
+
+struct model {
+	int version;         /* 1 */
+	struct settings settings;
+	struct zone *zones;
+	size_t zone_count;
+	struct host *hosts;
+	size_t host_count;
+	struct flow *flows;
+	size_t flow_count;
+	struct mgmt_rule *mgmt;
+	size_t mgmt_count;
+	char **files;        /* every file read (main + includes), owned */
+	size_t file_count;
+};
+
+void model_init(struct model *m);
+void model_free(struct model *m);
+/* Lookups by name; return -ENOENT or the index (>= 0). */
+int model_find_zone(const struct model *m, const char *name);
+int model_find_host(const struct model *m, const char *name);
+/* The zone an endpoint lies in. */
+size_t endpoint_zone(const struct model *m, const struct endpoint *e);
+const char *endpoint_name(const struct model *m, const struct endpoint *e);
+
+const char *zone_class_name(enum zone_class c);
+int zone_class_parse(const char *s);          /* -EINVAL or the class */
+const char *host_role_name(enum host_role r);
+int host_role_parse(const char *s);           /* -EINVAL or the role */
+bool host_role_is_relay(enum host_role r);    /* sanitisers, screen, vbrowser */
+
+/* Service text parser; returns 0 or -EINVAL with *why set to a static
+ * explanation ("port out of range", "unknown ICMP type", ...). */
+int service_parse(const char *text, struct service *out, const char **why);
+const char *icmp_type_name(uint8_t proto, uint8_t type);
+
+#endif

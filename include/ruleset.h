@@ -1,0 +1,172 @@
+/* ruleset.h - the compiled ruleset: one nftables table as plain data.
+ *
+ * compile.c builds it from a model, render.c prints it as nft text, nft.c
+ * turns it into one libnftnl batch, dump.c reads the kernel back into the
+ * same shape.  Rules are short sequences of ops from a deliberately small
+ * vocabulary (enum rs_op_kind): everything segmentd needs, nothing more.
+ */
+#ifndef SEGMENTD_RULESET_H
+#define SEGMENTD_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#define RS_NAME_MAX 64
+
+enum rs_key {
+	RS_KEY_IPV4,     /* ipv4_addr, interval */
+	RS_KEY_IPV6,     /* ipv6_addr, interval */
+	RS_KEY_IFNAME,   /* ifname */
+	RS_KEY_MARK,     /* mark */
+	RS_KEY_MAX
+};
+
+enum rs_verdict {
+	RS_VERDICT_NONE,     /* no verdict: the rule falls through */
+	RS_VERDICT_ACCEPT,
+	RS_VERDICT_DROP,
+	RS_VERDICT_JUMP,
+	RS_VERDICT_GOTO,
+	RS_VERDICT_MAX
+};
+
+/* Where an object came from in the config, for attributing kernel errors. */
+struct rs_origin {
+	const char *what;    /* "flow 'mail-in'", "zone 'lgwan'", ... (owned) */
+	const char *file;    /* not owned (model files) */
+	int line;
+};
+
+struct rs_elem {
+	uint8_t low[16];     /* IPv4/6: first address (network order);
+			      * ifname: NUL-padded name; mark: host-order u32 */
+	uint8_t high[16];    /* IPv4/6: last address, inclusive */
+	enum rs_verdict verdict;   /* maps only: JUMP or GOTO */
+	char *chain;         /* maps only: target chain (owned) */
+};
+
+struct rs_set {
+	char *name;
+	enum rs_key key;
+	bool interval;       /* true for address sets */
+	bool is_map;         /* verdict map (data = verdict) */
+	struct rs_elem *elems;
+	size_t elem_count, elem_capacity;
+	struct rs_origin origin;
+};
+
+enum rs_op_kind {
+	RS_OP_NFPROTO,        /* u.num: NFPROTO_IPV4 / NFPROTO_IPV6 */
+	RS_OP_IIFNAME_EQ,     /* u.name: iifname "lo" */
+	RS_OP_SADDR_SET,      /* u.name: set; family from the set's key; neg ok */
+	RS_OP_DADDR_SET,      /* u.name: set; neg ok */
+	RS_OP_L4PROTO,        /* u.num: IPPROTO_TCP/UDP/ICMP/ICMPV6 */
+	RS_OP_DPORT,          /* u.range: low..high (needs L4PROTO tcp/udp) */
+	RS_OP_ICMP_TYPE,      /* u.num (needs L4PROTO icmp or icmpv6) */
+	RS_OP_HOPLIMIT_EQ,    /* u.num: ip6 hoplimit */
+	RS_OP_CT_STATE,       /* u.num: NF_CT_STATE_BIT(...) mask, any of */
+	RS_OP_CT_MARK_SET_IN, /* u.name: ct mark @set */
+	RS_OP_IIFNAME_VMAP,   /* u.name: iifname vmap @map (ends the rule) */
+	RS_OP_OIFNAME_VMAP,   /* u.name: oifname vmap @map (ends the rule) */
+	RS_OP_LIMIT,          /* u.limit: rate/second, burst packets */
+	RS_OP_COUNTER,        /* u.name: named counter object */
+	RS_OP_LOG,            /* u.log: NFLOG group + prefix */
+	RS_OP_CT_MARK_ASSIGN, /* u.num: ct mark set VALUE */
+	RS_OP_KIND_MAX
+};
+
+struct rs_op {
+	enum rs_op_kind kind;
+	bool neg;                 /* SADDR_SET / DADDR_SET: != */
+	union {
+		uint32_t num;
+		char *name;           /* owned */
+		struct { uint16_t low, high; } range;
+		struct { uint32_t rate, burst; } limit;
+		struct { uint16_t group; char *prefix; } log;  /* prefix owned */
+	} u;
+};
+
+struct rs_rule {
+	struct rs_op *ops;
+	size_t op_count, op_capacity;
+	enum rs_verdict verdict;
+	char *target;             /* JUMP/GOTO chain (owned) */
+	struct rs_origin origin;
+};
+
+enum rs_hook { RS_HOOK_NONE, RS_HOOK_INPUT, RS_HOOK_FORWARD, RS_HOOK_MAX };
+
+struct rs_chain {
+	char *name;
+	enum rs_hook hook;        /* NONE: regular chain */
+	int priority;             /* base chains: 0 (filter) */
+	struct rs_rule *rules;    /* base chains always have policy drop */
+	size_t rule_count, rule_capacity;
+	struct rs_origin origin;
+};
+
+enum rs_obj_type { RS_OBJ_COUNTER, RS_OBJ_TYPE_MAX };
+
+struct rs_obj {
+	char *name;
+	enum rs_obj_type type;
+	struct rs_origin origin;
+};
+
+struct ruleset {
+	char *table;              /* family is always inet */
+	bool ownership;           /* request OWNER|PERSIST */
+	struct rs_obj *objs;
+	size_t obj_count, obj_capacity;
+	struct rs_set *sets;
+	size_t set_count, set_capacity;
+	struct rs_chain *chains;  /* regular chains first, base chains last */
+	size_t chain_count, chain_capacity;
+};
+
+void ruleset_init(struct ruleset *rs);
+void ruleset_free(struct ruleset *rs);
+
+/* Builders: return a pointer into rs (valid until the next add of the same
+ * kind) or NULL on ENOMEM.  Names are copied. */
+struct rs_obj *ruleset_add_counter(struct ruleset *rs, const char *name,
+				   const struct rs_origin *o);
+struct rs_set *ruleset_add_set(struct ruleset *rs, const char *name,
+			       enum rs_key key, bool is_map,
+			       const struct rs_origin *o);
+struct rs_chain *ruleset_add_chain(struct ruleset *rs, const char *name,
+				   enum rs_hook hook, const struct rs_origin *o);
+struct rs_rule *chain_add_rule(struct rs_chain *c, const struct rs_origin *o);
+int set_add_interval(struct rs_set *s, const uint8_t *low, const uint8_t *high);
+int set_add_ifname(struct rs_set *s, const char *ifname,
+		   enum rs_verdict v, const char *chain);
+int set_add_mark(struct rs_set *s, uint32_t mark);
+
+/* Rule ops, appended in order.  Return 0 or -ENOMEM. */
+int rule_num(struct rs_rule *r, enum rs_op_kind kind, uint32_t num);
+int rule_name(struct rs_rule *r, enum rs_op_kind kind, const char *name,
+	      bool neg);
+int rule_dport(struct rs_rule *r, uint16_t low, uint16_t high);
+int rule_limit(struct rs_rule *r, uint32_t rate, uint32_t burst);
+int rule_log(struct rs_rule *r, uint16_t group, const char *prefix);
+int rule_verdict(struct rs_rule *r, enum rs_verdict v, const char *target);
+
+const struct rs_set *ruleset_find_set(const struct ruleset *rs,
+				      const char *name);
+const struct rs_chain *ruleset_find_chain(const struct ruleset *rs,
+					  const char *name);
+size_t ruleset_element_count(const struct ruleset *rs);
+
+/* compile.c: model -> ruleset.  Pure: no I/O, no logging.  Flows expired at
+ * now are left out.  Returns 0 or -ENOMEM. */
+struct model;
+int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs);
+
+/* render.c: the ruleset as nft text that `nft -f` accepts. */
+int ruleset_render(const struct ruleset *rs, FILE *out);
+
+#endif
