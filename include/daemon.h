@@ -1,0 +1,9 @@
+/* daemon.h - the long-running mode: program, hold ownership, reload on
+ * SIGHUP, leave the table enforced on SIGTERM/SIGINT. */
+#ifndef SEGMENTD_DAEMON_H
+#define SEGMENTD_DAEMON_H
+
+/* Returns the process exit status. */
+int daemon_run(const char *config_path);
+
+#endif

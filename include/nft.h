@@ -1,0 +1,60 @@
+/* nft.h - programming the compiled ruleset into the kernel.
+ *
+ * nft_apply() brings the kernel's table to exactly the ruleset in ONE
+ * transaction, keeping the table, its base chains and its sets alive and
+ * refilling them in place (never a moment with weaker enforcement; see
+ * kernel-notes §3).  Only a change the kernel cannot do in place (the
+ * table's ownership flags) goes through a bridge table: the full ruleset is
+ * loaded under a second name first, so two tables enforce during the swap.
+ */
+#ifndef SEGMENTD_NFT_H
+#define SEGMENTD_NFT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "netlink.h"
+#include "ruleset.h"
+
+#ifndef NFT_TABLE_F_PERSIST
+#define NFT_TABLE_F_PERSIST 0x4   /* Linux 6.9; absent from 6.1 headers */
+#endif
+
+/* What the kernel has of our table (dump.c). */
+struct kobj {
+	char *name;
+	uint32_t a, b, c, d;   /* sets: flags, key type, key len, data type;
+			        * chains: hooknum+1 (0: regular); objs: type */
+};
+
+struct kstate {
+	bool exists;
+	uint32_t flags;        /* NFT_TABLE_F_* */
+	bool has_owner;        /* NFTA_TABLE_OWNER present */
+	uint32_t owner;        /* owner's netlink portid */
+	struct kobj *chains, *sets, *objs;
+	size_t chain_count, set_count, obj_count;
+};
+
+enum protection {
+	PROTECTION_OWNED,      /* OWNER|PERSIST: kernel refuses others */
+	PROTECTION_UNOWNED,    /* ownership off, or kernel lacks PERSIST */
+	PROTECTION_MAX
+};
+
+/* dump.c: reads the table's state.  Returns 0 (exists may be false). */
+int kstate_read(struct nl *nl, const char *table, struct kstate *ks);
+void kstate_free(struct kstate *ks);
+
+/* True if the kernel accepts OWNER|PERSIST tables (probe, no commit). */
+bool nft_probe_persist(struct nl *nl);
+/* Brings the kernel to rs.  Returns 0, or a negative errno with every
+ * kernel error attributed in d.  *level says how the table is protected. */
+int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
+	      enum protection *level);
+/* Lets the kernel validate the whole batch without committing anything
+ * (in a scratch table, so it works even while another process owns ours). */
+int nft_check(struct nl *nl, const struct ruleset *rs, struct diags *d);
+
+#endif

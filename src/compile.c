@@ -1,0 +1,255 @@
+/* compile.c - the zone model -> one nftables table (plain data, no I/O).
+ *
+ * Layout of the table (see segmentd.conf(5), "HOW IT IS ENFORCED"):
+ *
+ *   forward (hook forward, policy drop)
+ *     iifname vmap @zone_in -> goto in_Z           interface -> source zone
+ *   in_Z
+ *     source outside Z's networks: counted as spoof_Z, dropped
+ *     source in Z, established/related, ct mark @flow_marks: accept
+ *     oifname vmap @out_Z -> goto fwd_Z_W          interface -> target zone
+ *   fwd_Z_W                                        one chain per zone pair
+ *     ct state new, addresses, service: ct mark set M, count, accept
+ *     (log), counted as pair_Z_W_drop, drop
+ *   input (hook input, policy drop)
+ *     lo, established/related, IPv6 neighbour discovery: accept
+ *     iifname vmap @mgmt_in -> goto mgmt_Z          management services
+ *
+ * Deny by construction: every lookup leads only towards an accept; a miss,
+ * an unknown interface, an invalid or untracked packet falls through to a
+ * drop rule or the base chain's drop policy.  The drop rules only count and
+ * log; correctness never depends on them.
+ */
+#include <netinet/in.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "model.h"
+#include "ruleset.h"
+
+#include "compile.h"
+
+/* Set name for an endpoint's addresses in one family ("host_x_v4"). */
+void endpoint_set_name(const struct model *m, const struct endpoint *e,
+			      int family, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s_%s_%s",
+		 e->kind == ENDPOINT_HOST ? "host" : "zone",
+		 endpoint_name(m, e), family == AF_INET ? "v4" : "v6");
+}
+
+static int add_address_set(struct compiler *c, const char *name, int family,
+			   struct interval_list *l, const struct rs_origin *o)
+{
+	struct rs_set *s;
+
+	if (!l->count)
+		return 0;
+	s = ruleset_add_set(c->rs, name,
+			    family == AF_INET ? RS_KEY_IPV4 : RS_KEY_IPV6,
+			    false, o);
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->count; i++)
+		if (set_add_interval(s, l->items[i].lo, l->items[i].hi))
+			return -ENOMEM;
+	return 0;
+}
+
+static int cidrs_to_list(const struct cidr *v, size_t n, int family,
+			 struct interval_list *out)
+{
+	struct interval iv;
+
+	interval_list_init(out, family);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].family != family)
+			continue;
+		cidr_to_interval(&v[i], &iv);
+		if (interval_list_add(out, &iv))
+			return -ENOMEM;
+	}
+	interval_list_normalize(out);
+	return 0;
+}
+
+/* The networks of the "any" zone: everything no other zone claims. */
+static int any_zone_list(struct compiler *c, size_t self, int family,
+			 struct interval_list *out)
+{
+	struct interval_list others;
+	struct interval iv;
+	int err = 0;
+
+	interval_list_init(&others, family);
+	for (size_t z = 0; z < c->m->zone_count && !err; z++) {
+		const struct zone *zone = &c->m->zones[z];
+
+		for (size_t i = 0; z != self && i < zone->network_count; i++) {
+			if (zone->networks[i].family != family)
+				continue;
+			cidr_to_interval(&zone->networks[i], &iv);
+			err = interval_list_add(&others, &iv);
+			if (err)
+				break;
+		}
+	}
+	interval_list_init(out, family);
+	if (!err)
+		err = interval_list_complement(&others, out);
+	interval_list_free(&others);
+	return err;
+}
+
+static int compile_address_sets(struct compiler *c)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct interval_list l;
+	int err = 0;
+
+	for (size_t z = 0; z < c->m->zone_count && !err; z++) {
+		const struct zone *zone = &c->m->zones[z];
+		struct rs_origin o = origin_of(c, "zone", zone->name,
+					       &zone->origin);
+
+		for (size_t f = 0; f < 2 && !err; f++) {
+			int fam = families[f];
+
+			err = zone->any ? any_zone_list(c, z, fam, &l)
+					: cidrs_to_list(zone->networks,
+							zone->network_count,
+							fam, &l);
+			if (!err)
+				err = add_address_set(c, nm(c, "zone_%s_%s",
+					zone->name, fam == AF_INET ? "v4" : "v6"),
+					fam, &l, &o);
+			interval_list_free(&l);
+		}
+	}
+	for (size_t h = 0; h < c->m->host_count && !err; h++) {
+		const struct host *host = &c->m->hosts[h];
+		struct rs_origin o = origin_of(c, "host", host->name,
+					       &host->origin);
+
+		for (size_t f = 0; f < 2 && !err; f++) {
+			int fam = families[f];
+
+			err = cidrs_to_list(host->addresses,
+					    host->address_count, fam, &l);
+			if (!err)
+				err = add_address_set(c, nm(c, "host_%s_%s",
+					host->name, fam == AF_INET ? "v4" : "v6"),
+					fam, &l, &o);
+			interval_list_free(&l);
+		}
+	}
+	return err;
+}
+
+static int add_counter(struct compiler *c, const char *name,
+		       const struct rs_origin *o)
+{
+	return ruleset_add_counter(c->rs, name, o) ? 0 : -ENOMEM;
+}
+
+static int compile_counters(struct compiler *c)
+{
+	const struct model *m = c->m;
+	struct rs_origin none = { .what = NULL };
+	int err = add_counter(c, "unzoned_drop", &none);
+
+	for (size_t a = 0; a < m->zone_count && !err; a++) {
+		const struct zone *za = &m->zones[a];
+		struct rs_origin o = origin_of(c, "zone", za->name, &za->origin);
+
+		err = add_counter(c, nm(c, "spoof_%s", za->name), &o);
+		if (!err)
+			err = add_counter(c, nm(c, "mgmt_%s_drop", za->name), &o);
+		for (size_t b = 0; b < m->zone_count && !err; b++) {
+			err = add_counter(c, nm(c, "pair_%s_%s_new",
+					  za->name, m->zones[b].name), &o);
+			if (!err)
+				err = add_counter(c, nm(c,
+					"pair_%s_%s_drop", za->name,
+					m->zones[b].name), &o);
+		}
+	}
+	for (size_t f = 0; f < m->flow_count && !err; f++) {
+		const struct flow *fl = &m->flows[f];
+		struct rs_origin o = origin_of(c, "flow", fl->name, &fl->origin);
+
+		err = add_counter(c, nm(c, "flow_%s", fl->name), &o);
+	}
+	return err;
+}
+
+/* The interface maps: zone_in, out_Z and mgmt_in. */
+/* Every zone interface -> goto PREFIX[FROM_]ZONE. */
+static int fill_iface_map(struct compiler *c, struct rs_set *s,
+			  const char *prefix, const char *from)
+{
+	for (size_t z = 0; z < c->m->zone_count; z++) {
+		const struct zone *zone = &c->m->zones[z];
+		char chain[RS_NAME_MAX * 2];
+
+		snprintf(chain, sizeof(chain), "%s%s%s%s", prefix,
+			 from ? from : "", from ? "_" : "", zone->name);
+		for (size_t i = 0; i < zone->interface_count; i++)
+			if (set_add_ifname(s, zone->interfaces[i],
+					   RS_VERDICT_GOTO, chain))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+static int compile_maps(struct compiler *c)
+{
+	struct rs_origin none = { .what = NULL };
+	struct rs_set *s;
+
+	s = ruleset_add_set(c->rs, "zone_in", RS_KEY_IFNAME, true, &none);
+	if (!s || fill_iface_map(c, s, "in_", NULL))
+		return -ENOMEM;
+	s = ruleset_add_set(c->rs, "mgmt_in", RS_KEY_IFNAME, true, &none);
+	if (!s || fill_iface_map(c, s, "mgmt_", NULL))
+		return -ENOMEM;
+	for (size_t z = 0; z < c->m->zone_count; z++) {
+		const struct zone *zone = &c->m->zones[z];
+		struct rs_origin o = origin_of(c, "zone", zone->name,
+					       &zone->origin);
+
+		s = ruleset_add_set(c->rs, nm(c, "out_%s", zone->name),
+				    RS_KEY_IFNAME, true, &o);
+		if (!s || fill_iface_map(c, s, "fwd_", zone->name))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+
+int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
+{
+	struct compiler c = { .m = m, .rs = rs, .now = now };
+	int err;
+
+	ruleset_init(rs);
+	rs->table = strdup(m->settings.table ? m->settings.table : "segmentd");
+	rs->ownership = m->settings.ownership;
+	if (!rs->table)
+		return -ENOMEM;
+	err = compile_counters(&c);
+	if (!err)
+		err = compile_address_sets(&c);
+	if (!err)
+		err = compile_maps(&c);
+	if (!err)
+		err = compile_chains(&c);
+	if (err)
+		ruleset_free(rs);
+	return err;
+}

@@ -1,0 +1,54 @@
+/* compile.h - shared by compile.c (sets, counters, maps) and
+ * compile_chains.c (chains and rules).  Internal to the compiler. */
+#ifndef SEGMENTD_COMPILE_H
+#define SEGMENTD_COMPILE_H
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+
+#include "model.h"
+#include "ruleset.h"
+
+#define CT_NEW         NF_CT_STATE_BIT(IP_CT_NEW)
+#define CT_ESTABLISHED NF_CT_STATE_BIT(IP_CT_ESTABLISHED)
+#define CT_RELATED     NF_CT_STATE_BIT(IP_CT_RELATED)
+
+struct compiler {
+	const struct model *m;
+	struct ruleset *rs;
+	time_t now;
+	char name[RS_NAME_MAX * 2];
+	char what[160];
+};
+
+/* Formats a generated object name into c->name (valid until the next call). */
+__attribute__((format(printf, 2, 3)))
+static inline const char *nm(struct compiler *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->name, sizeof(c->name), fmt, ap);
+	va_end(ap);
+	return c->name;
+}
+
+/* An origin whose text lives in c->what (copied by the ruleset builders). */
+static inline struct rs_origin origin_of(struct compiler *c, const char *kind,
+					 const char *name,
+					 const struct origin *o)
+{
+	struct rs_origin r = { .what = c->what, .file = o->file,
+			       .line = o->line };
+
+	snprintf(c->what, sizeof(c->what), "%s '%s'", kind, name);
+	return r;
+}
+
+void endpoint_set_name(const struct model *m, const struct endpoint *e,
+		       int family, char *buf, size_t len);
+int compile_chains(struct compiler *c);
+
+#endif

@@ -1,0 +1,228 @@
+/* netlink.c - the nf_tables socket, batches, and attributed errors. */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "netlink.h"
+
+#define NL_BUFFER_SIZE (64 * 1024 * 1024)
+
+int nl_open(struct nl *nl)
+{
+	int one = 1, size = NL_BUFFER_SIZE, fd;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl->sock)
+		return -errno;
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = -errno;
+
+		nl_close(nl);
+		return err;
+	}
+	fd = mnl_socket_get_fd(nl->sock);
+	/* Best effort: FORCE needs CAP_NET_ADMIN, which we have when it
+	 * matters; fall back to the unprivileged limit. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl && nl->sock)
+		mnl_socket_close(nl->sock);
+	if (nl)
+		nl->sock = NULL;
+}
+
+int batch_begin(struct batch *bt, struct nl *nl, bool check)
+{
+	memset(bt, 0, sizeof(*bt));
+	bt->nl = nl;
+	bt->check = check;
+	bt->b = nftnl_batch_alloc(2 * 1024 * 1024, 96 * 1024);
+	if (!bt->b)
+		return -ENOMEM;
+	nftnl_batch_begin(nftnl_batch_buffer(bt->b), nl->seq++);
+	return nftnl_batch_update(bt->b) < 0 ? -ENOMEM : 0;
+}
+
+void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
+		 const char *what_fmt, ...)
+{
+	struct batch_msg *m;
+	va_list ap;
+
+	if (bt->count == bt->capacity) {
+		size_t cap = bt->capacity ? bt->capacity * 2 : 64;
+		struct batch_msg *v = realloc(bt->msgs, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		bt->msgs = v;
+		bt->capacity = cap;
+	}
+	m = &bt->msgs[bt->count];
+	m->seq = *seq = bt->nl->seq++;
+	m->origin = o;
+	va_start(ap, what_fmt);
+	vsnprintf(m->what, sizeof(m->what), what_fmt, ap);
+	va_end(ap);
+	return nftnl_batch_buffer(bt->b);
+}
+
+int batch_commit_msg(struct batch *bt)
+{
+	bt->count++;
+	return nftnl_batch_update(bt->b) < 0 ? -ENOMEM : 0;
+}
+
+void batch_free(struct batch *bt)
+{
+	if (bt->b)
+		nftnl_batch_free(bt->b);
+	free(bt->msgs);
+	memset(bt, 0, sizeof(*bt));
+}
+
+static int batch_write(struct batch *bt)
+{
+	int iovlen, fd = mnl_socket_get_fd(bt->nl->sock);
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct iovec *iov;
+	struct msghdr msg = { 0 };
+	ssize_t r;
+
+	if (!bt->check) {
+		nftnl_batch_end(nftnl_batch_buffer(bt->b), bt->nl->seq++);
+		if (nftnl_batch_update(bt->b) < 0)
+			return -ENOMEM;
+	}
+	iovlen = nftnl_batch_iovec_len(bt->b);
+	iov = calloc(iovlen, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(bt->b, iov, iovlen);
+	msg.msg_name = &snl;
+	msg.msg_namelen = sizeof(snl);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = iovlen;
+	r = sendmsg(fd, &msg, 0);
+	free(iov);
+	return r < 0 ? -errno : 0;
+}
+
+static const struct batch_msg *batch_find(const struct batch *bt, uint32_t seq)
+{
+	size_t lo = 0, hi = bt->count;
+
+	while (lo < hi) {    /* seqs are increasing */
+		size_t mid = (lo + hi) / 2;
+
+		if (bt->msgs[mid].seq == seq)
+			return &bt->msgs[mid];
+		if (bt->msgs[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The extended ACK text, if the kernel gave one. */
+static const char *extack_message(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t off = sizeof(*e);
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	mnl_attr_for_each(a, nlh, off) {
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG)
+			return mnl_attr_get_str(a);
+	}
+	return NULL;
+}
+
+static void report(const struct batch *bt, const struct nlmsghdr *nlh,
+		   int error, struct diags *d)
+{
+	const struct batch_msg *m = batch_find(bt, nlh->nlmsg_seq);
+	const char *ext = extack_message(nlh);
+	const struct rs_origin *o = m ? m->origin : NULL;
+
+	diags_add(d, DIAG_ERROR, o ? o->file : NULL, o ? o->line : 0,
+		  "kernel rejected %s%s%s: %s%s%s",
+		  m ? m->what : "the transaction",
+		  o && o->what ? " for " : "", o && o->what ? o->what : "",
+		  strerror(-error), ext ? ": " : "", ext ? ext : "");
+}
+
+/* Reads every queued answer (the kernel processed the whole batch inside
+ * sendmsg, so they are all there) and reports the errors. */
+static int batch_drain(struct batch *bt, struct diags *d)
+{
+	static char buf[256 * 1024];
+	int first = 0;
+
+	for (;;) {
+		ssize_t n = recv(mnl_socket_get_fd(bt->nl->sock), buf,
+				 sizeof(buf), MSG_DONTWAIT);
+		const struct nlmsghdr *nlh = (const void *)buf;
+		int len;
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return first;
+		if (n < 0) {
+			diags_add(d, DIAG_ERROR, NULL, 0,
+				  "reading the kernel's answers: %s",
+				  strerror(errno));
+			return first ? first : -errno;
+		}
+		len = (int)n;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error == 0)
+				continue;
+			report(bt, nlh, e->error, d);
+			if (!first)
+				first = e->error;
+		}
+	}
+}
+
+int batch_send(struct batch *bt, struct diags *d)
+{
+	int err = batch_write(bt);
+
+	if (err) {
+		diags_add(d, DIAG_ERROR, NULL, 0,
+			  "sending the batch to the kernel: %s", strerror(-err));
+		return err;
+	}
+	return batch_drain(bt, d);
+}

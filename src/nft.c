@@ -1,0 +1,333 @@
+/* nft.c - one transaction that brings our table to the compiled ruleset.
+ *
+ * Order inside the batch (in-place update, kernel-notes §3):
+ *   table (create, or adopt an orphan with OWNER|PERSIST)
+ *   counters, chains, sets that are missing (existing ones: no-op)
+ *   flush every existing chain; flush kept sets; delete changed/old sets
+ *   all elements; all rules; delete old chains and counters
+ * Base chains and sets live on, so there is never a moment with a new,
+ * not-yet-searchable set or an accept-policy chain on the packet path.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nft_internal.h"
+
+#define ELEMS_PER_MSG 800
+#define NFT_TYPE_IPADDR 7
+#define NFT_TYPE_IP6ADDR 8
+#define NFT_TYPE_MARK 19
+#define NFT_TYPE_IFNAME 41
+
+static const struct rs_origin no_origin = { .what = NULL };
+
+int msg_table(struct batch *bt, const char *table, uint16_t type,
+		     uint32_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	void *buf;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	if (type == NFT_MSG_NEWTABLE)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
+	buf = batch_next(bt, &seq, &no_origin, "table '%s'", table);
+	if (!buf) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
+	nlh = nftnl_table_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+		type == NFT_MSG_NEWTABLE ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
+		seq);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	return batch_commit_msg(bt);
+}
+
+int msg_obj(struct batch *bt, const char *table, const char *name,
+		   const struct rs_origin *o, uint16_t type)
+{
+	struct nftnl_obj *obj = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	void *buf;
+
+	if (!obj)
+		return -ENOMEM;
+	nftnl_obj_set_str(obj, NFTNL_OBJ_TABLE, table);
+	nftnl_obj_set_str(obj, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(obj, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	if (type == NFT_MSG_NEWOBJ)
+		nftnl_obj_set_u64(obj, NFTNL_OBJ_CTR_PKTS, 0);
+	buf = batch_next(bt, &seq, o, "counter '%s'", name);
+	if (!buf) {
+		nftnl_obj_free(obj);
+		return -ENOMEM;
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+		type == NFT_MSG_NEWOBJ ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
+		seq);
+	nftnl_obj_nlmsg_build_payload(nlh, obj);
+	nftnl_obj_free(obj);
+	return batch_commit_msg(bt);
+}
+
+/* NEWCHAIN (create, or no-op update), DELCHAIN, or DELRULE (flush). */
+int msg_chain(struct batch *bt, const char *table,
+		     const struct rs_chain *c, const char *name, uint16_t type)
+{
+	struct nftnl_chain *ch;
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	void *buf;
+
+	buf = batch_next(bt, &seq, c ? &c->origin : &no_origin, "chain '%s'%s",
+			 name, type == NFT_MSG_DELRULE ? " flush" : "");
+	if (!buf)
+		return -ENOMEM;
+	if (type == NFT_MSG_DELRULE) {
+		r = nftnl_rule_alloc();
+		if (!r)
+			return -ENOMEM;
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
+		nlh = nftnl_rule_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+						 NLM_F_ACK, seq);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+		return batch_commit_msg(bt);
+	}
+	ch = nftnl_chain_alloc();
+	if (!ch)
+		return -ENOMEM;
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name);
+	if (type == NFT_MSG_NEWCHAIN && c && c->hook != RS_HOOK_NONE) {
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM,
+			c->hook == RS_HOOK_INPUT ? NF_INET_LOCAL_IN
+						 : NF_INET_FORWARD);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->priority);
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_DROP);
+	}
+	nlh = nftnl_chain_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+		type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
+		seq);
+	nftnl_chain_nlmsg_build_payload(nlh, ch);
+	nftnl_chain_free(ch);
+	return batch_commit_msg(bt);
+}
+
+struct set_def set_def_of(const struct rs_set *s)
+{
+	static const uint32_t types[RS_KEY_MAX] = {
+		[RS_KEY_IPV4] = NFT_TYPE_IPADDR, [RS_KEY_IPV6] = NFT_TYPE_IP6ADDR,
+		[RS_KEY_IFNAME] = NFT_TYPE_IFNAME, [RS_KEY_MARK] = NFT_TYPE_MARK,
+	};
+	static const uint32_t lens[RS_KEY_MAX] = {
+		[RS_KEY_IPV4] = 4, [RS_KEY_IPV6] = 16,
+		[RS_KEY_IFNAME] = IFNAMSIZ_SEGMENTD, [RS_KEY_MARK] = 4,
+	};
+	struct set_def d = {
+		.flags = (s->interval ? NFT_SET_INTERVAL : 0) |
+			 (s->is_map ? NFT_SET_MAP : 0),
+		.key_type = types[s->key], .key_len = lens[s->key],
+		.data_type = s->is_map ? NFT_DATA_VERDICT : 0,
+	};
+
+	return d;
+}
+
+static struct nftnl_set *set_alloc(const struct nft_ctx *x,
+				   const struct rs_set *s)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+
+	if (!ns)
+		return NULL;
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, x->table);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, nft_set_id(x, s->name));
+	return ns;
+}
+
+/* NEWSET, DELSET, or DELSETELEM without elements (flush). */
+int msg_set(struct batch *bt, const struct nft_ctx *x,
+		   const struct rs_set *s, const char *name, uint16_t type)
+{
+	struct rs_set tmp = { .name = (char *)name };
+	struct nftnl_set *ns = set_alloc(x, s ? s : &tmp);
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	void *buf;
+
+	if (!ns)
+		return -ENOMEM;
+	if (type == NFT_MSG_NEWSET) {
+		struct set_def d = set_def_of(s);
+
+		nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, d.flags);
+		nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, d.key_type);
+		nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, d.key_len);
+		if (s->is_map) {
+			nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, d.data_type);
+			nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, 0);
+		}
+	}
+	buf = batch_next(bt, &seq, s ? &s->origin : &no_origin, "set '%s'%s",
+			 name, type == NFT_MSG_DELSETELEM ? " flush" : "");
+	if (!buf) {
+		nftnl_set_free(ns);
+		return -ENOMEM;
+	}
+	if (type == NFT_MSG_DELSETELEM) {
+		nlh = nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+						     NLM_F_ACK, seq);
+		nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+	} else {
+		nlh = nftnl_set_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+			type == NFT_MSG_NEWSET ? NLM_F_CREATE | NLM_F_ACK
+					       : NLM_F_ACK, seq);
+		nftnl_set_nlmsg_build_payload(nlh, ns);
+	}
+	nftnl_set_free(ns);
+	return batch_commit_msg(bt);
+}
+
+/* high + 1 in network byte order; false when it wraps (end of space). */
+static bool addr_next(uint8_t *out, const uint8_t *in, size_t len)
+{
+	memcpy(out, in, len);
+	for (size_t i = len; i-- > 0;)
+		if (++out[i] != 0)
+			return true;
+	return false;
+}
+
+static int elem_add(struct nftnl_set *ns, const struct rs_set *s,
+		    const struct rs_elem *e, size_t *n)
+{
+	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16;
+	struct nftnl_set_elem *ne = nftnl_set_elem_alloc();
+	uint8_t end[16];
+
+	if (!ne)
+		return -ENOMEM;
+	switch (s->key) {
+	case RS_KEY_IPV4:
+	case RS_KEY_IPV6:
+		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, e->low, len);
+		nftnl_set_elem_add(ns, ne);
+		(*n)++;
+		if (!addr_next(end, e->high, len))
+			return 0;    /* open to the end of the space */
+		ne = nftnl_set_elem_alloc();
+		if (!ne)
+			return -ENOMEM;
+		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, end, len);
+		nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_FLAGS,
+				       NFT_SET_ELEM_INTERVAL_END);
+		break;
+	case RS_KEY_IFNAME:
+		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, e->low,
+				   IFNAMSIZ_SEGMENTD);
+		if (s->is_map) {
+			nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_VERDICT,
+				e->verdict == RS_VERDICT_JUMP ? NFT_JUMP
+							      : NFT_GOTO);
+			nftnl_set_elem_set_str(ne, NFTNL_SET_ELEM_CHAIN,
+					       e->chain);
+		}
+		break;
+	case RS_KEY_MARK:
+		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, e->low, 4);
+		break;
+	default:
+		nftnl_set_elem_free(ne);
+		return -EINVAL;
+	}
+	nftnl_set_elem_add(ns, ne);
+	(*n)++;
+	return 0;
+}
+
+static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
+			   const struct rs_set *s, size_t *i)
+{
+	struct nftnl_set *ns = set_alloc(x, s);
+	struct nlmsghdr *nlh;
+	size_t n = 0, first = *i;
+	uint32_t seq;
+	void *buf;
+	int err = 0;
+
+	if (!ns)
+		return -ENOMEM;
+	for (; *i < s->elem_count && n < ELEMS_PER_MSG && !err; (*i)++)
+		err = elem_add(ns, s, &s->elems[*i], &n);
+	buf = err ? NULL : batch_next(bt, &seq, &s->origin,
+				      "set '%s' elements %zu-%zu", s->name,
+				      first + 1, *i);
+	if (!buf) {
+		nftnl_set_free(ns);
+		return err ? err : -ENOMEM;
+	}
+	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM,
+		NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+	nftnl_set_free(ns);
+	return batch_commit_msg(bt);
+}
+
+int msg_elems(struct batch *bt, const struct nft_ctx *x,
+		     const struct rs_set *s)
+{
+	size_t i = 0;
+	int err = 0;
+
+	while (i < s->elem_count && !err)
+		err = msg_elems_chunk(bt, x, s, &i);
+	return err;
+}
+
+int msg_rule(struct batch *bt, const struct nft_ctx *x,
+		    const struct rs_chain *c, const struct rs_rule *rule,
+		    size_t index)
+{
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	void *buf;
+	int err = nft_rule_build(x, c->name, rule, &r);
+
+	if (err)
+		return err;
+	buf = batch_next(bt, &seq, &rule->origin, "rule %zu of chain '%s'",
+			 index + 1, c->name);
+	if (!buf) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	nlh = nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
+		NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return batch_commit_msg(bt);
+}
+

@@ -1,0 +1,264 @@
+/* nft_apply.c - deciding what the one transaction contains. */
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nft_internal.h"
+
+#define OWNED_FLAGS (NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
+
+static const struct kobj *kobj_find(const struct kobj *v, size_t n,
+				    const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+static bool set_unchanged(const struct kobj *k, const struct rs_set *s)
+{
+	struct set_def d = set_def_of(s);
+
+	return k->a == d.flags && k->b == d.key_type && k->c == d.key_len &&
+	       k->d == d.data_type;
+}
+
+static bool rs_has_obj(const struct ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->obj_count; i++)
+		if (!strcmp(rs->objs[i].name, name))
+			return true;
+	return false;
+}
+
+/* Create what is missing; existing objects are left as they are. */
+static int add_objects(struct batch *bt, const struct nft_ctx *x,
+		       const struct kstate *ks)
+{
+	const struct ruleset *rs = x->rs;
+	int err = 0;
+
+	for (size_t i = 0; i < rs->obj_count && !err; i++)
+		if (!kobj_find(ks->objs, ks->obj_count, rs->objs[i].name))
+			err = msg_obj(bt, x->table, rs->objs[i].name,
+				      &rs->objs[i].origin, NFT_MSG_NEWOBJ);
+	/* Base chains too: re-sending one asserts its drop policy. */
+	for (size_t i = 0; i < rs->chain_count && !err; i++) {
+		const struct rs_chain *c = &rs->chains[i];
+
+		if (c->hook != RS_HOOK_NONE ||
+		    !kobj_find(ks->chains, ks->chain_count, c->name))
+			err = msg_chain(bt, x->table, c, c->name,
+					NFT_MSG_NEWCHAIN);
+	}
+	return err;
+}
+
+/* Empty every existing chain, and every set we keep; drop changed and
+ * obsolete sets (their rules are already gone), then create new sets. */
+static int clear_old(struct batch *bt, const struct nft_ctx *x,
+		     const struct kstate *ks)
+{
+	const struct ruleset *rs = x->rs;
+	int err = 0;
+
+	for (size_t i = 0; i < ks->chain_count && !err; i++)
+		err = msg_chain(bt, x->table, NULL, ks->chains[i].name,
+				NFT_MSG_DELRULE);
+	for (size_t i = 0; i < ks->set_count && !err; i++) {
+		const struct kobj *k = &ks->sets[i];
+		const struct rs_set *s = ruleset_find_set(rs, k->name);
+
+		if (s && set_unchanged(k, s))
+			err = msg_set(bt, x, s, k->name, NFT_MSG_DELSETELEM);
+		else
+			err = msg_set(bt, x, NULL, k->name, NFT_MSG_DELSET);
+	}
+	for (size_t i = 0; i < rs->set_count && !err; i++) {
+		const struct rs_set *s = &rs->sets[i];
+		const struct kobj *k = kobj_find(ks->sets, ks->set_count,
+						 s->name);
+
+		if (!k || !set_unchanged(k, s))
+			err = msg_set(bt, x, s, s->name, NFT_MSG_NEWSET);
+	}
+	return err;
+}
+
+static int fill(struct batch *bt, const struct nft_ctx *x)
+{
+	const struct ruleset *rs = x->rs;
+	int err = 0;
+
+	for (size_t i = 0; i < rs->set_count && !err; i++)
+		err = msg_elems(bt, x, &rs->sets[i]);
+	for (size_t i = 0; i < rs->chain_count && !err; i++) {
+		const struct rs_chain *c = &rs->chains[i];
+
+		for (size_t j = 0; j < c->rule_count && !err; j++)
+			err = msg_rule(bt, x, c, &c->rules[j], j);
+	}
+	return err;
+}
+
+static int delete_obsolete(struct batch *bt, const struct nft_ctx *x,
+			   const struct kstate *ks)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < ks->chain_count && !err; i++)
+		if (!ruleset_find_chain(x->rs, ks->chains[i].name))
+			err = msg_chain(bt, x->table, NULL, ks->chains[i].name,
+					NFT_MSG_DELCHAIN);
+	for (size_t i = 0; i < ks->obj_count && !err; i++)
+		if (!rs_has_obj(x->rs, ks->objs[i].name))
+			err = msg_obj(bt, x->table, ks->objs[i].name, NULL,
+				      NFT_MSG_DELOBJ);
+	return err;
+}
+
+/* One transaction: table `table` (as it is in ks) becomes rs. */
+static int transaction(struct nl *nl, const struct ruleset *rs,
+		       const char *table, const struct kstate *ks,
+		       uint32_t flags, bool check, struct diags *d)
+{
+	struct nft_ctx x = { .rs = rs, .table = table };
+	struct batch bt;
+	int err = batch_begin(&bt, nl, check);
+
+	err = err ?: msg_table(&bt, table, NFT_MSG_NEWTABLE, flags);
+	err = err ?: add_objects(&bt, &x, ks);
+	err = err ?: clear_old(&bt, &x, ks);
+	err = err ?: fill(&bt, &x);
+	err = err ?: delete_obsolete(&bt, &x, ks);
+	if (err)
+		diags_add(d, DIAG_ERROR, NULL, 0, "building the batch: %s",
+			  strerror(-err));
+	else
+		err = batch_send(&bt, d);
+	batch_free(&bt);
+	return err;
+}
+
+static int delete_table(struct nl *nl, const char *table, struct diags *d)
+{
+	struct batch bt;
+	int err = batch_begin(&bt, nl, false);
+
+	err = err ?: msg_table(&bt, table, NFT_MSG_DELTABLE, 0);
+	err = err ?: batch_send(&bt, d);
+	batch_free(&bt);
+	return err;
+}
+
+bool nft_probe_persist(struct nl *nl)
+{
+	char name[64];
+	struct batch bt;
+	struct diags d;
+	int err;
+
+	snprintf(name, sizeof(name), "segmentd-probe-%d", (int)getpid());
+	diags_init(&d);
+	err = batch_begin(&bt, nl, true);
+	err = err ?: msg_table(&bt, name, NFT_MSG_NEWTABLE, OWNED_FLAGS);
+	err = err ?: batch_send(&bt, &d);
+	batch_free(&bt);
+	diags_free(&d);
+	return err == 0;
+}
+
+int nft_check(struct nl *nl, const struct ruleset *rs, struct diags *d)
+{
+	struct kstate empty = { 0 };
+	char name[64];
+
+	snprintf(name, sizeof(name), "segmentd-check-%d", (int)getpid());
+	return transaction(nl, rs, name, &empty, 0, true, d);
+}
+
+/* The table's flags cannot change in place (the kernel refuses to toggle
+ * PERSIST, or to add OWNER to a table that is not an orphan): load the
+ * whole ruleset under a bridge name first, swap, then drop the bridge.
+ * At every moment at least one complete copy of the policy enforces. */
+static int bridge_replace(struct nl *nl, const struct ruleset *rs,
+			  uint32_t flags, struct diags *d)
+{
+	struct kstate bks = { 0 }, empty = { 0 };
+	char bridge[96];
+	struct batch bt;
+	int err;
+
+	snprintf(bridge, sizeof(bridge), "%s-bridge", rs->table);
+	err = kstate_read(nl, bridge, &bks);
+	err = err ?: transaction(nl, rs, bridge, &bks, 0, false, d);
+	kstate_free(&bks);
+	if (err)
+		return err;
+	/* Old table out, new table in: one transaction, the bridge holds. */
+	err = batch_begin(&bt, nl, false);
+	err = err ?: msg_table(&bt, rs->table, NFT_MSG_DELTABLE, 0);
+	if (!err) {
+		struct nft_ctx x = { .rs = rs, .table = rs->table };
+
+		err = msg_table(&bt, rs->table, NFT_MSG_NEWTABLE, flags);
+		err = err ?: add_objects(&bt, &x, &empty);
+		err = err ?: clear_old(&bt, &x, &empty);
+		err = err ?: fill(&bt, &x);
+	}
+	err = err ?: batch_send(&bt, d);
+	batch_free(&bt);
+	/* Whatever happened, the old or the new table enforces now. */
+	return delete_table(nl, bridge, d) ?: err;
+}
+
+static bool flags_compatible(uint32_t have, uint32_t want)
+{
+	if (want & NFT_TABLE_F_OWNER)   /* adopt an orphan, or ours already */
+		return (have | NFT_TABLE_F_OWNER) == want;
+	return have == want;
+}
+
+int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
+	      enum protection *level)
+{
+	uint32_t flags = 0;
+	struct kstate ks;
+	int err;
+
+	*level = PROTECTION_UNOWNED;
+	if (rs->ownership) {
+		if (nft_probe_persist(nl)) {
+			flags = OWNED_FLAGS;
+			*level = PROTECTION_OWNED;
+		} else {
+			diags_add(d, DIAG_WARNING, NULL, 0,
+				  "the kernel has no persistent table ownership "
+				  "(NFT_TABLE_F_PERSIST, Linux 6.9); table '%s' "
+				  "runs unowned", rs->table);
+		}
+	}
+	err = kstate_read(nl, rs->table, &ks);
+	if (err) {
+		diags_add(d, DIAG_ERROR, NULL, 0, "reading table '%s': %s",
+			  rs->table, strerror(-err));
+		return err;
+	}
+	if ((ks.flags & NFT_TABLE_F_OWNER) && ks.owner != nl->portid) {
+		diags_add(d, DIAG_ERROR, NULL, 0,
+			  "table '%s' is owned by another running process "
+			  "(netlink port %u): is segmentd already running?",
+			  rs->table, ks.owner);
+		err = -EPERM;
+	} else if (ks.exists && !flags_compatible(ks.flags, flags)) {
+		err = bridge_replace(nl, rs, flags, d);
+	} else {
+		err = transaction(nl, rs, rs->table, &ks, flags, false, d);
+	}
+	kstate_free(&ks);
+	return err;
+}

@@ -1,0 +1,51 @@
+/* nft_internal.h - shared by nft.c (the transaction) and nft_rule.c. */
+#ifndef SEGMENTD_NFT_INTERNAL_H
+#define SEGMENTD_NFT_INTERNAL_H
+
+#include "nft.h"
+#include "ruleset.h"
+
+#define IFNAMSIZ_SEGMENTD 16
+
+struct nftnl_rule;
+
+/* The ruleset being programmed, under which table name. */
+struct nft_ctx {
+	const struct ruleset *rs;
+	const char *table;
+};
+
+/* Transaction-local id of a set (its index + 1). */
+static inline uint32_t nft_set_id(const struct nft_ctx *x, const char *name)
+{
+	const struct rs_set *s = ruleset_find_set(x->rs, name);
+
+	return s ? (uint32_t)(s - x->rs->sets) + 1 : 0;
+}
+
+struct batch;
+
+/* nft.c: one message each, appended to the batch. */
+struct set_def {
+	uint32_t flags, key_type, key_len, data_type;
+};
+
+struct set_def set_def_of(const struct rs_set *s);
+int msg_table(struct batch *bt, const char *table, uint16_t type,
+	      uint32_t flags);
+int msg_obj(struct batch *bt, const char *table, const char *name,
+	    const struct rs_origin *o, uint16_t type);
+/* type: NEWCHAIN, DELCHAIN, or DELRULE (flush the chain); c may be NULL. */
+int msg_chain(struct batch *bt, const char *table, const struct rs_chain *c,
+	      const char *name, uint16_t type);
+/* type: NEWSET, DELSET, or DELSETELEM (flush); s may be NULL but for NEWSET. */
+int msg_set(struct batch *bt, const struct nft_ctx *x, const struct rs_set *s,
+	    const char *name, uint16_t type);
+int msg_elems(struct batch *bt, const struct nft_ctx *x, const struct rs_set *s);
+int msg_rule(struct batch *bt, const struct nft_ctx *x,
+	     const struct rs_chain *c, const struct rs_rule *rule, size_t index);
+
+int nft_rule_build(const struct nft_ctx *x, const char *chain,
+		   const struct rs_rule *rule, struct nftnl_rule **out);
+
+#endif

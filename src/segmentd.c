@@ -1,0 +1,128 @@
+/* segmentd.c - command line: --check, --print, --once, or run the daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "nft.h"
+#include "policy.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/segmentd/segmentd.conf"
+
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_CONFIG = 1,      /* the config is invalid */
+	EXIT_KERNEL = 2,      /* the kernel rejected the ruleset */
+	EXIT_USAGE = 64,
+};
+
+enum mode { MODE_RUN, MODE_CHECK, MODE_PRINT, MODE_ONCE };
+
+static void usage(FILE *out)
+{
+	fputs("Usage: segmentd [-c FILE] [--check | --print | --once]\n"
+	      "Enforce network segmentation between zones with one nftables "
+	      "table.\n\n"
+	      "  -c, --config FILE  zone config (default " DEFAULT_CONFIG ")\n"
+	      "      --check        validate the config and let the kernel "
+	      "check the\n"
+	      "                     exact ruleset without committing it\n"
+	      "      --print        print the ruleset as nft text\n"
+	      "      --once         program the ruleset and exit\n"
+	      "  -V, --version      print the version\n"
+	      "  -h, --help         this help\n\n"
+	      "Without a mode, segmentd programs the ruleset and runs in the "
+	      "foreground\n(SIGHUP reloads, SIGTERM stops and leaves the "
+	      "ruleset enforced).\n"
+	      "Exit status: 0 ok, 1 invalid config, 2 kernel rejected, "
+	      "64 usage.\n", out);
+}
+
+static int one_shot(enum mode mode, const char *path)
+{
+	struct model m;
+	struct ruleset rs;
+	struct diags d;
+	enum protection level;
+	struct nl nl;
+	int err, status = EXIT_OK;
+
+	diags_init(&d);
+	model_init(&m);
+	err = policy_load(path, time(NULL), &m, &rs, &d);
+	diags_print(&d, stderr);
+	diags_free(&d);
+	if (err) {
+		model_free(&m);
+		return EXIT_CONFIG;
+	}
+	if (mode == MODE_PRINT) {
+		status = ruleset_render(&rs, stdout) ? EXIT_KERNEL : EXIT_OK;
+		goto out;
+	}
+	err = nl_open(&nl);
+	if (err) {
+		fprintf(stderr, "segmentd: netlink: %s\n", strerror(-err));
+		status = EXIT_KERNEL;
+		goto out;
+	}
+	if (mode == MODE_CHECK)
+		err = nft_check(&nl, &rs, &d);
+	else
+		err = nft_apply(&nl, &rs, &d, &level);
+	diags_print(&d, stderr);
+	diags_free(&d);
+	nl_close(&nl);
+	if (err)
+		status = EXIT_KERNEL;
+	else if (mode == MODE_CHECK)
+		fprintf(stderr, "%s: valid (%zu zones, %zu hosts, %zu flows; "
+			"the kernel accepts the ruleset)\n", path, m.zone_count,
+			m.host_count, m.flow_count);
+	else
+		fprintf(stderr, "segmentd: table '%s' programmed (%zu set "
+			"elements, %s)\n", rs.table, ruleset_element_count(&rs),
+			level == PROTECTION_OWNED ? "persistent" : "unowned");
+out:
+	ruleset_free(&rs);
+	model_free(&m);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "print", no_argument, NULL, 'p' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	enum mode mode = MODE_RUN;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'k': mode = MODE_CHECK; break;
+		case 'p': mode = MODE_PRINT; break;
+		case 'o': mode = MODE_ONCE; break;
+		case 'V': puts("segmentd " SEGMENTD_VERSION); return EXIT_OK;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (mode == MODE_RUN)
+		return daemon_run(path);
+	return one_shot(mode, path);
+}
