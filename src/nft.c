@@ -16,6 +16,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
@@ -167,6 +168,24 @@ static struct nftnl_set *set_alloc(const struct nft_ctx *x,
 	return ns;
 }
 
+/* The key byte order, as nft records it, so that `nft list` prints
+ * interface names and marks the right way round. */
+static int set_udata(struct nftnl_set *ns, const struct rs_set *s)
+{
+	enum { BYTEORDER_HOST = 1, BYTEORDER_BIG = 2 };
+	bool big = s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6;
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+	if (!u)
+		return -ENOMEM;
+	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
+			    big ? BYTEORDER_BIG : BYTEORDER_HOST);
+	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+			   nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	return 0;
+}
+
 /* NEWSET, DELSET, or DELSETELEM without elements (flush). */
 int msg_set(struct batch *bt, const struct nft_ctx *x,
 		   const struct rs_set *s, const char *name, uint16_t type)
@@ -188,6 +207,10 @@ int msg_set(struct batch *bt, const struct nft_ctx *x,
 		if (s->is_map) {
 			nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, d.data_type);
 			nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, 0);
+		}
+		if (set_udata(ns, s)) {
+			nftnl_set_free(ns);
+			return -ENOMEM;
 		}
 	}
 	buf = batch_next(bt, &seq, s ? &s->origin : &no_origin, "set '%s'%s",

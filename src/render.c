@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -197,7 +198,6 @@ static void render_op(FILE *out, const struct ruleset *rs,
 	default:
 		return;
 	}
-	fputc(' ', out);
 }
 
 static void render_rule(FILE *out, const struct ruleset *rs,
@@ -208,17 +208,30 @@ static void render_rule(FILE *out, const struct ruleset *rs,
 		[RS_VERDICT_JUMP] = "jump", [RS_VERDICT_GOTO] = "goto",
 	};
 	uint32_t l4 = 0;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&line, &len);
 
-	fputs("\t\t", out);
-	for (size_t i = 0; i < r->op_count; i++)
-		render_op(out, rs, &r->ops[i], &l4);
+	if (!m)
+		return;
+	for (size_t i = 0; i < r->op_count; i++) {
+		long before = ftell(m);
+
+		if (before > 0)
+			fputc(' ', m);
+		render_op(m, rs, &r->ops[i], &l4);
+		if (ftell(m) == before + 1)     /* op printed nothing */
+			fseek(m, before, SEEK_SET);
+	}
 	if (r->verdict != RS_VERDICT_NONE)
-		fputs(verdicts[r->verdict], out);
+		fprintf(m, "%s%s", ftell(m) ? " " : "", verdicts[r->verdict]);
 	if (r->target)
-		fprintf(out, " %s", r->target);
+		fprintf(m, " %s", r->target);
 	if (r->origin.what)
-		fprintf(out, " comment \"%s\"", r->origin.what);
-	fputc('\n', out);
+		fprintf(m, " comment \"%s\"", r->origin.what);
+	fclose(m);
+	fprintf(out, "\t\t%s\n", line);
+	free(line);
 }
 
 static void render_chain(FILE *out, const struct ruleset *rs,
