@@ -22,6 +22,8 @@ struct nl {
 	struct mnl_socket *sock;
 	uint32_t portid;
 	uint32_t seq;
+	uint64_t last_commit_ns;   /* sendmsg + answers of the last batch */
+	size_t last_batch_bytes;
 };
 
 /* Opens and configures (CLOEXEC, big buffers, extended ACK, capped ACK). */

@@ -116,10 +116,13 @@ static int batch_write(struct batch *bt)
 			return -ENOMEM;
 	}
 	iovlen = nftnl_batch_iovec_len(bt->b);
+	bt->nl->last_batch_bytes = 0;
 	iov = calloc(iovlen, sizeof(*iov));
 	if (!iov)
 		return -ENOMEM;
 	nftnl_batch_iovec(bt->b, iov, iovlen);
+	for (int i = 0; i < iovlen; i++)
+		bt->nl->last_batch_bytes += iov[i].iov_len;
 	msg.msg_name = &snl;
 	msg.msg_namelen = sizeof(snl);
 	msg.msg_iov = iov;
@@ -215,8 +218,17 @@ static int batch_drain(struct batch *bt, struct diags *d)
 	}
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int batch_send(struct batch *bt, struct diags *d)
 {
+	uint64_t start = now_ns();
 	int err = batch_write(bt);
 
 	if (err) {
@@ -224,5 +236,7 @@ int batch_send(struct batch *bt, struct diags *d)
 			  "sending the batch to the kernel: %s", strerror(-err));
 		return err;
 	}
-	return batch_drain(bt, d);
+	err = batch_drain(bt, d);
+	bt->nl->last_commit_ns = now_ns() - start;
+	return err;
 }

@@ -41,8 +41,19 @@ static void usage(FILE *out)
 	      "64 usage.\n", out);
 }
 
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 static int one_shot(enum mode mode, const char *path)
 {
+	struct timespec t0, t1;
+	double load_ms;
 	struct model m;
 	struct ruleset rs;
 	struct diags d;
@@ -52,7 +63,9 @@ static int one_shot(enum mode mode, const char *path)
 
 	diags_init(&d);
 	model_init(&m);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = policy_load(path, time(NULL), &m, &rs, &d);
+	load_ms = ms_since(&t0);
 	diags_print(&d, stderr);
 	diags_free(&d);
 	if (err) {
@@ -69,12 +82,19 @@ static int one_shot(enum mode mode, const char *path)
 		status = EXIT_KERNEL;
 		goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (mode == MODE_CHECK)
 		err = nft_check(&nl, &rs, &d);
 	else
 		err = nft_apply(&nl, &rs, &d, &level);
 	diags_print(&d, stderr);
 	diags_free(&d);
+	/* SEGMENTD_TIMING=1: figures for bench/ (not a stable interface). */
+	if (getenv("SEGMENTD_TIMING"))
+		fprintf(stderr, "timing: load+validate+compile %.3f ms, "
+			"apply %.3f ms, last commit %.3f ms, batch %zu bytes\n",
+			load_ms, ms_since(&t1), nl.last_commit_ns / 1e6,
+			nl.last_batch_bytes);
 	nl_close(&nl);
 	if (err)
 		status = EXIT_KERNEL;
