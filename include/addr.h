@@ -31,6 +31,11 @@ struct interval_list {
  * Host bits set below the prefix ("10.0.0.1/8") are an error: -EINVAL.
  * Returns 0 or -EINVAL. */
 int cidr_parse(const char *text, struct cidr *out);
+/* The same, with *why set to a static explanation on -EINVAL ("not an IPv4
+ * or IPv6 address", "prefix length out of range", "host bits set").  With
+ * "host bits set", *out holds the prefix with the host bits cleared, so the
+ * caller can suggest it. */
+int cidr_parse_explain(const char *text, struct cidr *out, const char **why);
 /* Writes the canonical text ("10.0.0.0/8", "192.0.2.1" for a /32). */
 void cidr_format(const struct cidr *c, char *buf, size_t len);
 size_t addr_len(uint8_t family);           /* 4 or 16 */
@@ -47,5 +52,11 @@ void interval_list_normalize(struct interval_list *l);
 /* out = the whole address space of l->family minus l (l normalized first).
  * Returns 0 or -ENOMEM. */
 int interval_list_complement(struct interval_list *l, struct interval_list *out);
+/* On a normalized list, O(log n): is iv inside one interval of l, does it
+ * share an address with any interval of l? */
+bool interval_list_contains(const struct interval_list *l,
+			    const struct interval *iv);
+bool interval_list_overlaps(const struct interval_list *l,
+			    const struct interval *iv);
 
 #endif

@@ -1,0 +1,302 @@
+/* addr.c - IPv4/IPv6 prefixes and interval arithmetic.
+ *
+ * Addresses are big-endian byte arrays, so memcmp() over addr_len() bytes is
+ * the 32- or 128-bit unsigned comparison the interval code needs.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+#define CIDR_TEXT_MAX 64   /* longer than any IPv6 text with a prefix */
+
+size_t addr_len(uint8_t family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+static unsigned int family_bits(uint8_t family)
+{
+	return (unsigned int)addr_len(family) * 8;
+}
+
+/* Keeps the first prefix bits of addr and sets the rest to fill (0 or 1). */
+static void addr_fill_host_bits(uint8_t *addr, size_t len, unsigned int prefix,
+				uint8_t fill)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned int first = (unsigned int)i * 8;
+		uint8_t keep;
+
+		if (prefix >= first + 8)
+			continue;
+		keep = prefix > first ? (uint8_t)(0xff << (8 - (prefix - first))) : 0;
+		addr[i] = (uint8_t)((addr[i] & keep) | (fill & (uint8_t)~keep));
+	}
+}
+
+static int prefix_parse(const char *text, unsigned int max, unsigned int *out)
+{
+	unsigned int v = 0;
+	size_t n = 0;
+
+	for (; text[n]; n++) {
+		if (text[n] < '0' || text[n] > '9' || n >= 3)
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(text[n] - '0');
+	}
+	if (n == 0 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int cidr_parse_explain(const char *text, struct cidr *out, const char **why)
+{
+	char buf[CIDR_TEXT_MAX];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned int prefix;
+	uint8_t masked[16];
+
+	memset(out, 0, sizeof(*out));
+	*why = "not an IPv4 or IPv6 address";
+	if (alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, text, alen);
+	buf[alen] = '\0';
+	out->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(out->family, buf, out->addr) != 1)
+		return -EINVAL;
+	prefix = family_bits(out->family);
+	if (slash && prefix_parse(slash + 1, prefix, &prefix) < 0) {
+		*why = "prefix length out of range";
+		return -EINVAL;
+	}
+	out->prefix = (uint8_t)prefix;
+	memcpy(masked, out->addr, sizeof(masked));
+	addr_fill_host_bits(masked, addr_len(out->family), prefix, 0);
+	if (memcmp(masked, out->addr, addr_len(out->family)) != 0) {
+		memcpy(out->addr, masked, sizeof(masked));
+		*why = "host bits set";
+		return -EINVAL;
+	}
+	*why = NULL;
+	return 0;
+}
+
+int cidr_parse(const char *text, struct cidr *out)
+{
+	const char *why;
+
+	return cidr_parse_explain(text, out, &why);
+}
+
+void cidr_format(const struct cidr *c, char *buf, size_t len)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(c->family, c->addr, text, sizeof(text)))
+		snprintf(text, sizeof(text), "?");
+	if (cidr_is_single_host(c))
+		snprintf(buf, len, "%s", text);
+	else
+		snprintf(buf, len, "%s/%u", text, c->prefix);
+}
+
+bool cidr_is_single_host(const struct cidr *c)
+{
+	return c->prefix == family_bits(c->family);
+}
+
+void cidr_to_interval(const struct cidr *c, struct interval *out)
+{
+	size_t len = addr_len(c->family);
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->lo, c->addr, len);
+	memcpy(out->hi, c->addr, len);
+	addr_fill_host_bits(out->lo, len, c->prefix, 0);
+	addr_fill_host_bits(out->hi, len, c->prefix, 0xff);
+}
+
+bool cidr_contains(const struct cidr *outer, const struct cidr *inner)
+{
+	struct interval o, i;
+	size_t len = addr_len(outer->family);
+
+	if (outer->family != inner->family)
+		return false;
+	cidr_to_interval(outer, &o);
+	cidr_to_interval(inner, &i);
+	return memcmp(o.lo, i.lo, len) <= 0 && memcmp(i.hi, o.hi, len) <= 0;
+}
+
+bool cidr_overlaps(const struct cidr *a, const struct cidr *b)
+{
+	struct interval x, y;
+	size_t len = addr_len(a->family);
+
+	if (a->family != b->family)
+		return false;
+	cidr_to_interval(a, &x);
+	cidr_to_interval(b, &y);
+	return memcmp(x.lo, y.hi, len) <= 0 && memcmp(y.lo, x.hi, len) <= 0;
+}
+
+void interval_list_init(struct interval_list *l, uint8_t family)
+{
+	memset(l, 0, sizeof(*l));
+	l->family = family;
+}
+
+void interval_list_free(struct interval_list *l)
+{
+	if (!l)
+		return;
+	free(l->items);
+	interval_list_init(l, l->family);
+}
+
+int interval_list_add(struct interval_list *l, const struct interval *iv)
+{
+	if (l->count == l->capacity) {
+		size_t cap = l->capacity ? l->capacity * 2 : 16;
+		struct interval *items = realloc(l->items, cap * sizeof(*items));
+
+		if (!items)
+			return -ENOMEM;
+		l->items = items;
+		l->capacity = cap;
+	}
+	l->items[l->count++] = *iv;
+	return 0;
+}
+
+static int interval_cmp_lo(const void *a, const void *b)
+{
+	const struct interval *x = a, *y = b;
+
+	/* Both families sort correctly on 16 bytes: IPv4 pads with zeros. */
+	return memcmp(x->lo, y->lo, sizeof(x->lo));
+}
+
+/* addr + 1; returns false (and leaves addr all-zero) on wrap-around. */
+static bool addr_increment(uint8_t *addr, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (++addr[i] != 0)
+			return true;
+	return false;
+}
+
+/* addr - 1; returns false on wrap-around (addr was zero). */
+static bool addr_decrement(uint8_t *addr, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (addr[i]-- != 0)
+			return true;
+	return false;
+}
+
+/* Does next start at most one address after cur ends? */
+static bool interval_touches(const struct interval *cur,
+			     const struct interval *next, size_t len)
+{
+	uint8_t after[16];
+
+	memcpy(after, cur->hi, sizeof(after));
+	if (!addr_increment(after, len))
+		return true;    /* cur ends at the top: everything touches */
+	return memcmp(next->lo, after, len) <= 0;
+}
+
+void interval_list_normalize(struct interval_list *l)
+{
+	size_t len = addr_len(l->family), out = 0;
+
+	if (l->count < 2)
+		return;
+	qsort(l->items, l->count, sizeof(*l->items), interval_cmp_lo);
+	for (size_t i = 1; i < l->count; i++) {
+		struct interval *cur = &l->items[out];
+		const struct interval *next = &l->items[i];
+
+		if (interval_touches(cur, next, len)) {
+			if (memcmp(next->hi, cur->hi, len) > 0)
+				memcpy(cur->hi, next->hi, len);
+			continue;
+		}
+		l->items[++out] = *next;
+	}
+	l->count = out + 1;
+}
+
+int interval_list_complement(struct interval_list *l, struct interval_list *out)
+{
+	size_t len = addr_len(l->family);
+	struct interval gap;
+	bool more = true;  /* is there address space left after the last hi? */
+
+	interval_list_init(out, l->family);
+	interval_list_normalize(l);
+	memset(&gap, 0, sizeof(gap));   /* gap.lo: the next uncovered address */
+	for (size_t i = 0; i < l->count && more; i++) {
+		const struct interval *iv = &l->items[i];
+
+		memcpy(gap.hi, iv->lo, len);
+		if (memcmp(gap.lo, iv->lo, len) < 0 && addr_decrement(gap.hi, len) &&
+		    interval_list_add(out, &gap) < 0)
+			goto nomem;
+		memcpy(gap.lo, iv->hi, len);
+		more = addr_increment(gap.lo, len);
+	}
+	if (more) {
+		memset(gap.hi, 0xff, len);
+		if (interval_list_add(out, &gap) < 0)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	interval_list_free(out);
+	return -ENOMEM;
+}
+
+/* Index of the last interval with lo <= addr, or -1. */
+static long interval_list_floor(const struct interval_list *l,
+				const uint8_t *addr)
+{
+	size_t len = addr_len(l->family), lo = 0, hi = l->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(l->items[mid].lo, addr, len) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (long)lo - 1;
+}
+
+bool interval_list_contains(const struct interval_list *l,
+			    const struct interval *iv)
+{
+	long i = interval_list_floor(l, iv->lo);
+
+	return i >= 0 && memcmp(iv->hi, l->items[i].hi, addr_len(l->family)) <= 0;
+}
+
+bool interval_list_overlaps(const struct interval_list *l,
+			    const struct interval *iv)
+{
+	long i = interval_list_floor(l, iv->hi);
+
+	/* Normalized: only the last interval starting at or before iv->hi
+	 * can reach iv->lo. */
+	return i >= 0 && memcmp(iv->lo, l->items[i].hi, addr_len(l->family)) <= 0;
+}
