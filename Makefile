@@ -91,6 +91,10 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(BUILD)
 
+# Rewrites tests/golden/*.nft from the shipped configs (review the diff!).
+golden: all unit-bins
+	$(Q)UPDATE_GOLDEN=1 $(BUILD)/tests/test_compile >/dev/null
+
 bench: all
 	$(Q)bench/run.sh $(BUILD)
 
@@ -106,6 +110,6 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all tools deps check unit unit-bins kernel demo bench install clean
+.PHONY: all tools deps check unit unit-bins kernel demo golden bench install clean
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)

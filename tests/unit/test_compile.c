@@ -1,0 +1,257 @@
+/* test_compile.c - the compiled ruleset: golden nft text for every shipped
+ * config, and the structural properties the enforcement relies on. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+/* A fixed "now" so expiry is deterministic: 2026-11-01 00:00 UTC. */
+#define TEST_NOW ((time_t)1793491200)
+
+static char *render_config(const char *path, struct ruleset *rs)
+{
+	struct model m;
+	struct diags d;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	diags_init(&d);
+	model_init(&m);
+	err = policy_load(path, TEST_NOW, &m, rs, &d);
+	if (err)
+		diags_print(&d, stderr);
+	ck_assert_int_eq(err, 0);
+	f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(ruleset_render(rs, f), 0);
+	fclose(f);
+	model_free(&m);
+	diags_free(&d);
+	return text;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* conf/X.conf and conf/examples/X.conf -> tests/golden/X.nft */
+static void check_golden(const char *conf, const char *name)
+{
+	char path[512], golden[512];
+	struct ruleset rs;
+	char *got, *want;
+
+	snprintf(path, sizeof(path), "%s/%s", TOP_SRCDIR, conf);
+	snprintf(golden, sizeof(golden), "%s/tests/golden/%s.nft", TOP_SRCDIR,
+		 name);
+	got = render_config(path, &rs);
+	if (getenv("UPDATE_GOLDEN")) {
+		FILE *f = fopen(golden, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fputs(got, f);
+		fclose(f);
+	}
+	want = slurp(golden);
+	ck_assert_msg(want != NULL, "missing %s (make golden)", golden);
+	ck_assert_msg(!strcmp(got, want),
+		      "%s: compiled ruleset differs from %s (make golden and "
+		      "review the diff)", conf, golden);
+	free(got);
+	free(want);
+	ruleset_free(&rs);
+}
+
+START_TEST(golden_shipped)
+{
+	check_golden("conf/segmentd.conf", "segmentd");
+}
+END_TEST
+
+START_TEST(golden_examples)
+{
+	char dir[512], conf[600], name[256];
+	struct dirent *e;
+	int n = 0;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/conf/examples", TOP_SRCDIR);
+	dp = opendir(dir);
+	ck_assert_ptr_nonnull(dp);
+	while ((e = readdir(dp))) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".conf"))
+			continue;
+		snprintf(conf, sizeof(conf), "conf/examples/%s", e->d_name);
+		snprintf(name, sizeof(name), "example-%.*s", (int)(len - 5),
+			 e->d_name);
+		check_golden(conf, name);
+		n++;
+	}
+	closedir(dp);
+	ck_assert_int_ge(n, 2);
+}
+END_TEST
+
+static bool has_positive_lookup(const struct rs_rule *r)
+{
+	for (size_t i = 0; i < r->op_count; i++) {
+		enum rs_op_kind k = r->ops[i].kind;
+
+		if ((k == RS_OP_SADDR_SET || k == RS_OP_DADDR_SET ||
+		     k == RS_OP_CT_MARK_SET_IN) && !r->ops[i].neg)
+			return true;
+	}
+	return false;
+}
+
+/* Deny by construction: a lookup that misses must never be what lets a
+ * packet through, and no drop depends on a lookup hitting. */
+START_TEST(deny_by_construction)
+{
+	char path[512];
+	struct ruleset rs;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/conf/segmentd.conf", TOP_SRCDIR);
+	text = render_config(path, &rs);
+	free(text);
+	for (size_t c = 0; c < rs.chain_count; c++) {
+		const struct rs_chain *ch = &rs.chains[c];
+
+		for (size_t i = 0; i < ch->rule_count; i++) {
+			const struct rs_rule *r = &ch->rules[i];
+
+			for (size_t j = 0; j < r->op_count; j++)
+				if (r->ops[j].neg)
+					ck_assert_msg(r->verdict != RS_VERDICT_ACCEPT,
+						"%s rule %zu: negated lookup "
+						"accepts", ch->name, i + 1);
+			if (r->verdict == RS_VERDICT_DROP)
+				ck_assert_msg(!has_positive_lookup(r),
+					"%s rule %zu: drop needs a hit",
+					ch->name, i + 1);
+		}
+		if (ch->hook != RS_HOOK_NONE)
+			ck_assert_msg(ch->rule_count > 0, "empty base chain");
+	}
+	ruleset_free(&rs);
+}
+END_TEST
+
+/* Every flow's NEW rule sets a mark that the established rule accepts. */
+START_TEST(marks_registered)
+{
+	char path[512];
+	struct ruleset rs;
+	const struct rs_set *marks;
+	char *text;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/conf/segmentd.conf", TOP_SRCDIR);
+	text = render_config(path, &rs);
+	free(text);
+	marks = ruleset_find_set(&rs, "flow_marks");
+	ck_assert_ptr_nonnull(marks);
+	for (size_t c = 0; c < rs.chain_count; c++) {
+		const struct rs_chain *ch = &rs.chains[c];
+
+		for (size_t i = 0; i < ch->rule_count; i++) {
+			const struct rs_rule *r = &ch->rules[i];
+
+			for (size_t j = 0; j < r->op_count; j++) {
+				uint32_t mark;
+				bool found = false;
+
+				if (r->ops[j].kind != RS_OP_CT_MARK_ASSIGN)
+					continue;
+				mark = r->ops[j].u.num;
+				for (size_t k = 0; k < marks->elem_count; k++)
+					found |= !memcmp(marks->elems[k].low,
+							 &mark, 4);
+				ck_assert_msg(found, "mark %08x missing", mark);
+				n++;
+			}
+		}
+	}
+	ck_assert_int_gt(n, 10);
+	ruleset_free(&rs);
+}
+END_TEST
+
+/* The "any" zone is the complement of the others: it never contains an
+ * address of another zone. */
+START_TEST(any_zone_is_complement)
+{
+	char path[512];
+	struct ruleset rs;
+	const struct rs_set *cloud;
+	char *text;
+	const uint8_t mn[4] = { 10, 1, 2, 3 }, out[4] = { 198, 51, 100, 7 };
+	bool has_mn = false, has_out = false;
+
+	snprintf(path, sizeof(path), "%s/conf/segmentd.conf", TOP_SRCDIR);
+	text = render_config(path, &rs);
+	free(text);
+	cloud = ruleset_find_set(&rs, "zone_cloud_v4");
+	ck_assert_ptr_nonnull(cloud);
+	for (size_t i = 0; i < cloud->elem_count; i++) {
+		const struct rs_elem *e = &cloud->elems[i];
+
+		has_mn |= memcmp(e->low, mn, 4) <= 0 &&
+			  memcmp(mn, e->high, 4) <= 0;
+		has_out |= memcmp(e->low, out, 4) <= 0 &&
+			   memcmp(out, e->high, 4) <= 0;
+	}
+	ck_assert(!has_mn);
+	ck_assert(has_out);
+	ruleset_free(&rs);
+}
+END_TEST
+
+static Suite *compile_suite(void)
+{
+	Suite *s = suite_create("compile");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, golden_shipped);
+	tcase_add_test(tc, golden_examples);
+	tcase_add_test(tc, deny_by_construction);
+	tcase_add_test(tc, marks_registered);
+	tcase_add_test(tc, any_zone_is_complement);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(compile_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
