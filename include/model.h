@@ -135,6 +135,12 @@ struct model {
 
 void model_init(struct model *m);
 void model_free(struct model *m);
+/* Free what one object owns and zero it (for objects that failed to parse;
+ * model_free uses them too).  NULL-safe. */
+void zone_clear(struct zone *z);
+void host_clear(struct host *h);
+void flow_clear(struct flow *f);
+void mgmt_rule_clear(struct mgmt_rule *r);
 /* Lookups by name; return -ENOENT or the index (>= 0). */
 int model_find_zone(const struct model *m, const char *name);
 int model_find_host(const struct model *m, const char *name);
@@ -148,8 +154,10 @@ const char *host_role_name(enum host_role r);
 int host_role_parse(const char *s);           /* -EINVAL or the role */
 bool host_role_is_relay(enum host_role r);    /* sanitisers, screen, vbrowser */
 
-/* Service text parser; returns 0 or -EINVAL with *why set to a static
- * explanation ("port out of range", "unknown ICMP type", ...). */
+/* Service text parser; returns 0 or -EINVAL with *why set to an
+ * explanation ("port '70000' out of range", "unknown ICMP type 'x'", ...)
+ * in static or thread-local storage, valid until the next call.  out->text
+ * is not set (the caller owns it); out->port_low/high are 0 for ICMP. */
 int service_parse(const char *text, struct service *out, const char **why);
 const char *icmp_type_name(uint8_t proto, uint8_t type);
 
