@@ -1,0 +1,288 @@
+/* config_zones.c - the zones and hosts sections of the config file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_parse.h"
+
+/* Linux dev_valid_name(), plus no quotes or control characters: names end
+ * up quoted in nft text.  Returns NULL or why the name is refused. */
+static const char *ifname_problem(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > MODEL_IFNAME_MAX)
+		return "interface names have 1 to 15 characters";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "'.' and '..' are not interface names";
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p == '/' || *p == ':' || *p == '"' || *p == '\\' ||
+		    *p <= ' ' || *p == 0x7f)
+			return "interface names may not contain '/', ':', "
+			       "quotes, spaces or control characters";
+	return NULL;
+}
+
+static int zone_interfaces(struct cfg *c, const config_setting_t *group,
+			   const char *what, struct zone *z)
+{
+	const config_setting_t *list;
+	int r = cfg_string_list(c, group, "interfaces", what, &list), n;
+
+	if (r < 0)
+		return r;
+	n = config_setting_length(list);
+	z->interfaces = calloc((size_t)n, sizeof(*z->interfaces));
+	if (!z->interfaces)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, i);
+		const char *name = config_setting_get_string(s);
+		const char *why = ifname_problem(name);
+		char clip[CFG_CLIP_MAX];
+
+		if (why) {
+			cfg_error(c, s, what, "invalid interface %s: %s",
+				  cfg_clip(name, clip), why);
+			r = -EINVAL;
+			continue;
+		}
+		z->interfaces[z->interface_count] = strdup(name);
+		if (!z->interfaces[z->interface_count++])
+			return -ENOMEM;
+	}
+	return r;
+}
+
+/* One prefix of a zone's networks or a host's addresses. */
+static int cidr_elem(struct cfg *c, const config_setting_t *s,
+		     const char *what, const char *kind, struct cidr *out)
+{
+	const char *text = config_setting_get_string(s);
+	char clip[CFG_CLIP_MAX], fixed[64];
+	const char *why;
+
+	if (cidr_parse_explain(text, out, &why) == 0) {
+		out->line = (int)config_setting_source_line(s);
+		return 0;
+	}
+	cfg_clip(text, clip);
+	if (strcmp(why, "host bits set") != 0) {
+		cfg_error(c, s, what, "invalid %s %s: %s", kind, clip, why);
+		return -EINVAL;
+	}
+	cidr_format(out, fixed, sizeof(fixed));
+	cfg_error(c, s, what, "invalid %s %s: host bits set (did you mean '%s'?)",
+		  kind, clip, fixed);
+	return -EINVAL;
+}
+
+/* The prefixes of list into *out; "any" is handled by the caller. */
+static int cidr_list(struct cfg *c, const config_setting_t *list,
+		     const char *what, const char *kind, struct cidr **out,
+		     size_t *count)
+{
+	int n = config_setting_length(list), r = 0;
+
+	*out = calloc((size_t)n, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, i);
+
+		if (cidr_elem(c, s, what, kind, &(*out)[*count]) < 0)
+			r = -EINVAL;
+		else
+			(*count)++;
+	}
+	return r;
+}
+
+/* Is "any" one of the strings of list?  Its element, or NULL. */
+static const config_setting_t *find_any(const config_setting_t *list)
+{
+	for (int i = 0; i < config_setting_length(list); i++) {
+		const config_setting_t *s = config_setting_get_elem(list, i);
+
+		if (strcmp(config_setting_get_string(s), "any") == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static int zone_networks(struct cfg *c, const config_setting_t *group,
+			 const char *what, struct zone *z)
+{
+	const config_setting_t *list, *any;
+	int r = cfg_string_list(c, group, "networks", what, &list);
+
+	if (r < 0)
+		return r;
+	any = find_any(list);
+	if (any && config_setting_length(list) > 1) {
+		cfg_error(c, any, what, "'any' must be the only network of a zone");
+		return -EINVAL;
+	}
+	if (any) {
+		z->any = true;
+		return 0;
+	}
+	return cidr_list(c, list, what, "network", &z->networks,
+			 &z->network_count);
+}
+
+static int zone_class(struct cfg *c, const config_setting_t *group,
+		      const char *what, struct zone *z)
+{
+	const char *text = NULL;
+	char clip[CFG_CLIP_MAX];
+	int r = cfg_string(c, group, "class", what, true, &text), class;
+
+	if (r < 0)
+		return r;
+	class = zone_class_parse(text);
+	if (class < 0) {
+		cfg_error(c, config_setting_get_member(group, "class"), what,
+			  "unknown class %s: use isolated, lgwan, internet or "
+			  "general", cfg_clip(text, clip));
+		return -EINVAL;
+	}
+	z->class = (enum zone_class)class;
+	return 0;
+}
+
+static int zone_parse(struct cfg *c, const config_setting_t *s,
+		      char what[CFG_WHAT_MAX], void *item)
+{
+	static const char *const keys[] = {
+		"name", "class", "interfaces", "networks", "intra", "comment",
+		NULL
+	};
+	struct zone *z = item;
+	int r = cfg_name(c, s, "zone", what, &z->name);
+
+	r = cfg_worse(r, cfg_check_keys(c, s, what, keys));
+	r = cfg_worse(r, zone_class(c, s, what, z));
+	r = cfg_worse(r, zone_interfaces(c, s, what, z));
+	r = cfg_worse(r, zone_networks(c, s, what, z));
+	r = cfg_worse(r, cfg_choice(c, s, "intra", what, "drop", "accept",
+				    &z->intra_accept));
+	r = cfg_worse(r, cfg_text(c, s, "comment", what, &z->comment));
+	cfg_origin(c, s, &z->origin);
+	return r;
+}
+
+static void zone_clear_item(void *item)
+{
+	zone_clear(item);
+}
+
+int cfg_parse_zones(struct cfg *c)
+{
+	const config_setting_t *list = config_lookup(c->lc, "zones");
+	void *zones = NULL;
+	int r = cfg_parse_list(c, "zones", "zone", sizeof(struct zone), &zones,
+			       &c->m->zone_count, zone_parse, zone_clear_item);
+
+	c->m->zones = zones;
+	if (r == 0 && !list)
+		cfg_error(c, config_root_setting(c->lc), NULL,
+			  "'zones' is missing: at least one zone is required");
+	else if (r == 0 && config_setting_length(list) == 0)
+		cfg_error(c, list, NULL,
+			  "'zones' is empty: at least one zone is required");
+	return r;
+}
+
+static int host_zone(struct cfg *c, const config_setting_t *group,
+		     const char *what, struct host *h)
+{
+	const char *name = NULL;
+	char clip[CFG_CLIP_MAX];
+	int r = cfg_string(c, group, "zone", what, true, &name), i;
+
+	if (r < 0)
+		return r;
+	i = model_find_zone(c->m, name);
+	if (i >= 0) {
+		h->zone = (size_t)i;
+		return 0;
+	}
+	if (!cfg_failed_has(c, name))
+		cfg_error(c, config_setting_get_member(group, "zone"), what,
+			  "unknown zone %s", cfg_clip(name, clip));
+	return -EINVAL;
+}
+
+static int host_role(struct cfg *c, const config_setting_t *group,
+		     const char *what, struct host *h)
+{
+	const char *text = NULL;
+	char clip[CFG_CLIP_MAX];
+	int r = cfg_string(c, group, "role", what, false, &text), role;
+
+	if (r < 0 || !text)
+		return r;
+	role = host_role_parse(text);
+	if (role < 0) {
+		cfg_error(c, config_setting_get_member(group, "role"), what,
+			  "unknown role %s: use mail-sanitizer, file-sanitizer, "
+			  "screen-transfer, virtual-browser, lbo-service or "
+			  "security-cloud", cfg_clip(text, clip));
+		return -EINVAL;
+	}
+	h->role = (enum host_role)role;
+	return 0;
+}
+
+static int host_addresses(struct cfg *c, const config_setting_t *group,
+			  const char *what, struct host *h)
+{
+	const config_setting_t *list, *any;
+	int r = cfg_string_list(c, group, "addresses", what, &list);
+
+	if (r < 0)
+		return r;
+	any = find_any(list);
+	if (any) {
+		cfg_error(c, any, what, "invalid address 'any': 'any' is only "
+			  "for the networks of a zone");
+		return -EINVAL;
+	}
+	return cidr_list(c, list, what, "address", &h->addresses,
+			 &h->address_count);
+}
+
+static int host_parse(struct cfg *c, const config_setting_t *s,
+		      char what[CFG_WHAT_MAX], void *item)
+{
+	static const char *const keys[] = {
+		"name", "zone", "addresses", "role", "comment", NULL
+	};
+	struct host *h = item;
+	int r = cfg_name(c, s, "host", what, &h->name);
+
+	r = cfg_worse(r, cfg_check_keys(c, s, what, keys));
+	r = cfg_worse(r, host_zone(c, s, what, h));
+	r = cfg_worse(r, host_addresses(c, s, what, h));
+	r = cfg_worse(r, host_role(c, s, what, h));
+	r = cfg_worse(r, cfg_text(c, s, "comment", what, &h->comment));
+	cfg_origin(c, s, &h->origin);
+	return r;
+}
+
+static void host_clear_item(void *item)
+{
+	host_clear(item);
+}
+
+int cfg_parse_hosts(struct cfg *c)
+{
+	void *hosts = NULL;
+	int r = cfg_parse_list(c, "hosts", "host", sizeof(struct host), &hosts,
+			       &c->m->host_count, host_parse, host_clear_item);
+
+	c->m->hosts = hosts;
+	return r;
+}
