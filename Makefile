@@ -13,7 +13,7 @@ VERSION := 0.1.0
 PKGS    := libnftnl libmnl libconfig
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter \
 	   -MMD -MP -Iinclude -DSEGMENTD_VERSION='"$(VERSION)"' \
 	   -DSYSCONFDIR='"$(SYSCONFDIR)"' \

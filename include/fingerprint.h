@@ -1,0 +1,31 @@
+/* fingerprint.h - a canonical SHA-256 of our table as the kernel has it.
+ *
+ * Handles, counter values and transaction-local ids are left out; rules keep
+ * their order within a chain; everything else is sorted.  Two dumps of the
+ * same ruleset hash the same whoever built it (kernel-notes §5).  The dump
+ * is bracketed by GETGEN and retried if the ruleset changed meanwhile.
+ */
+#ifndef SEGMENTD_FINGERPRINT_H
+#define SEGMENTD_FINGERPRINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netlink.h"
+
+struct fingerprint {
+	bool exists;
+	uint32_t flags;          /* table flags as dumped */
+	uint32_t genid;          /* ruleset generation of the dump */
+	uint8_t digest[32];
+	size_t chains, rules, sets, elements, objects;
+};
+
+/* Returns 0 (fp->exists false if there is no such table) or -errno. */
+int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp);
+bool fingerprint_equal(const struct fingerprint *a, const struct fingerprint *b);
+/* The ruleset generation id (NFT_MSG_GETGEN): cheap, for change polling. */
+int nl_genid(struct nl *nl, uint32_t *genid);
+
+#endif

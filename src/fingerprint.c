@@ -1,0 +1,463 @@
+/* fingerprint.c - dump our table and hash its canonical form. */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fingerprint.h"
+#include "nft.h"
+#include "sha256.h"
+
+#define DUMP_RETRIES 5
+
+struct lines {
+	char **v;
+	size_t n, cap;
+};
+
+static int lines_add(struct lines *l, char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(s);
+			return -ENOMEM;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = s;
+	return 0;
+}
+
+static void lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts and hashes the lines into out (one "\n" after each). */
+static void lines_digest(struct lines *l, uint8_t out[32])
+{
+	struct sha256 s;
+
+	qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+	sha256_init(&s);
+	for (size_t i = 0; i < l->n; i++) {
+		sha256_update(&s, l->v[i], strlen(l->v[i]));
+		sha256_update(&s, "\n", 1);
+	}
+	sha256_final(&s, out);
+}
+
+struct fp_ctx {
+	const char *table;
+	struct fingerprint *fp;
+	struct lines lines;      /* table-level canonical lines */
+	struct lines setnames;   /* the sets to dump elements of */
+	struct lines elems;      /* elements of the set being dumped */
+	char chain[256];         /* rule numbering within a chain */
+	size_t chain_rule;
+	bool intr;               /* NLM_F_DUMP_INTR seen */
+	int err;
+};
+
+static void hex(char *out, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * n] = 0;
+}
+
+static bool ours(struct fp_ctx *x, const char *table)
+{
+	return table && !strcmp(table, x->table);
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fp_ctx *x = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	char *line = NULL;
+
+	if (!t || nftnl_table_nlmsg_parse(nlh, t) < 0) {
+		nftnl_table_free(t);
+		x->err = -EIO;
+		return MNL_CB_ERROR;
+	}
+	if (ours(x, nftnl_table_get_str(t, NFTNL_TABLE_NAME))) {
+		x->fp->exists = true;
+		x->fp->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+		/* OWNER is who holds it now, not what it enforces. */
+		if (asprintf(&line, "T flags=0x%x",
+			     x->fp->flags & ~NFT_TABLE_F_OWNER) < 0)
+			line = NULL;
+		x->err = lines_add(&x->lines, line);
+	}
+	nftnl_table_free(t);
+	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fp_ctx *x = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	char *line = NULL;
+
+	if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		nftnl_chain_free(c);
+		x->err = -EIO;
+		return MNL_CB_ERROR;
+	}
+	if (ours(x, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE))) {
+		bool base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+
+		if (asprintf(&line, "C %s hook=%d prio=%d policy=%u type=%s",
+			     nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+			     base ? (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) : -1,
+			     base ? nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) : 0,
+			     base ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) : 0,
+			     base ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) : "-") < 0)
+			line = NULL;
+		x->err = lines_add(&x->lines, line);
+		x->fp->chains++;
+	}
+	nftnl_chain_free(c);
+	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* "R chain 0007 [expr] [expr] ... udata=hex" */
+static char *rule_line(struct fp_ctx *x, const struct nftnl_rule *r)
+{
+	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e;
+	char *out = NULL, buf[1024];
+	size_t len = 0;
+	FILE *f;
+
+	if (!it)
+		return NULL;
+	if (strcmp(chain, x->chain)) {
+		snprintf(x->chain, sizeof(x->chain), "%s", chain);
+		x->chain_rule = 0;
+	}
+	f = open_memstream(&out, &len);
+	if (!f) {
+		nftnl_expr_iter_destroy(it);
+		return NULL;
+	}
+	fprintf(f, "R %s %06zu", chain, ++x->chain_rule);
+	while ((e = nftnl_expr_iter_next(it))) {
+		nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+		fprintf(f, " [%s %s]", nftnl_expr_get_str(e, NFTNL_EXPR_NAME),
+			buf);
+	}
+	if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+		uint32_t n;
+		const uint8_t *u = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA,
+						       &n);
+		char h[2 * 256 + 1];
+
+		hex(h, u, n > 256 ? 256 : n);
+		fprintf(f, " udata=%s", h);
+	}
+	nftnl_expr_iter_destroy(it);
+	fclose(f);
+	return out;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fp_ctx *x = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		x->intr = true;
+	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0) {
+		nftnl_rule_free(r);
+		x->err = -EIO;
+		return MNL_CB_ERROR;
+	}
+	if (ours(x, nftnl_rule_get_str(r, NFTNL_RULE_TABLE))) {
+		x->err = lines_add(&x->lines, rule_line(x, r));
+		x->fp->rules++;
+	}
+	nftnl_rule_free(r);
+	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static uint32_t set_u32(const struct nftnl_set *s, uint16_t attr)
+{
+	return nftnl_set_is_set(s, attr) ? nftnl_set_get_u32(s, attr) : 0;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fp_ctx *x = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		x->err = -EIO;
+		return MNL_CB_ERROR;
+	}
+	if (ours(x, nftnl_set_get_str(s, NFTNL_SET_TABLE))) {
+		char *name = NULL;
+
+		/* name, then the header fields; elements come later */
+		if (asprintf(&name, "%s flags=0x%x key=%u/%u data=%u/%u",
+			     nftnl_set_get_str(s, NFTNL_SET_NAME),
+			     set_u32(s, NFTNL_SET_FLAGS),
+			     set_u32(s, NFTNL_SET_KEY_TYPE),
+			     set_u32(s, NFTNL_SET_KEY_LEN),
+			     set_u32(s, NFTNL_SET_DATA_TYPE),
+			     set_u32(s, NFTNL_SET_DATA_LEN)) < 0)
+			name = NULL;
+		x->err = lines_add(&x->setnames, name);
+		x->fp->sets++;
+	}
+	nftnl_set_free(s);
+	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int elem_line(struct fp_ctx *x, struct nftnl_set_elem *e)
+{
+	char key[2 * 64 + 1] = "", *line = NULL;
+	uint32_t len = 0, flags = 0, verdict = 0;
+	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	const char *chain = "";
+
+	if (k)
+		hex(key, k, len > 64 ? 64 : len);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+		flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
+		verdict = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
+		chain = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
+	if (asprintf(&line, "%s f=%x v=%x %s", key, flags, verdict, chain) < 0)
+		line = NULL;
+	x->fp->elements++;
+	return lines_add(&x->elems, line);
+}
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fp_ctx *x = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		x->intr = true;
+	if (!s || nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		x->err = -EIO;
+		return MNL_CB_ERROR;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	while (it && !x->err && (e = nftnl_set_elems_iter_next(it)))
+		x->err = elem_line(x, e);
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fp_ctx *x = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	char *line = NULL;
+
+	if (!o || nftnl_obj_nlmsg_parse(nlh, o) < 0) {
+		nftnl_obj_free(o);
+		x->err = -EIO;
+		return MNL_CB_ERROR;
+	}
+	if (ours(x, nftnl_obj_get_str(o, NFTNL_OBJ_TABLE))) {
+		if (asprintf(&line, "O %s type=%u",
+			     nftnl_obj_get_str(o, NFTNL_OBJ_NAME),
+			     nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE)) < 0)
+			line = NULL;
+		x->err = lines_add(&x->lines, line);
+		x->fp->objects++;
+	}
+	nftnl_obj_free(o);
+	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *x,
+		int *cb_err)
+{
+	static char buf[256 * 1024];
+	uint32_t seq = nlh->nlmsg_seq;
+	int ret;
+
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, x);
+	} while (ret > MNL_CB_STOP);
+	if (cb_err && *cb_err)
+		return *cb_err;
+	return ret < 0 ? -errno : 0;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *g = nftnl_gen_alloc();
+
+	if (!g || nftnl_gen_nlmsg_parse(nlh, g) < 0) {
+		nftnl_gen_free(g);
+		return MNL_CB_ERROR;
+	}
+	*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return MNL_CB_OK;
+}
+
+int nl_genid(struct nl *nl, uint32_t *genid)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN,
+		AF_UNSPEC, NLM_F_ACK, nl->seq++);
+
+	return talk(nl, nlh, gen_cb, genid, NULL);
+}
+
+static struct nlmsghdr *request(char *buf, uint16_t type, uint16_t flags,
+				struct nl *nl)
+{
+	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, nl->seq++);
+}
+
+/* Elements of one set ("name flags=..." header in setname), hashed into a
+ * "S header elems=<digest>" line. */
+static int dump_set_elems(struct nl *nl, struct fp_ctx *x, const char *hdr)
+{
+	char buf[1024], name[256], hexd[65], *line = NULL;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	uint8_t d[32];
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	sscanf(hdr, "%255s", name);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, x->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nlh = request(buf, NFT_MSG_GETSETELEM, NLM_F_DUMP, nl);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	err = talk(nl, nlh, elem_cb, x, &x->err);
+	if (err)
+		return err;
+	lines_digest(&x->elems, d);
+	lines_free(&x->elems);
+	sha256_hex(d, hexd);
+	if (asprintf(&line, "S %s elems=%s", hdr, hexd) < 0)
+		line = NULL;
+	return lines_add(&x->lines, line);
+}
+
+static int dump_once(struct nl *nl, struct fp_ctx *x)
+{
+	char buf[1024];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	int err = (!t || !r || !s) ? -ENOMEM : 0;
+
+	if (!err) {
+		nftnl_table_set_str(t, NFTNL_TABLE_NAME, x->table);
+		nlh = request(buf, NFT_MSG_GETTABLE, NLM_F_ACK, nl);
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		err = talk(nl, nlh, table_cb, x, &x->err);
+	}
+	if (err == -ENOENT || (!err && !x->fp->exists)) {
+		err = 0;
+		goto out;
+	}
+	nlh = request(buf, NFT_MSG_GETCHAIN, NLM_F_DUMP, nl);
+	err = err ?: talk(nl, nlh, chain_cb, x, &x->err);
+	if (!err) {
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, x->table);
+		nlh = request(buf, NFT_MSG_GETRULE, NLM_F_DUMP, nl);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		err = talk(nl, nlh, rule_cb, x, &x->err);
+	}
+	if (!err) {
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, x->table);
+		nlh = request(buf, NFT_MSG_GETSET, NLM_F_DUMP, nl);
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		err = talk(nl, nlh, set_cb, x, &x->err);
+	}
+	for (size_t i = 0; !err && i < x->setnames.n; i++)
+		err = dump_set_elems(nl, x, x->setnames.v[i]);
+	nlh = request(buf, NFT_MSG_GETOBJ, NLM_F_DUMP, nl);
+	err = err ?: talk(nl, nlh, obj_cb, x, &x->err);
+out:
+	nftnl_table_free(t);
+	nftnl_rule_free(r);
+	nftnl_set_free(s);
+	return err;
+}
+
+int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp)
+{
+	int err = 0;
+
+	for (int attempt = 0; attempt < DUMP_RETRIES; attempt++) {
+		struct fp_ctx x = { .table = table, .fp = fp };
+		uint32_t g1 = 0, g2 = 0;
+
+		memset(fp, 0, sizeof(*fp));
+		err = nl_genid(nl, &g1);
+		err = err ?: dump_once(nl, &x);
+		err = err ?: nl_genid(nl, &g2);
+		if (!err)
+			lines_digest(&x.lines, fp->digest);
+		lines_free(&x.lines);
+		lines_free(&x.setnames);
+		lines_free(&x.elems);
+		fp->genid = g2;
+		if (err || (g1 == g2 && !x.intr))
+			return err;
+	}
+	return -EAGAIN;
+}
+
+bool fingerprint_equal(const struct fingerprint *a, const struct fingerprint *b)
+{
+	return a->exists == b->exists &&
+	       !memcmp(a->digest, b->digest, sizeof(a->digest));
+}
