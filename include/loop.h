@@ -1,0 +1,42 @@
+/* loop.h - the one event loop: epoll over fds, each with its callback.
+ * No threads, no sleeps; signals arrive through a signalfd, time through
+ * timerfds, like everything else. */
+#ifndef SEGMENTD_LOOP_H
+#define SEGMENTD_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+typedef void (*loop_cb)(struct loop *l, int fd, uint32_t events, void *data);
+
+struct loop_source {
+	int fd;
+	loop_cb cb;
+	void *data;
+	struct loop_source *next;
+};
+
+struct loop {
+	int epfd;
+	bool stop;
+	struct loop_source *sources;
+};
+
+int loop_init(struct loop *l);
+void loop_free(struct loop *l);          /* does not close the fds */
+int loop_add(struct loop *l, int fd, uint32_t events, loop_cb cb, void *data);
+int loop_mod(struct loop *l, int fd, uint32_t events);
+void loop_del(struct loop *l, int fd);
+/* Waits up to timeout_ms (-1: forever) and runs the callbacks of what is
+ * ready.  Returns 0 or -errno (EINTR is not an error). */
+int loop_run_once(struct loop *l, int timeout_ms);
+
+/* A timerfd (CLOCK_MONOTONIC, CLOEXEC|NONBLOCK): first after first_ms, then
+ * every interval_ms (0: once).  Returns the fd or -errno. */
+int timer_open(uint64_t first_ms, uint64_t interval_ms);
+int timer_set(int fd, uint64_t first_ms, uint64_t interval_ms);
+/* Reads the expiration count (0 if none). */
+uint64_t timer_ack(int fd);
+
+#endif
