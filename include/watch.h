@@ -1,0 +1,50 @@
+/* watch.h - the keep wing's eyes: nftables change events.
+ *
+ * A second netlink socket subscribed to NFNLGRP_NFTABLES.  Every committed
+ * transaction arrives as one message per object followed by NEWGEN, which
+ * names the committing process (pid and name).  watch_read() drains what is
+ * pending and reports whether someone else changed our table; it never
+ * reads the config and never writes to the kernel.
+ */
+#ifndef SEGMENTD_WATCH_H
+#define SEGMENTD_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mnl_socket;
+
+struct watch_change {
+	uint32_t pid;            /* committing process (NFTA_GEN_PROC_PID) */
+	char comm[32];           /* its name (NFTA_GEN_PROC_NAME) */
+	uint32_t genid;
+	char summary[160];       /* "DELRULE x1 NEWRULE x2" */
+};
+
+struct watch {
+	struct mnl_socket *sock;
+	int fd;
+	char table[64];
+	uint32_t self_portid;    /* our batches' portid: not drift */
+	unsigned counts[32];     /* messages touching our table, by type,
+				  * since the last NEWGEN */
+	bool touched;
+};
+
+enum watch_result {
+	WATCH_QUIET,             /* nothing of ours changed (or we did it) */
+	WATCH_DRIFT,             /* someone else changed our table */
+	WATCH_RESYNC,            /* events were lost (ENOBUFS): verify fully */
+	WATCH_RESULT_MAX
+};
+
+int watch_open(struct watch *w, const char *table, uint32_t self_portid);
+void watch_close(struct watch *w);
+/* Drains the socket.  For each foreign transaction that touched our table
+ * calls on_change (may be NULL).  Returns the worst result seen. */
+enum watch_result watch_read(struct watch *w,
+			     void (*on_change)(void *ctx,
+					       const struct watch_change *c),
+			     void *ctx);
+
+#endif

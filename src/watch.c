@@ -1,0 +1,179 @@
+/* watch.c - reading nftables change events and naming who made them. */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "watch.h"
+
+#define MONITOR_RCVBUF (8 * 1024 * 1024)
+
+static const char *msg_name(unsigned type)
+{
+	static const char *const names[] = {
+		[NFT_MSG_NEWTABLE] = "NEWTABLE", [NFT_MSG_DELTABLE] = "DELTABLE",
+		[NFT_MSG_NEWCHAIN] = "NEWCHAIN", [NFT_MSG_DELCHAIN] = "DELCHAIN",
+		[NFT_MSG_NEWRULE] = "NEWRULE", [NFT_MSG_DELRULE] = "DELRULE",
+		[NFT_MSG_NEWSET] = "NEWSET", [NFT_MSG_DELSET] = "DELSET",
+		[NFT_MSG_NEWSETELEM] = "NEWSETELEM",
+		[NFT_MSG_DELSETELEM] = "DELSETELEM",
+		[NFT_MSG_NEWOBJ] = "NEWOBJ", [NFT_MSG_DELOBJ] = "DELOBJ",
+		[NFT_MSG_NEWFLOWTABLE] = "NEWFLOWTABLE",
+		[NFT_MSG_DELFLOWTABLE] = "DELFLOWTABLE",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) && names[type]
+	       ? names[type] : "OTHER";
+}
+
+int watch_open(struct watch *w, const char *table, uint32_t self_portid)
+{
+	int size = MONITOR_RCVBUF;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	snprintf(w->table, sizeof(w->table), "%s", table);
+	w->self_portid = self_portid;
+	w->sock = mnl_socket_open2(NETLINK_NETFILTER,
+				   SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!w->sock)
+		return -errno;
+	if (mnl_socket_bind(w->sock, 1 << (NFNLGRP_NFTABLES - 1),
+			    MNL_SOCKET_AUTOPID) < 0) {
+		int err = -errno;
+
+		watch_close(w);
+		return err;
+	}
+	w->fd = mnl_socket_get_fd(w->sock);
+	if (setsockopt(w->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return 0;
+}
+
+void watch_close(struct watch *w)
+{
+	if (w->sock)
+		mnl_socket_close(w->sock);
+	w->sock = NULL;
+	w->fd = -1;
+}
+
+/* Every nf_tables object message carries its table's name as attribute 1
+ * (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_RULE_TABLE, NFTA_SET_TABLE,
+ * NFTA_SET_ELEM_LIST_TABLE, NFTA_OBJ_TABLE, NFTA_FLOWTABLE_TABLE). */
+static bool touches(const struct watch *w, const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (g->nfgen_family != NFPROTO_INET)
+		return false;
+	mnl_attr_for_each(a, nlh, sizeof(*g)) {
+		if (mnl_attr_get_type(a) == 1)
+			return mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
+			       !strcmp(mnl_attr_get_str(a), w->table);
+	}
+	return false;
+}
+
+static void gen_parse(const struct nlmsghdr *nlh, struct watch_change *c)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_GEN_ID:
+			if (!mnl_attr_validate(a, MNL_TYPE_U32))
+				c->genid = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFTA_GEN_PROC_PID:
+			if (!mnl_attr_validate(a, MNL_TYPE_U32))
+				c->pid = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFTA_GEN_PROC_NAME:
+			if (!mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+				snprintf(c->comm, sizeof(c->comm), "%s",
+					 mnl_attr_get_str(a));
+			break;
+		}
+	}
+}
+
+static void summarize(struct watch *w, struct watch_change *c)
+{
+	size_t off = 0;
+
+	for (unsigned t = 0; t < 32; t++) {
+		if (!w->counts[t] || off >= sizeof(c->summary))
+			continue;
+		off += (size_t)snprintf(c->summary + off,
+					sizeof(c->summary) - off, "%s%s x%u",
+					off ? " " : "", msg_name(t),
+					w->counts[t]);
+	}
+	memset(w->counts, 0, sizeof(w->counts));
+	w->touched = false;
+}
+
+/* One message; returns true when a foreign transaction on our table ends. */
+static bool on_message(struct watch *w, const struct nlmsghdr *nlh,
+		       struct watch_change *c)
+{
+	unsigned type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+		return false;
+	if (type == NFT_MSG_NEWGEN) {
+		bool foreign = w->touched && nlh->nlmsg_pid != w->self_portid;
+
+		memset(c, 0, sizeof(*c));
+		gen_parse(nlh, c);
+		summarize(w, c);
+		return foreign;
+	}
+	if (nlh->nlmsg_pid != w->self_portid && touches(w, nlh)) {
+		w->counts[type < 32 ? type : 31]++;
+		w->touched = true;
+	}
+	return false;
+}
+
+enum watch_result watch_read(struct watch *w,
+			     void (*on_change)(void *ctx,
+					       const struct watch_change *c),
+			     void *ctx)
+{
+	static char buf[256 * 1024];
+	enum watch_result res = WATCH_QUIET;
+
+	for (;;) {
+		ssize_t n = recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		const struct nlmsghdr *nlh = (const void *)buf;
+		int len = (int)n;
+
+		if (n < 0 && errno == ENOBUFS) {
+			res = WATCH_RESYNC;    /* lost: the socket goes on */
+			memset(w->counts, 0, sizeof(w->counts));
+			w->touched = false;
+			continue;
+		}
+		if (n <= 0)
+			return res;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			struct watch_change c;
+
+			if (!on_message(w, nlh, &c))
+				continue;
+			if (res == WATCH_QUIET)
+				res = WATCH_DRIFT;
+			if (on_change)
+				on_change(ctx, &c);
+		}
+	}
+}
