@@ -9,7 +9,6 @@
  * (also nested ones) are relative to the main file, and absolute include
  * paths do not work.  It stops include loops at 10 levels of nesting.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

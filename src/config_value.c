@@ -1,6 +1,5 @@
 /* config_value.c - typed access to libconfig settings for config*.c, with
  * every problem reported as "file:line: what: message". */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
