@@ -47,6 +47,13 @@ enum protection {
 int kstate_read(struct nl *nl, const char *table, struct kstate *ks);
 void kstate_free(struct kstate *ks);
 
+/* The table's existence and flags only (cheap: one GET). */
+int table_probe(struct nl *nl, const char *table, bool *exists,
+		uint32_t *flags);
+/* Takes over an orphaned table of ours (OWNER|PERSIST) without changing
+ * anything in it.  Returns 0, -ENOENT if there is none, or -errno. */
+int nft_adopt(struct nl *nl, const char *table, struct diags *d);
+
 /* True if the kernel accepts OWNER|PERSIST tables (probe, no commit). */
 bool nft_probe_persist(struct nl *nl);
 /* Brings the kernel to rs.  Returns 0, or a negative errno with every

@@ -166,6 +166,12 @@ size_t ruleset_element_count(const struct ruleset *rs);
 struct model;
 int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs);
 
+/* compile.c: the lockdown table, installed when the config is invalid at
+ * start and no table of ours exists: nothing is forwarded, the gateway
+ * itself stays reachable (so the admin can fix the config). */
+int ruleset_compile_lockdown(const char *table, bool ownership,
+			     struct ruleset *rs);
+
 /* render.c: the ruleset as nft text that `nft -f` accepts. */
 int ruleset_render(const struct ruleset *rs, FILE *out);
 

@@ -253,3 +253,32 @@ int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
 		ruleset_free(rs);
 	return err;
 }
+
+int ruleset_compile_lockdown(const char *table, bool ownership,
+			     struct ruleset *rs)
+{
+	struct rs_origin o = { .what = (char *)"lockdown" };
+	struct rs_chain *ch;
+	struct rs_rule *r;
+	int err;
+
+	ruleset_init(rs);
+	rs->table = strdup(table);
+	rs->ownership = ownership;
+	if (!rs->table || !ruleset_add_counter(rs, "lockdown_drop", &o))
+		goto nomem;
+	ch = ruleset_add_chain(rs, "forward", RS_HOOK_FORWARD, &o);
+	r = ch ? chain_add_rule(ch, &o) : NULL;
+	if (!r)
+		goto nomem;
+	err = rule_name(r, RS_OP_COUNTER, "lockdown_drop", false);
+	err = err ?: rule_verdict(r, RS_VERDICT_DROP, NULL);
+	ch = err ? NULL : ruleset_add_chain(rs, "input", RS_HOOK_INPUT, &o);
+	r = ch ? chain_add_rule(ch, &o) : NULL;
+	if (!r || rule_verdict(r, RS_VERDICT_ACCEPT, NULL))
+		goto nomem;
+	return 0;
+nomem:
+	ruleset_free(rs);
+	return -ENOMEM;
+}

@@ -144,7 +144,7 @@ static int emit_intra(struct compiler *c, struct rs_chain *ch,
 	static const int fams[] = { AF_INET, AF_INET6 };
 	uint32_t mark = flow_mark("intra", z->name, "");
 	struct rs_origin o = origin_of(c, "zone", z->name, &z->origin);
-	char set[RS_NAME_MAX * 2], cnt[RS_NAME_MAX * 2];
+	char set[RS_NAME_MAX * 2], cnt[RS_NAME_MAX * 3];
 	int err = 0;
 
 	snprintf(cnt, sizeof(cnt), "pair_%s_new", pair);

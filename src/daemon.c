@@ -1,4 +1,5 @@
-/* daemon.c - one epoll loop over a signalfd: start, reload, stop.
+/* daemon.c - the long-running mode: one epoll loop over signals, timers,
+ * nftables events and the control socket.
  *
  * The netlink socket that created the table stays open for the whole life
  * of the process: with ownership on, the kernel refuses every change from
@@ -6,58 +7,19 @@
  * keeps enforcing; removing it is an explicit admin action.
  */
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "daemon_internal.h"
 #include "log.h"
-#include "nft.h"
-#include "policy.h"
-
-static const char *protection_name(enum protection p)
-{
-	return p == PROTECTION_OWNED ? "owned+persistent" : "unowned";
-}
-
-/* Loads path and, if valid, programs it.  On any failure the kernel keeps
- * what it enforces now. */
-static int apply_config(struct nl *nl, const char *path, const char *why)
-{
-	struct model m;
-	struct ruleset rs;
-	struct diags d;
-	enum protection level;
-	int err;
-
-	diags_init(&d);
-	model_init(&m);
-	err = policy_load(path, time(NULL), &m, &rs, &d);
-	if (err) {
-		log_diags(&d);
-		log_msg(LOG_ERR, "%s: %s is invalid; the enforced ruleset is "
-			"unchanged", why, path);
-		goto out;
-	}
-	err = nft_apply(nl, &rs, &d, &level);
-	log_diags(&d);
-	if (err)
-		log_msg(LOG_ERR, "%s: the kernel refused the new ruleset; "
-			"the enforced ruleset is unchanged", why);
-	else
-		log_msg(LOG_NOTICE, "%s: table '%s' programmed (%zu zones, "
-			"%zu flows, %zu set elements, %s)", why, rs.table,
-			m.zone_count, m.flow_count, ruleset_element_count(&rs),
-			protection_name(level));
-	ruleset_free(&rs);
-out:
-	model_free(&m);
-	diags_free(&d);
-	return err;
-}
+#include "notify.h"
 
 static int signals_open(void)
 {
@@ -69,66 +31,208 @@ static int signals_open(void)
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
+	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* Returns 1 to stop, 0 to go on. */
-static int on_signal(int sfd, struct nl *nl, const char *path)
+static void status_line(struct daemon *d, char *buf, size_t len)
 {
+	if (d->degraded)
+		snprintf(buf, len, "DEGRADED: config invalid, %s enforced",
+			 d->have_rs ? "lockdown" : "previous ruleset");
+	else
+		snprintf(buf, len, "enforcing table '%s' (%zu zones, %zu "
+			 "flows, %s)", d->rs.table, d->model.zone_count,
+			 d->model.flow_count, d->level == PROTECTION_OWNED ?
+			 "owned" : "watchdog-only");
+}
+
+/* SIGHUP and `segmentctl reload`: a failed reload keeps what is enforced. */
+int daemon_reload(struct daemon *d, struct diags *diags)
+{
+	char status[200];
+	int err;
+
+	notify_reloading();
+	err = daemon_apply_file(d, d->config_path, "reload", diags);
+	log_diags(diags);
+	if (err) {
+		log_msg(LOG_ERR, "reload: %s was not applied; the enforced "
+			"ruleset is unchanged", d->config_path);
+		daemon_event(d, EV_RELOAD_FAILED, "%s: %d error(s); enforced "
+			     "ruleset unchanged", d->config_path,
+			     diags->errors);
+	} else {
+		daemon_event(d, EV_RELOAD, "%s applied", d->config_path);
+	}
+	status_line(d, status, sizeof(status));
+	notify_ready(status);
+	return err;
+}
+
+static void on_signal(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct daemon *d = data;
 	struct signalfd_siginfo si;
 
-	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			apply_config(nl, path, "reload");
+			struct diags diags;
+
+			diags_init(&diags);
+			daemon_reload(d, &diags);
+			diags_free(&diags);
 			continue;
 		}
 		log_msg(LOG_NOTICE, "stopping on signal %u; the table stays "
 			"enforced", si.ssi_signo);
-		return 1;
+		l->stop = true;
 	}
+}
+
+/* WATCHDOG=1 from the loop itself: if the loop stalls, the pings stop. */
+static void on_dog(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct daemon *d = data;
+
+	timer_ack(fd);
+	if (d->ctl)
+		control_server_sweep(d->ctl);
+	notify_watchdog();
+}
+
+static int add_timer(struct daemon *d, int *fd, uint64_t first,
+		     uint64_t every, loop_cb cb)
+{
+	*fd = timer_open(first, every);
+	if (*fd < 0)
+		return *fd;
+	return loop_add(&d->loop, *fd, EPOLLIN, cb, d);
+}
+
+static int setup(struct daemon *d)
+{
+	uint64_t dog = notify_watchdog_usec() / 2000;   /* half, in ms */
+	int err;
+
+	if (!dog || dog > 1000)
+		dog = 1000;     /* also the control client sweep */
+	err = loop_init(&d->loop);
+	d->sig_fd = signals_open();
+	if (!err && d->sig_fd < 0)
+		err = d->sig_fd;
+	err = err ?: loop_add(&d->loop, d->sig_fd, EPOLLIN, on_signal, d);
+	err = err ?: add_timer(d, &d->tick_fd, VERIFY_INTERVAL_MS,
+			       VERIFY_INTERVAL_MS, daemon_on_tick);
+	err = err ?: add_timer(d, &d->full_fd, FULL_VERIFY_INTERVAL_MS,
+			       FULL_VERIFY_INTERVAL_MS, daemon_on_full);
+	err = err ?: add_timer(d, &d->restore_fd, 0, 0, daemon_on_restore);
+	err = err ?: add_timer(d, &d->confirm_fd, 0, 0, daemon_on_confirm);
+	err = err ?: add_timer(d, &d->expiry_fd, 0, 0, daemon_on_expiry);
+	err = err ?: add_timer(d, &d->dog_fd, dog, dog, on_dog);
+	return err;
+}
+
+static int control_open(struct daemon *d)
+{
+	const char *path = getenv("SEGMENTD_SOCKET");
+	int err;
+
+	if (!path)
+		path = CONTROL_SOCKET_PATH;
+	mkdir("/run/segmentd", 0750);
+	err = control_server_open(&d->ctl, &d->loop, path, (gid_t)-1,
+				  daemon_control, d);
+	if (err)
+		log_msg(LOG_WARNING, "control socket %s: %s (segmentctl will "
+			"not reach this daemon; enforcement is unaffected)",
+			path, strerror(-err));
 	return 0;
+}
+
+/* First apply; a config that is invalid at start fails closed. */
+static int start(struct daemon *d)
+{
+	char status[200];
+	struct diags diags;
+	int err;
+
+	diags_init(&diags);
+	err = daemon_apply_file(d, d->config_path, "start", &diags);
+	log_diags(&diags);
+	diags_free(&diags);
+	if (err == -EINVAL)
+		err = daemon_fail_closed(d);
+	if (err)
+		return err;
+	daemon_event(d, EV_START, "%s", d->degraded ?
+		     "started DEGRADED (config invalid)" : "started");
+	err = watch_open(&d->watch, d->have_rs ? d->rs.table : "segmentd",
+			 d->nl.portid);
+	err = err ?: loop_add(&d->loop, d->watch.fd, EPOLLIN,
+			      daemon_on_watch, d);
+	if (err)
+		log_msg(LOG_ERR, "cannot watch nftables events: %s; relying "
+			"on the periodic check", strerror(-err));
+	control_open(d);
+	status_line(d, status, sizeof(status));
+	notify_ready(status);
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	int *fds[] = { &d->sig_fd, &d->tick_fd, &d->full_fd, &d->restore_fd,
+		       &d->confirm_fd, &d->expiry_fd, &d->dog_fd };
+
+	if (d->ctl)
+		control_server_close(d->ctl);
+	watch_close(&d->watch);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+	loop_free(&d->loop);
+	if (d->have_rs)
+		ruleset_free(&d->rs);
+	model_free(&d->model);
+	nl_close(&d->nl);     /* the table persists (or stays orphaned) */
 }
 
 int daemon_run(const char *path)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	int sfd = -1, efd = -1, status = 1;
-	struct nl nl;
+	struct daemon d = { .config_path = path, .sig_fd = -1, .tick_fd = -1,
+			    .full_fd = -1, .restore_fd = -1, .confirm_fd = -1,
+			    .expiry_fd = -1, .dog_fd = -1 };
+	int err, status = 1;
 
 	log_init();
-	if (nl_open(&nl)) {
+	notify_init();
+	model_init(&d.model);
+	d.started = time(NULL);
+	d.watch.fd = -1;
+	err = nl_open(&d.nl);
+	if (err) {
 		log_msg(LOG_ERR, "cannot open the nf_tables netlink socket: %s",
-			strerror(errno));
+			strerror(-err));
 		return 2;
 	}
-	sfd = signals_open();
-	efd = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || efd < 0 || epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev)) {
-		log_msg(LOG_ERR, "event loop setup: %s", strerror(errno));
+	err = setup(&d);
+	if (err) {
+		log_msg(LOG_ERR, "event loop setup: %s", strerror(-err));
 		goto out;
 	}
-	if (apply_config(&nl, path, "start")) {
-		status = 1;
+	if (start(&d))
 		goto out;
-	}
-	for (;;) {
-		int n = epoll_wait(efd, &ev, 1, -1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_msg(LOG_ERR, "epoll_wait: %s", strerror(errno));
+	while (!d.loop.stop) {
+		err = loop_run_once(&d.loop, -1);
+		if (err) {
+			log_msg(LOG_ERR, "event loop: %s", strerror(-err));
 			goto out;
 		}
-		if (on_signal(sfd, &nl, path))
-			break;
 	}
+	notify_stopping();
 	status = 0;
 out:
-	if (efd >= 0)
-		close(efd);
-	if (sfd >= 0)
-		close(sfd);
-	nl_close(&nl);
+	teardown(&d);
 	return status;
 }

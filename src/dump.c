@@ -166,6 +166,18 @@ static int get_table(struct nl *nl, struct dump_ctx *x)
 	return err == -ENOENT ? 0 : err;
 }
 
+int table_probe(struct nl *nl, const char *table, bool *exists,
+		uint32_t *flags)
+{
+	struct kstate ks = { 0 };
+	struct dump_ctx x = { .table = table, .ks = &ks };
+	int err = get_table(nl, &x);
+
+	*exists = ks.exists;
+	*flags = ks.flags;
+	return err;
+}
+
 int kstate_read(struct nl *nl, const char *table, struct kstate *ks)
 {
 	char buf[8192];

@@ -155,6 +155,24 @@ static int delete_table(struct nl *nl, const char *table, struct diags *d)
 	return err;
 }
 
+int nft_adopt(struct nl *nl, const char *table, struct diags *d)
+{
+	bool exists;
+	uint32_t flags;
+	struct batch bt;
+	int err = table_probe(nl, table, &exists, &flags);
+
+	if (err || !exists)
+		return err ? err : -ENOENT;
+	if ((flags & OWNED_FLAGS) != NFT_TABLE_F_PERSIST)
+		return 0;    /* not an orphan: nothing to take over */
+	err = batch_begin(&bt, nl, false);
+	err = err ?: msg_table(&bt, table, NFT_MSG_NEWTABLE, OWNED_FLAGS);
+	err = err ?: batch_send(&bt, d);
+	batch_free(&bt);
+	return err;
+}
+
 bool nft_probe_persist(struct nl *nl)
 {
 	char name[64];

@@ -1,0 +1,241 @@
+/* daemon_ctl.c - what the daemon answers on the control socket: status,
+ * reload, check, show, verify, events, version (text or --json). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon_internal.h"
+#include "log.h"
+#include "policy.h"
+#include "sha256.h"
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!t) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *protection(const struct daemon *d)
+{
+	if (!d->have_rs)
+		return "none";
+	return d->level == PROTECTION_OWNED ? "owned" : "watchdog-only";
+}
+
+static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
+{
+	char cfg[65], exp[65], started[32], applied[32];
+	struct fingerprint now;
+	bool in_sync;
+
+	sha256_hex(d->config_digest, cfg);
+	sha256_hex(d->expected.digest, exp);
+	iso_time(d->started, started, sizeof(started));
+	iso_time(d->last_apply, applied, sizeof(applied));
+	in_sync = d->have_rs && !fingerprint_read(&d->nl, d->rs.table, &now) &&
+		  fingerprint_equal(&now, &d->expected);
+	if (json) {
+		fprintf(out, "{\"version\":\"%s\",\"state\":\"%s\",\"config\":",
+			SEGMENTD_VERSION, d->degraded ? "degraded" : "enforcing");
+		json_str(out, d->config_path);
+		fprintf(out, ",\"config_sha256\":\"%s\",\"table\":", cfg);
+		json_str(out, d->have_rs ? d->rs.table : "");
+		fprintf(out, ",\"ruleset_sha256\":\"%s\",\"in_sync\":%s,"
+			"\"protection\":\"%s\",\"started\":\"%s\","
+			"\"last_apply\":\"%s\",\"drift_count\":%llu,"
+			"\"restore_count\":%llu,\"zones\":%zu,\"flows\":%zu,"
+			"\"set_elements\":%zu,\"foreign_hooks\":[]}\n", exp,
+			in_sync ? "true" : "false", protection(d), started,
+			applied, (unsigned long long)d->drift_count,
+			(unsigned long long)d->restore_count,
+			d->model.zone_count, d->model.flow_count,
+			d->have_rs ? ruleset_element_count(&d->rs) : 0);
+		return CONTROL_OK;
+	}
+	fprintf(out, "segmentd %s: %s\n", SEGMENTD_VERSION,
+		d->degraded ? "DEGRADED (config invalid; fail-closed ruleset "
+			      "enforced)" : "enforcing");
+	fprintf(out, "config:      %s\n  sha256:    %s\n", d->config_path, cfg);
+	fprintf(out, "table:       inet %s (%zu zones, %zu flows, %zu set "
+		"elements)\n", d->have_rs ? d->rs.table : "-",
+		d->model.zone_count, d->model.flow_count,
+		d->have_rs ? ruleset_element_count(&d->rs) : 0);
+	fprintf(out, "  ruleset:   %s (%s)\n", exp,
+		in_sync ? "kernel matches" : "KERNEL DIFFERS");
+	fprintf(out, "protection:  %s\n", protection(d));
+	fprintf(out, "started:     %s\nlast apply:  %s\n", started, applied);
+	fprintf(out, "drift:       %llu detected, %llu restored\n",
+		(unsigned long long)d->drift_count,
+		(unsigned long long)d->restore_count);
+	return in_sync && !d->degraded ? CONTROL_OK : CONTROL_FAIL;
+}
+
+static void print_diags(const struct diags *diags, FILE *out)
+{
+	diags_print(diags, out);
+}
+
+static enum control_status cmd_reload(struct daemon *d, FILE *out)
+{
+	struct diags diags;
+	int err;
+
+	diags_init(&diags);
+	err = daemon_reload(d, &diags);
+	print_diags(&diags, out);
+	if (err)
+		fprintf(out, "reload refused: the enforced ruleset is "
+			"unchanged\n");
+	else
+		fprintf(out, "reloaded %s\n", d->config_path);
+	diags_free(&diags);
+	return err ? CONTROL_FAIL : CONTROL_OK;
+}
+
+static enum control_status cmd_check(struct daemon *d,
+				     const struct control_request *r,
+				     FILE *out)
+{
+	const char *path = r->argc > 0 ? r->argv[0] : d->config_path;
+	struct ruleset rs;
+	struct model m;
+	struct diags diags;
+	int err;
+
+	diags_init(&diags);
+	model_init(&m);
+	err = policy_load(path, time(NULL), &m, &rs, &diags);
+	if (!err) {
+		err = nft_check(&d->nl, &rs, &diags);
+		ruleset_free(&rs);
+	}
+	print_diags(&diags, out);
+	fprintf(out, "%s: %s\n", path, err ? "INVALID" : "valid");
+	diags_free(&diags);
+	model_free(&m);
+	return err ? CONTROL_FAIL : CONTROL_OK;
+}
+
+static enum control_status cmd_show(struct daemon *d, FILE *out)
+{
+	struct fingerprint now;
+	bool same;
+
+	if (!d->have_rs) {
+		fprintf(out, "# no ruleset enforced by this daemon\n");
+		return CONTROL_FAIL;
+	}
+	same = !fingerprint_read(&d->nl, d->rs.table, &now) &&
+	       fingerprint_equal(&now, &d->expected);
+	fprintf(out, "# %s\n", same ? "the kernel enforces exactly this "
+		"(fingerprint verified)" : "WARNING: the kernel's table "
+		"differs from this; a restore is under way");
+	ruleset_render(&d->rs, out);
+	return same ? CONTROL_OK : CONTROL_FAIL;
+}
+
+static enum control_status cmd_verify(struct daemon *d, bool json, FILE *out)
+{
+	int r = daemon_verify(d, "verify (segmentctl)");
+
+	if (json)
+		fprintf(out, "{\"match\":%s,\"restored\":%s}\n",
+			r == 1 ? "true" : "false", r == 0 ? "true" : "false");
+	else if (r == 1)
+		fprintf(out, "table '%s' matches what segmentd programmed\n",
+			d->rs.table);
+	else if (r == 0)
+		fprintf(out, "DRIFT: table '%s' differed; restored\n",
+			d->rs.table);
+	else
+		fprintf(out, "cannot verify: %s\n", strerror(-r));
+	return r == 1 ? CONTROL_OK : CONTROL_FAIL;
+}
+
+static void event_json(const struct event *e, FILE *out)
+{
+	char when[32];
+
+	iso_time(e->when.tv_sec, when, sizeof(when));
+	fprintf(out, "{\"time\":\"%s\",\"kind\":\"%s\",\"pid\":%u,\"process\":",
+		when, event_kind_name(e->kind), e->pid);
+	json_str(out, e->comm);
+	fprintf(out, ",\"restore_ms\":%.3f,\"text\":", e->restore_ms);
+	json_str(out, e->text);
+	fputc('}', out);
+}
+
+static enum control_status cmd_events(struct daemon *d, bool json, FILE *out)
+{
+	size_t n = d->event_count < EVENT_RING ? d->event_count : EVENT_RING;
+	size_t first = d->event_count - n;
+
+	if (json)
+		fputc('[', out);
+	for (size_t i = first; i < d->event_count; i++) {
+		const struct event *e = &d->events[i % EVENT_RING];
+		char when[32];
+
+		if (json) {
+			if (i != first)
+				fputc(',', out);
+			event_json(e, out);
+			continue;
+		}
+		iso_time(e->when.tv_sec, when, sizeof(when));
+		fprintf(out, "%s %-14s %s\n", when, event_kind_name(e->kind),
+			e->text);
+	}
+	if (json)
+		fputs("]\n", out);
+	return CONTROL_OK;
+}
+
+enum control_status daemon_control(void *ctx, const struct control_request *r,
+				   uid_t uid, FILE *out)
+{
+	struct daemon *d = ctx;
+
+	if (!strcmp(r->verb, "status"))
+		return cmd_status(d, r->json, out);
+	if (!strcmp(r->verb, "reload"))
+		return cmd_reload(d, out);
+	if (!strcmp(r->verb, "check"))
+		return cmd_check(d, r, out);
+	if (!strcmp(r->verb, "show"))
+		return cmd_show(d, out);
+	if (!strcmp(r->verb, "verify"))
+		return cmd_verify(d, r->json, out);
+	if (!strcmp(r->verb, "events"))
+		return cmd_events(d, r->json, out);
+	if (!strcmp(r->verb, "version")) {
+		fprintf(out, r->json ? "{\"version\":\"%s\"}\n" : "%s\n",
+			SEGMENTD_VERSION);
+		return CONTROL_OK;
+	}
+	fprintf(out, "unknown command '%s'\n", r->verb);
+	return CONTROL_ERROR;
+}

@@ -1,0 +1,101 @@
+/* daemon_internal.h - the daemon's state, shared by daemon.c (loop, start,
+ * stop), daemon_keep.c (apply, restore, verify, expiry, events) and
+ * daemon_ctl.c (the control commands). */
+#ifndef SEGMENTD_DAEMON_INTERNAL_H
+#define SEGMENTD_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "control.h"
+#include "diag.h"
+#include "fingerprint.h"
+#include "loop.h"
+#include "model.h"
+#include "netlink.h"
+#include "nft.h"
+#include "ruleset.h"
+#include "watch.h"
+
+#define EVENT_RING 128
+#define VERIFY_INTERVAL_MS 1000        /* cheap check: table there, flags */
+#define FULL_VERIFY_INTERVAL_MS 60000  /* full dump + fingerprint compare */
+#define RESTORE_MIN_GAP_MS 10          /* bounds CPU under a tamper storm */
+#define CONFIRM_AFTER_RESTORE_MS 100   /* fingerprint check after a restore */
+
+enum event_kind {
+	EV_START, EV_RELOAD, EV_RELOAD_FAILED, EV_DRIFT, EV_RESTORE,
+	EV_RESTORE_FAILED, EV_VERIFY, EV_EXPIRY, EV_LOCKDOWN, EV_STOP,
+	EV_KIND_MAX
+};
+
+struct event {
+	struct timespec when;            /* CLOCK_REALTIME */
+	enum event_kind kind;
+	uint32_t pid;                    /* drift: who */
+	char comm[32];
+	double restore_ms;               /* restore: detection -> done */
+	char text[320];
+};
+
+struct daemon {
+	const char *config_path;
+	struct nl nl;                    /* owns the table: never closed */
+	struct loop loop;
+	struct watch watch;
+	struct control_server *ctl;
+	int sig_fd, tick_fd, full_fd, restore_fd, confirm_fd, expiry_fd,
+	    dog_fd;
+
+	/* what we enforce */
+	struct model model;
+	struct ruleset rs;
+	bool have_rs;
+	bool degraded;                   /* config invalid: lockdown/kept */
+	enum protection level;
+	struct fingerprint expected;     /* dumped right after our apply */
+	uint8_t config_digest[32];
+	time_t started, last_apply;
+
+	/* drift */
+	bool dirty;                      /* a restore is due */
+	struct timespec detected;        /* first unrepaired detection */
+	struct timespec last_restore;
+	uint64_t drift_count, restore_count;
+
+	struct event events[EVENT_RING];
+	size_t event_count;              /* total ever; ring index = % */
+};
+
+/* daemon_keep.c */
+void daemon_event(struct daemon *d, enum event_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *event_kind_name(enum event_kind k);
+/* Loads path; on success replaces the enforced ruleset.  Errors in diags. */
+int daemon_apply_file(struct daemon *d, const char *path, const char *why,
+		      struct diags *diags);
+/* Start-up when the config is invalid: keep our table if it exists
+ * (adopted), else install the lockdown table. */
+int daemon_fail_closed(struct daemon *d);
+void daemon_on_watch(struct loop *l, int fd, uint32_t events, void *data);
+void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data);
+void daemon_on_full(struct loop *l, int fd, uint32_t events, void *data);
+void daemon_on_restore(struct loop *l, int fd, uint32_t events, void *data);
+void daemon_on_confirm(struct loop *l, int fd, uint32_t events, void *data);
+void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data);
+/* Compares the kernel with what we programmed now; restores on drift.
+ * Returns 1 if it matched, 0 if it did not (and was restored), -errno. */
+int daemon_verify(struct daemon *d, const char *why);
+void daemon_arm_expiry(struct daemon *d);
+double ms_between(const struct timespec *a, const struct timespec *b);
+
+/* daemon.c */
+int daemon_reload(struct daemon *d, struct diags *diags);
+
+/* daemon_ctl.c */
+enum control_status daemon_control(void *ctx, const struct control_request *r,
+				   uid_t uid, FILE *out);
+
+#endif

@@ -1,0 +1,369 @@
+/* daemon_keep.c - keeping the ruleset enforced: apply, restore on drift,
+ * periodic verification, expiry, and the event history. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon_internal.h"
+#include "log.h"
+#include "notify.h"
+#include "policy.h"
+#include "sha256.h"
+
+const char *event_kind_name(enum event_kind k)
+{
+	static const char *const names[EV_KIND_MAX] = {
+		[EV_START] = "start", [EV_RELOAD] = "reload",
+		[EV_RELOAD_FAILED] = "reload-failed", [EV_DRIFT] = "drift",
+		[EV_RESTORE] = "restore", [EV_RESTORE_FAILED] = "restore-failed",
+		[EV_VERIFY] = "verify", [EV_EXPIRY] = "expiry",
+		[EV_LOCKDOWN] = "lockdown", [EV_STOP] = "stop",
+	};
+
+	return k < EV_KIND_MAX ? names[k] : "?";
+}
+
+static struct event *event_new(struct daemon *d, enum event_kind kind)
+{
+	struct event *e = &d->events[d->event_count++ % EVENT_RING];
+
+	memset(e, 0, sizeof(*e));
+	clock_gettime(CLOCK_REALTIME, &e->when);
+	e->kind = kind;
+	return e;
+}
+
+void daemon_event(struct daemon *d, enum event_kind kind, const char *fmt, ...)
+{
+	struct event *e = event_new(d, kind);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+}
+
+double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static void now_mono(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+/* SHA-256 over every config file read (main file and includes). */
+static void config_digest(const struct model *m, uint8_t out[32])
+{
+	struct sha256 s;
+	char buf[8192];
+
+	sha256_init(&s);
+	for (size_t i = 0; i < m->file_count; i++) {
+		FILE *f = fopen(m->files[i], "re");
+		size_t n;
+
+		if (!f)
+			continue;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			sha256_update(&s, buf, n);
+		fclose(f);
+	}
+	sha256_final(&s, out);
+}
+
+/* Programs rs; on success it becomes what we enforce and verify against. */
+static int enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
+{
+	int err = nft_apply(&d->nl, rs, diags, &d->level);
+
+	if (err)
+		return err;
+	if (d->have_rs)
+		ruleset_free(&d->rs);
+	d->rs = *rs;
+	d->have_rs = true;
+	d->last_apply = time(NULL);
+	d->dirty = false;
+	err = fingerprint_read(&d->nl, d->rs.table, &d->expected);
+	if (err)
+		log_msg(LOG_WARNING, "reading back table '%s': %s",
+			d->rs.table, strerror(-err));
+	return 0;
+}
+
+int daemon_apply_file(struct daemon *d, const char *path, const char *why,
+		      struct diags *diags)
+{
+	struct model m;
+	struct ruleset rs;
+	int err;
+
+	model_init(&m);
+	err = policy_load(path, time(NULL), &m, &rs, diags);
+	if (err) {
+		model_free(&m);
+		return -EINVAL;
+	}
+	if (d->have_rs && strcmp(rs.table, d->rs.table))
+		diags_add(diags, DIAG_WARNING, NULL, 0, "the table name "
+			  "changed from '%s' to '%s': the old table stays "
+			  "until removed by hand", d->rs.table, rs.table);
+	err = enforce(d, &rs, diags);
+	if (err) {
+		ruleset_free(&rs);
+		model_free(&m);
+		return err;
+	}
+	model_free(&d->model);
+	d->model = m;
+	d->degraded = false;
+	config_digest(&d->model, d->config_digest);
+	log_msg(LOG_NOTICE, "%s: table '%s' programmed from %s (%zu zones, "
+		"%zu flows, %zu set elements, %s)", why, d->rs.table, path,
+		d->model.zone_count, d->model.flow_count,
+		ruleset_element_count(&d->rs),
+		d->level == PROTECTION_OWNED ? "owned" : "watchdog-only");
+	daemon_arm_expiry(d);
+	return 0;
+}
+
+int daemon_fail_closed(struct daemon *d)
+{
+	const char *table = "segmentd";
+	struct diags diags;
+	struct ruleset rs;
+	int err;
+
+	diags_init(&diags);
+	d->degraded = true;
+	err = nft_adopt(&d->nl, table, &diags);
+	if (!err) {
+		log_msg(LOG_ERR, "config invalid: keeping the ruleset already "
+			"enforced in table '%s'", table);
+		daemon_event(d, EV_LOCKDOWN, "config invalid at start: kept "
+			     "the existing table '%s'", table);
+		d->level = PROTECTION_OWNED;
+		goto out;
+	}
+	diags_free(&diags);
+	diags_init(&diags);
+	err = ruleset_compile_lockdown(table, true, &rs);
+	if (!err && (err = enforce(d, &rs, &diags)))
+		ruleset_free(&rs);
+	log_diags(&diags);
+	if (err) {
+		log_msg(LOG_CRIT, "cannot install the lockdown table: %s",
+			strerror(-err));
+		goto out;
+	}
+	log_msg(LOG_ERR, "config invalid and no table of ours: lockdown "
+		"installed (nothing forwarded, the gateway reachable)");
+	daemon_event(d, EV_LOCKDOWN, "config invalid at start: lockdown "
+		     "table installed");
+out:
+	diags_free(&diags);
+	return err;
+}
+
+/* Re-asserts what we enforce, in one transaction (the same in-place path
+ * as any apply: only what differs changes meaning). */
+static void restore(struct daemon *d, const char *why)
+{
+	struct diags diags;
+	struct timespec done;
+	struct event *e;
+	int err;
+
+	if (!d->have_rs)
+		return;
+	diags_init(&diags);
+	err = nft_apply(&d->nl, &d->rs, &diags, &d->level);
+	now_mono(&done);
+	d->last_restore = done;
+	d->dirty = false;
+	e = event_new(d, err ? EV_RESTORE_FAILED : EV_RESTORE);
+	e->restore_ms = ms_between(&d->detected, &done);
+	snprintf(e->text, sizeof(e->text), "%s: %s in %.3f ms", why,
+		 err ? "restore FAILED" : "restored", e->restore_ms);
+	if (err) {
+		log_diags(&diags);
+		log_msg(LOG_ERR, "drift: restoring table '%s' failed: %s",
+			d->rs.table, strerror(-err));
+	} else {
+		d->restore_count++;
+		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms",
+			d->rs.table, e->restore_ms);
+		timer_set(d->confirm_fd, CONFIRM_AFTER_RESTORE_MS, 0);
+	}
+	diags_free(&diags);
+}
+
+/* Restores now, or as soon as the minimum gap since the last restore has
+ * passed: a tamper storm cannot make us spin, the last word is ours. */
+static void schedule_restore(struct daemon *d)
+{
+	struct timespec now;
+	double since;
+
+	if (!d->dirty) {
+		d->dirty = true;
+		now_mono(&d->detected);
+	}
+	now_mono(&now);
+	since = ms_between(&d->last_restore, &now);
+	if (since >= RESTORE_MIN_GAP_MS)
+		restore(d, "drift");
+	else
+		timer_set(d->restore_fd,
+			  (uint64_t)(RESTORE_MIN_GAP_MS - since) + 1, 0);
+}
+
+static void on_change(void *ctx, const struct watch_change *c)
+{
+	struct daemon *d = ctx;
+	struct event *e = event_new(d, EV_DRIFT);
+
+	e->pid = c->pid;
+	snprintf(e->comm, sizeof(e->comm), "%s", c->comm);
+	snprintf(e->text, sizeof(e->text), "table '%s' changed by %s "
+		 "(pid %u), generation %u: %s", d->rs.table,
+		 c->comm[0] ? c->comm : "?", c->pid, c->genid, c->summary);
+	d->drift_count++;
+	log_msg(LOG_WARNING, "drift: %s", e->text);
+}
+
+void daemon_on_watch(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct daemon *d = data;
+	enum watch_result r = watch_read(&d->watch, on_change, d);
+
+	if (r == WATCH_DRIFT) {
+		schedule_restore(d);
+	} else if (r == WATCH_RESYNC) {
+		log_msg(LOG_WARNING, "nftables events were lost (ENOBUFS): "
+			"verifying table '%s' in full", d->rs.table);
+		daemon_verify(d, "resync");
+	}
+}
+
+void daemon_on_restore(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct daemon *d = data;
+
+	timer_ack(fd);
+	if (d->dirty)
+		restore(d, "drift");
+}
+
+int daemon_verify(struct daemon *d, const char *why)
+{
+	struct fingerprint now;
+	int err;
+
+	if (!d->have_rs)
+		return -ENOENT;
+	err = fingerprint_read(&d->nl, d->rs.table, &now);
+	if (err) {
+		log_msg(LOG_WARNING, "%s: reading table '%s': %s", why,
+			d->rs.table, strerror(-err));
+		return err;
+	}
+	if (fingerprint_equal(&now, &d->expected))
+		return 1;
+	d->drift_count++;
+	daemon_event(d, EV_DRIFT, "%s: table '%s' %s (no event named the "
+		     "change)", why, d->rs.table,
+		     now.exists ? "differs from what segmentd programmed"
+				: "is missing");
+	log_msg(LOG_WARNING, "drift: %s", d->events[(d->event_count - 1) %
+						     EVENT_RING].text);
+	if (!d->dirty) {
+		d->dirty = true;
+		clock_gettime(CLOCK_MONOTONIC, &d->detected);
+	}
+	restore(d, why);
+	return 0;
+}
+
+void daemon_on_confirm(struct loop *l, int fd, uint32_t events, void *data)
+{
+	timer_ack(fd);
+	daemon_verify(data, "verify after restore");
+}
+
+/* The cheap check: our table is there with the flags we gave it.  Catches
+ * what raises no event (a table vanishing with an owner socket, an
+ * orphaned persistent table). */
+void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct daemon *d = data;
+	uint32_t flags, want;
+	bool exists;
+
+	timer_ack(fd);
+	if (!d->have_rs || table_probe(&d->nl, d->rs.table, &exists, &flags))
+		return;
+	want = d->expected.flags;
+	if (!exists || flags != want) {
+		d->drift_count++;
+		daemon_event(d, EV_DRIFT, "check: table '%s' %s", d->rs.table,
+			     exists ? "has other flags" : "is missing");
+		log_msg(LOG_WARNING, "drift: table '%s' %s (no event)",
+			d->rs.table, exists ? "flags changed" : "vanished");
+		schedule_restore(d);
+	}
+}
+
+void daemon_on_full(struct loop *l, int fd, uint32_t events, void *data)
+{
+	timer_ack(fd);
+	daemon_verify(data, "periodic verification");
+}
+
+/* The next instant a programmed flow expires, armed as a one-shot timer. */
+void daemon_arm_expiry(struct daemon *d)
+{
+	time_t now = time(NULL), next = 0;
+
+	for (size_t i = 0; i < d->model.flow_count; i++) {
+		const struct flow *f = &d->model.flows[i];
+
+		if (f->has_expiry && f->expires > now &&
+		    (!next || f->expires < next))
+			next = f->expires;
+	}
+	timer_set(d->expiry_fd, next ? (uint64_t)(next - now) * 1000 + 1 : 0,
+		  0);
+}
+
+void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct daemon *d = data;
+	struct ruleset rs;
+	struct diags diags;
+	time_t now = time(NULL);
+
+	timer_ack(fd);
+	for (size_t i = 0; i < d->model.flow_count; i++) {
+		const struct flow *f = &d->model.flows[i];
+
+		if (f->has_expiry && f->expires <= now &&
+		    f->expires > d->last_apply) {
+			log_msg(LOG_NOTICE, "flow '%s' expired (%s): no longer "
+				"allowed", f->name, f->expires_text);
+			daemon_event(d, EV_EXPIRY, "flow '%s' expired (%s)",
+				     f->name, f->expires_text);
+		}
+	}
+	diags_init(&diags);
+	if (!ruleset_compile(&d->model, now, &rs) && enforce(d, &rs, &diags))
+		ruleset_free(&rs);
+	log_diags(&diags);
+	diags_free(&diags);
+	daemon_arm_expiry(d);
+}
