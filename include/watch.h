@@ -29,6 +29,7 @@ struct watch {
 	unsigned counts[32];     /* messages touching our table, by type,
 				  * since the last NEWGEN */
 	bool touched;
+	bool elsewhere;          /* a foreign commit anywhere (any table) */
 };
 
 enum watch_result {

@@ -195,6 +195,7 @@ static void teardown(struct daemon *d)
 	if (d->have_rs)
 		ruleset_free(&d->rs);
 	model_free(&d->model);
+	hook_report_free(&d->hooks);
 	nl_close(&d->nl);     /* the table persists (or stays orphaned) */
 }
 

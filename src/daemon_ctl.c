@@ -67,12 +67,18 @@ static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
 			"\"protection\":\"%s\",\"started\":\"%s\","
 			"\"last_apply\":\"%s\",\"drift_count\":%llu,"
 			"\"restore_count\":%llu,\"zones\":%zu,\"flows\":%zu,"
-			"\"set_elements\":%zu,\"foreign_hooks\":[]}\n", exp,
+			"\"set_elements\":%zu,\"foreign_hooks\":[", exp,
 			in_sync ? "true" : "false", protection(d), started,
 			applied, (unsigned long long)d->drift_count,
 			(unsigned long long)d->restore_count,
 			d->model.zone_count, d->model.flow_count,
 			d->have_rs ? ruleset_element_count(&d->rs) : 0);
+		for (size_t i = 0; i < d->hooks.count; i++) {
+			if (i)
+				fputc(',', out);
+			json_str(out, d->hooks.items[i]);
+		}
+		fputs("]}\n", out);
 		return CONTROL_OK;
 	}
 	fprintf(out, "segmentd %s: %s\n", SEGMENTD_VERSION,
@@ -90,6 +96,11 @@ static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
 	fprintf(out, "drift:       %llu detected, %llu restored\n",
 		(unsigned long long)d->drift_count,
 		(unsigned long long)d->restore_count);
+	fprintf(out, "foreign hooks: %zu%s\n", d->hooks.count,
+		d->hooks.count ? " (could bypass or starve the segmentation)"
+			       : "");
+	for (size_t i = 0; i < d->hooks.count; i++)
+		fprintf(out, "  - %s\n", d->hooks.items[i]);
 	return in_sync && !d->degraded ? CONTROL_OK : CONTROL_FAIL;
 }
 

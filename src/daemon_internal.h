@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "bypass.h"
 #include "control.h"
 #include "diag.h"
 #include "fingerprint.h"
@@ -65,6 +66,8 @@ struct daemon {
 	struct timespec last_restore;
 	uint64_t drift_count, restore_count;
 
+	struct hook_report hooks;        /* foreign hooks, last scan */
+
 	struct event events[EVENT_RING];
 	size_t event_count;              /* total ever; ring index = % */
 };
@@ -89,6 +92,8 @@ void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data);
  * Returns 1 if it matched, 0 if it did not (and was restored), -errno. */
 int daemon_verify(struct daemon *d, const char *why);
 void daemon_arm_expiry(struct daemon *d);
+/* Rescans foreign hooks; logs a WARNING for each one not seen before. */
+void daemon_scan_hooks(struct daemon *d);
 double ms_between(const struct timespec *a, const struct timespec *b);
 
 /* daemon.c */

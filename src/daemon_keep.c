@@ -129,6 +129,7 @@ int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 		ruleset_element_count(&d->rs),
 		d->level == PROTECTION_OWNED ? "owned" : "watchdog-only");
 	daemon_arm_expiry(d);
+	daemon_scan_hooks(d);
 	return 0;
 }
 
@@ -308,6 +309,10 @@ void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data)
 	timer_ack(fd);
 	if (!d->have_rs || table_probe(&d->nl, d->rs.table, &exists, &flags))
 		return;
+	if (d->watch.elsewhere) {
+		d->watch.elsewhere = false;
+		daemon_scan_hooks(d);
+	}
 	want = d->expected.flags;
 	if (!exists || flags != want) {
 		d->drift_count++;
@@ -323,6 +328,52 @@ void daemon_on_full(struct loop *l, int fd, uint32_t events, void *data)
 {
 	timer_ack(fd);
 	daemon_verify(data, "periodic verification");
+	daemon_scan_hooks(data);
+}
+
+static bool hook_known(const struct hook_report *r, const char *item)
+{
+	for (size_t i = 0; i < r->count; i++)
+		if (!strcmp(r->items[i], item))
+			return true;
+	return false;
+}
+
+static void zone_ifaces(const struct model *m, char ***out, size_t *n)
+{
+	*n = 0;
+	*out = NULL;
+	for (size_t z = 0; z < m->zone_count; z++) {
+		char **v = realloc(*out, (*n + m->zones[z].interface_count) *
+				   sizeof(*v));
+
+		if (!v)
+			return;
+		*out = v;
+		for (size_t i = 0; i < m->zones[z].interface_count; i++)
+			v[(*n)++] = m->zones[z].interfaces[i];
+	}
+}
+
+void daemon_scan_hooks(struct daemon *d)
+{
+	struct hook_report now = { 0 };
+	char **ifaces;
+	size_t n;
+
+	zone_ifaces(&d->model, &ifaces, &n);
+	if (bypass_scan(&d->nl, d->have_rs ? d->rs.table : "segmentd",
+			ifaces, n, &now)) {
+		free(ifaces);
+		hook_report_free(&now);
+		return;
+	}
+	free(ifaces);
+	for (size_t i = 0; i < now.count; i++)
+		if (!hook_known(&d->hooks, now.items[i]))
+			log_msg(LOG_WARNING, "foreign hook: %s", now.items[i]);
+	hook_report_free(&d->hooks);
+	d->hooks = now;
 }
 
 /* The next instant a programmed flow expires, armed as a one-shot timer. */

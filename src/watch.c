@@ -132,6 +132,8 @@ static bool on_message(struct watch *w, const struct nlmsghdr *nlh,
 	if (type == NFT_MSG_NEWGEN) {
 		bool foreign = w->touched && nlh->nlmsg_pid != w->self_portid;
 
+		if (nlh->nlmsg_pid != w->self_portid)
+			w->elsewhere = true;
 		memset(c, 0, sizeof(*c));
 		gen_parse(nlh, c);
 		summarize(w, c);

@@ -1,0 +1,286 @@
+/* bypass.c - finding foreign hooks that could bypass or starve our table. */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bypass.h"
+
+struct base_chain {
+	uint32_t family;
+	char table[64], name[64], dev[32];
+	uint32_t hook;
+	int prio;
+	char what[96];          /* dangerous statements found in its rules */
+};
+
+struct scan {
+	const char *ours;
+	struct base_chain *v;
+	size_t n;
+	int err;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void report(struct hook_report *r, const char *fmt, ...)
+{
+	char **v = realloc(r->items, (r->count + 1) * sizeof(*v));
+	va_list ap;
+
+	if (!v)
+		return;
+	r->items = v;
+	va_start(ap, fmt);
+	if (vasprintf(&v[r->count], fmt, ap) >= 0)
+		r->count++;
+	va_end(ap);
+}
+
+void hook_report_free(struct hook_report *r)
+{
+	for (size_t i = 0; i < r->count; i++)
+		free(r->items[i]);
+	free(r->items);
+	r->items = NULL;
+	r->count = 0;
+}
+
+static const char *family_name(uint32_t f)
+{
+	switch (f) {
+	case NFPROTO_INET: return "inet";
+	case NFPROTO_IPV4: return "ip";
+	case NFPROTO_IPV6: return "ip6";
+	case NFPROTO_ARP: return "arp";
+	case NFPROTO_BRIDGE: return "bridge";
+	case NFPROTO_NETDEV: return "netdev";
+	default: return "?";
+	}
+}
+
+static const char *hook_name(uint32_t family, uint32_t hook)
+{
+	static const char *const inet[] = { "prerouting", "input", "forward",
+					    "output", "postrouting", "ingress" };
+
+	if (family == NFPROTO_NETDEV)
+		return hook == 0 ? "ingress" : "egress";
+	return hook < 6 ? inet[hook] : "?";
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan *s = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct base_chain *b;
+
+	if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		nftnl_chain_free(c);
+		return MNL_CB_OK;
+	}
+	if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) ||
+	    (nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_INET &&
+	     !strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), s->ours))) {
+		nftnl_chain_free(c);
+		return MNL_CB_OK;
+	}
+	b = realloc(s->v, (s->n + 1) * sizeof(*b));
+	if (!b) {
+		nftnl_chain_free(c);
+		s->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	s->v = b;
+	b = &s->v[s->n++];
+	memset(b, 0, sizeof(*b));
+	b->family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+	snprintf(b->table, sizeof(b->table), "%s",
+		 nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE));
+	snprintf(b->name, sizeof(b->name), "%s",
+		 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	b->hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+	b->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
+		snprintf(b->dev, sizeof(b->dev), "%s",
+			 nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static void add_what(struct base_chain *b, const char *w)
+{
+	if (strstr(b->what, w))
+		return;
+	snprintf(b->what + strlen(b->what), sizeof(b->what) - strlen(b->what),
+		 "%s%s", b->what[0] ? "," : "", w);
+}
+
+/* The statements of a rule that matter for segmentation. */
+static void rule_scan(struct base_chain *b, const struct nftnl_rule *r)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e;
+
+	while (it && (e = nftnl_expr_iter_next(it))) {
+		const char *n = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+		if (!strcmp(n, "notrack") || !strcmp(n, "nat") ||
+		    !strcmp(n, "fwd") || !strcmp(n, "dup") ||
+		    !strcmp(n, "queue") || !strcmp(n, "redir") ||
+		    !strcmp(n, "masq") || !strcmp(n, "tproxy"))
+			add_what(b, n);
+		else if (!strcmp(n, "immediate") &&
+			 nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+			uint32_t v = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+
+			if (v == NF_DROP)
+				add_what(b, "drop");
+			else if (v == NF_QUEUE)
+				add_what(b, "queue");
+		}
+	}
+	if (it)
+		nftnl_expr_iter_destroy(it);
+}
+
+struct rule_scan_ctx {
+	struct base_chain *v;
+	size_t n;
+};
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rule_scan_ctx *x = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r && nftnl_rule_nlmsg_parse(nlh, r) >= 0) {
+		const char *t = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+		const char *c = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+		uint32_t f = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
+
+		for (size_t i = 0; i < x->n; i++)
+			if (x->v[i].family == f && !strcmp(x->v[i].table, t) &&
+			    !strcmp(x->v[i].name, c))
+				rule_scan(&x->v[i], r);
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+static int dump(struct nl *nl, uint16_t type, mnl_cb_t cb, void *data)
+{
+	static char buf[256 * 1024];
+	char req[256];
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(req, type, NFPROTO_UNSPEC,
+						     NLM_F_DUMP, nl->seq++);
+	uint32_t seq = nlh->nlmsg_seq;
+	int ret;
+
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, data);
+	} while (ret > MNL_CB_STOP);
+	return ret < 0 ? -errno : 0;
+}
+
+static int scan_nftables(struct nl *nl, const char *ours,
+			 struct hook_report *out)
+{
+	struct scan s = { .ours = ours };
+	struct rule_scan_ctx rx;
+	int err = dump(nl, NFT_MSG_GETCHAIN, chain_cb, &s);
+
+	rx.v = s.v;
+	rx.n = s.n;
+	if (!err && s.n)
+		err = dump(nl, NFT_MSG_GETRULE, rule_cb, &rx);
+	for (size_t i = 0; i < s.n && !err; i++) {
+		const struct base_chain *b = &s.v[i];
+
+		report(out, "nftables: %s table '%s' chain '%s' hook %s%s%s "
+		       "priority %d%s%s", family_name(b->family), b->table,
+		       b->name, hook_name(b->family, b->hook),
+		       b->dev[0] ? " device " : "", b->dev, b->prio,
+		       b->what[0] ? ": " : "", b->what);
+	}
+	free(s.v);
+	return err ? err : s.err;
+}
+
+/* Non-empty lines of a /proc file, each reported with a prefix. */
+static void scan_file(const char *path, const char *prefix,
+		      struct hook_report *out)
+{
+	FILE *f = fopen(path, "re");
+	char line[256];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0])
+			report(out, "%s: %s", prefix, line);
+	}
+	fclose(f);
+}
+
+static void scan_bridges(char *const *ifaces, size_t n,
+			 struct hook_report *out)
+{
+	static const char *const calls[] = {
+		"/proc/sys/net/bridge/bridge-nf-call-iptables",
+		"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+	};
+
+	for (size_t i = 0; i < n; i++) {
+		char path[128];
+		FILE *f;
+		int v;
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/brport",
+			 ifaces[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		fclose(f);
+		report(out, "bridge: zone interface '%s' is a bridge port",
+		       ifaces[i]);
+		for (size_t c = 0; c < 2; c++) {
+			f = fopen(calls[c], "re");
+			if (!f || fscanf(f, "%d", &v) != 1 || v == 0)
+				report(out, "bridge: %s is off: bridged zone "
+				       "traffic bypasses the forward chain",
+				       calls[c]);
+			if (f)
+				fclose(f);
+		}
+	}
+}
+
+int bypass_scan(struct nl *nl, const char *our_table,
+		char *const *ifaces, size_t iface_count,
+		struct hook_report *out)
+{
+	int err = scan_nftables(nl, our_table, out);
+
+	scan_file("/proc/net/ip_tables_names", "legacy iptables table", out);
+	scan_file("/proc/net/ip6_tables_names", "legacy ip6tables table", out);
+	scan_file("/proc/net/arp_tables_names", "legacy arptables table", out);
+	scan_file("/proc/net/netfilter/nfnetlink_queue",
+		  "NFQUEUE bound (queue portid ...)", out);
+	scan_bridges(ifaces, iface_count, out);
+	return err;
+}
