@@ -180,6 +180,8 @@ static int start(struct daemon *d)
 	return 0;
 }
 
+static int daemon_main(const char *path);
+
 static void teardown(struct daemon *d)
 {
 	int *fds[] = { &d->sig_fd, &d->tick_fd, &d->full_fd, &d->restore_fd,
@@ -200,6 +202,15 @@ static void teardown(struct daemon *d)
 }
 
 int daemon_run(const char *path)
+{
+	char *abs = realpath(path, NULL);   /* reloads must not depend on cwd */
+	int status = daemon_main(abs ? abs : path);
+
+	free(abs);
+	return status;
+}
+
+static int daemon_main(const char *path)
 {
 	struct daemon d = { .config_path = path, .sig_fd = -1, .tick_fd = -1,
 			    .full_fd = -1, .restore_fd = -1, .confirm_fd = -1,

@@ -234,6 +234,37 @@ static int bridge_replace(struct nl *nl, const struct ruleset *rs,
 	return delete_table(nl, bridge, d) ?: err;
 }
 
+/* In place first.  If the kernel refuses (our table holds something the
+ * update cannot reconcile, e.g. a chain of ours re-created on another
+ * hook), replace it whole through the bridge. */
+static int in_place_or_bridge(struct nl *nl, const struct ruleset *rs,
+			      const struct kstate *ks, uint32_t flags,
+			      struct diags *d)
+{
+	struct diags first;
+	int err;
+
+	diags_init(&first);
+	err = transaction(nl, rs, rs->table, ks, flags, false, &first);
+	if (err && err != -EPERM && err != -ENOMEM && ks->exists) {
+		for (size_t i = 0; i < first.count; i++)
+			diags_add(d, DIAG_WARNING, first.items[i].file,
+				  first.items[i].line, "in-place update: %s",
+				  first.items[i].message);
+		diags_add(d, DIAG_WARNING, NULL, 0, "table '%s' could not be "
+			  "updated in place; replacing it through a bridge "
+			  "table", rs->table);
+		err = bridge_replace(nl, rs, flags, d);
+	} else {
+		for (size_t i = 0; i < first.count; i++)
+			diags_add(d, first.items[i].severity,
+				  first.items[i].file, first.items[i].line,
+				  "%s", first.items[i].message);
+	}
+	diags_free(&first);
+	return err;
+}
+
 static bool flags_compatible(uint32_t have, uint32_t want)
 {
 	if (want & NFT_TABLE_F_OWNER)   /* adopt an orphan, or ours already */
@@ -275,7 +306,7 @@ int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
 	} else if (ks.exists && !flags_compatible(ks.flags, flags)) {
 		err = bridge_replace(nl, rs, flags, d);
 	} else {
-		err = transaction(nl, rs, rs->table, &ks, flags, false, d);
+		err = in_place_or_bridge(nl, rs, &ks, flags, d);
 	}
 	kstate_free(&ks);
 	return err;
