@@ -1,0 +1,103 @@
+#!/bin/bash
+# Drift: with ownership off, every kind of tampering from `nft` is noticed,
+# attributed to that nft process (pid and name), and restored; with
+# ownership on, the kernel refuses the same tampering and nothing changes.
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+SEGMENTD=$PWD/$BUILD/segmentd
+SEGMENTCTL=$PWD/$BUILD/segmentctl
+[ "$(id -u)" = 0 ] || { echo "drift: needs root"; exit 77; }
+[ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "drift: build first"; exit 77; }
+command -v nft >/dev/null || { echo "drift: nft missing"; exit 77; }
+
+# Re-run inside a private network and mount namespace with its own /run.
+if [ -z "${DRIFT_INSIDE:-}" ]; then
+	exec unshare -n -m --propagation private env DRIFT_INSIDE=1 "$0" "$@"
+fi
+mount -t tmpfs -o mode=0755 tmpfs /run
+ip link set lo up
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "drift: FAIL: $*"; echo "--- daemon log:"; cat "$tmp/log"; exit 1; }
+
+start() {   # start CONF
+	"$SEGMENTD" -c "$1" 2>"$tmp/log" &
+	pid=$!
+	for _ in $(seq 200); do
+		"$SEGMENTCTL" status >/dev/null 2>&1 && return 0
+		sleep 0.02
+	done
+	fail "daemon did not answer"
+}
+stop() { kill "$pid"; wait "$pid" || true; pid=; }
+ruleset_sha() { "$SEGMENTCTL" --json status | sed 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/'; }
+listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
+
+# tamper NAME CMD...: runs nft with CMD, then waits for the restore naming
+# that nft's pid; the kernel must then match what segmentd programmed.
+tamper() {
+	local name=$1; shift
+	local before=$(grep -c restored "$tmp/log" || true)
+	nft "$@" &
+	local npid=$!
+	wait "$npid" || fail "$name: nft failed"
+	for _ in $(seq 200); do
+		[ "$(grep -c restored "$tmp/log" || true)" -gt "$before" ] && break
+		sleep 0.01
+	done
+	grep -q "changed by nft (pid $npid)" "$tmp/log" ||
+		fail "$name: drift not attributed to nft pid $npid"
+	sleep 0.15   # the confirming verification after a restore
+	"$SEGMENTCTL" verify >/dev/null || fail "$name: kernel differs after restore"
+	[ "$(ruleset_sha)" = "$sha0" ] || fail "$name: fingerprint changed"
+	[ "$(listing)" = "$list0" ] || fail "$name: listing changed"
+	echo "drift: $name: restored, attributed to nft pid $npid"
+}
+
+sed 's/ownership = true;/ownership = false;/' conf/segmentd.conf > "$tmp/unowned.conf"
+start "$tmp/unowned.conf"
+sha0=$(ruleset_sha)
+list0=$(listing)
+handle=$(nft -a list chain inet segmentd forward | awk '/vmap/ {print $NF}')
+tamper "delete a rule" delete rule inet segmentd forward handle "$handle"
+tamper "flush a chain" flush chain inet segmentd fwd_lgwan_internet
+tamper "delete the table" delete table inet segmentd
+tamper "add an accept rule" insert rule inet segmentd forward accept
+tamper "delete a set element" delete element inet segmentd zone_mynumber_v4 '{ 10.1.0.0/16 }'
+tamper "add a set element" add element inet segmentd host_lg-mail_v4 '{ 10.2.99.0/24 }'
+tamper "change the table flags" add table inet segmentd '{ flags dormant; }'
+tamper "add a chain" add chain inet segmentd sneaky
+tamper "add a base chain" add chain inet segmentd early "{ type filter hook forward priority -10; policy accept; }"
+n=$("$SEGMENTCTL" events | grep -c ' drift ')
+[ "$n" -ge 9 ] || fail "events lists $n drift events, want >= 9"
+stop
+nft delete table inet segmentd
+
+# Ownership on: the kernel refuses, nothing changes, nothing to restore.
+start conf/segmentd.conf
+sha0=$(ruleset_sha)
+list0=$(listing)
+for cmd in "insert rule inet segmentd forward accept" \
+	   "flush chain inet segmentd fwd_lgwan_internet" \
+	   "delete table inet segmentd" \
+	   "delete element inet segmentd zone_mynumber_v4 { 10.1.0.0/16 }" \
+	   "add table inet segmentd { flags dormant; }"; do
+	if out=$(nft $cmd 2>&1); then
+		fail "owned: 'nft $cmd' succeeded"
+	fi
+	echo "$out" | grep -q "Operation not permitted" ||
+		fail "owned: 'nft $cmd' failed without EPERM: $out"
+done
+[ "$(ruleset_sha)" = "$sha0" ] || fail "owned: fingerprint changed"
+[ "$(listing)" = "$list0" ] || fail "owned: listing changed"
+grep -q "drift:" "$tmp/log" && fail "owned: drift reported although refused"
+echo "drift: owned: 5 tampering attempts refused with EPERM, table unchanged"
+stop
+nft list table inet segmentd >/dev/null || fail "table gone after stop"
+echo "drift: PASS"
