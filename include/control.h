@@ -65,6 +65,12 @@ int control_server_open(struct control_server **out, struct loop *l,
 /* Disconnects clients past their deadline; call about once a second. */
 void control_server_sweep(struct control_server *s);
 void control_server_close(struct control_server *s);
+/* The per-client deadline (default CONTROL_TIMEOUT_MS; tests use less).  A
+ * client that is being answered gets it anew after every write that makes
+ * progress. */
+void control_server_set_timeout(struct control_server *s, int timeout_ms);
+/* Connections open now (for status and tests). */
+size_t control_server_client_count(const struct control_server *s);
 
 /* Client side: sends line, reads the whole answer.  *status is set from
  * the first line; *body (malloc'd, NUL-terminated) is what follows, or the
