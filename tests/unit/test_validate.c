@@ -403,7 +403,8 @@ START_TEST(large_zones)
 	ck_assert_int_eq(d.errors, 1);
 	ck_assert_str_eq(d.items[0].message, "zone 'z1': network "
 			 "'10.0.7.128/25' overlaps network '10.0.7.0/24' of zone 'z0'");
-	ck_assert_msg(ms < 1000, "validating 100k networks took %.1f ms", ms);
+	/* loose: sanitizers, valgrind and shared machines; n^2 would be minutes */
+	ck_assert_msg(ms < 5000, "validating 100k networks took %.1f ms", ms);
 	free(text);
 }
 END_TEST
