@@ -155,7 +155,10 @@ static void report_read_error(const config_t *lc, const char *path,
 	free(file);
 }
 
-/* model.files: the display name of each file libconfig read. */
+/* model.files: the display name of each file libconfig read.  The list
+ * is config_t's filenames (a public field of libconfig.h, not a function):
+ * it also names includes that hold no settings, which settings alone
+ * would miss.  Include names in it are as written: join them with dir. */
 static int record_files(struct cfg *c, const char *path, const char *dir)
 {
 	struct model *m = c->m;
