@@ -60,6 +60,13 @@ bool nft_probe_persist(struct nl *nl);
  * kernel error attributed in d.  *level says how the table is protected. */
 int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
 	      enum protection *level);
+/* Repairs only what another process changed (rules of the named chains,
+ * the named set elements), in one transaction; the table must otherwise
+ * be as nft_apply() left it.  Returns 0, or -errno: then re-apply fully. */
+struct watch_delta;
+int nft_repair(struct nl *nl, const struct ruleset *rs, uint32_t table_flags,
+	       const struct watch_delta *delta, struct diags *d);
+
 /* Lets the kernel validate the whole batch without committing anything
  * (in a scratch table, so it works even while another process owns ours). */
 int nft_check(struct nl *nl, const struct ruleset *rs, struct diags *d);

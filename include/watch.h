@@ -21,6 +21,29 @@ struct watch_change {
 	char summary[160];       /* "DELRULE x1 NEWRULE x2" */
 };
 
+/* One element another process added or deleted in one of our sets. */
+struct watch_elem {
+	char set[64];
+	bool added;              /* NEWSETELEM (else DELSETELEM) */
+	uint8_t key[16];
+	uint8_t key_len;
+	uint32_t flags;          /* NFT_SET_ELEM_INTERVAL_END ... */
+};
+
+#define WATCH_MAX_ELEMS 4096
+#define WATCH_MAX_CHAINS 64
+
+/* What foreign changes touched since the last watch_reset_delta(): enough
+ * to repair only that, unless `structural` (tables, chains, sets, objects
+ * came or went) or `overflow` ask for a full re-apply. */
+struct watch_delta {
+	bool structural, overflow;
+	char chains[WATCH_MAX_CHAINS][64];   /* rules added/deleted there */
+	size_t chain_count;
+	struct watch_elem *elems;            /* in event order */
+	size_t elem_count;
+};
+
 struct watch {
 	struct mnl_socket *sock;
 	int fd;
@@ -30,6 +53,7 @@ struct watch {
 				  * since the last NEWGEN */
 	bool touched;
 	bool elsewhere;          /* a foreign commit anywhere (any table) */
+	struct watch_delta delta;
 };
 
 enum watch_result {
@@ -47,5 +71,7 @@ enum watch_result watch_read(struct watch *w,
 			     void (*on_change)(void *ctx,
 					       const struct watch_change *c),
 			     void *ctx);
+
+void watch_reset_delta(struct watch *w);
 
 #endif

@@ -233,8 +233,11 @@ static int daemon_main(const char *path)
 		log_msg(LOG_ERR, "event loop setup: %s", strerror(-err));
 		goto out;
 	}
-	if (start(&d))
+	err = start(&d);
+	if (err) {
+		status = err == -EINVAL ? 1 : 2;
 		goto out;
+	}
 	while (!d.loop.stop) {
 		err = loop_run_once(&d.loop, -1);
 		if (err) {

@@ -148,7 +148,14 @@ int daemon_fail_closed(struct daemon *d)
 			"enforced in table '%s'", table);
 		daemon_event(d, EV_LOCKDOWN, "config invalid at start: kept "
 			     "the existing table '%s'", table);
-		d->level = PROTECTION_OWNED;
+		{
+			bool exists;
+			uint32_t flags = 0;
+
+			table_probe(&d->nl, table, &exists, &flags);
+			d->level = (flags & NFT_TABLE_F_OWNER) ?
+				   PROTECTION_OWNED : PROTECTION_UNOWNED;
+		}
 		goto out;
 	}
 	diags_free(&diags);
@@ -173,7 +180,9 @@ out:
 
 /* Re-asserts what we enforce, in one transaction (the same in-place path
  * as any apply: only what differs changes meaning). */
-static void restore(struct daemon *d, const char *why)
+/* full: re-apply everything (a verification found a difference no event
+ * described); otherwise repair what the events named, if they can. */
+static void restore(struct daemon *d, const char *why, bool full)
 {
 	struct diags diags;
 	struct timespec done;
@@ -183,7 +192,16 @@ static void restore(struct daemon *d, const char *why)
 	if (!d->have_rs)
 		return;
 	diags_init(&diags);
-	err = nft_apply(&d->nl, &d->rs, &diags, &d->level);
+	full = full || (!d->watch.delta.chain_count &&
+			!d->watch.delta.elem_count);   /* nothing named */
+	err = full ? -EAGAIN : nft_repair(&d->nl, &d->rs, d->expected.flags,
+					  &d->watch.delta, &diags);
+	if (err) {     /* structural, too much, or refused: all of it */
+		diags_free(&diags);
+		diags_init(&diags);
+		err = nft_apply(&d->nl, &d->rs, &diags, &d->level);
+	}
+	watch_reset_delta(&d->watch);
 	now_mono(&done);
 	d->last_restore = done;
 	d->dirty = false;
@@ -218,7 +236,7 @@ static void schedule_restore(struct daemon *d)
 	now_mono(&now);
 	since = ms_between(&d->last_restore, &now);
 	if (since >= RESTORE_MIN_GAP_MS)
-		restore(d, "drift");
+		restore(d, "drift", false);
 	else
 		timer_set(d->restore_fd,
 			  (uint64_t)(RESTORE_MIN_GAP_MS - since) + 1, 0);
@@ -258,7 +276,7 @@ void daemon_on_restore(struct loop *l, int fd, uint32_t events, void *data)
 
 	timer_ack(fd);
 	if (d->dirty)
-		restore(d, "drift");
+		restore(d, "drift", false);
 }
 
 int daemon_verify(struct daemon *d, const char *why)
@@ -287,7 +305,7 @@ int daemon_verify(struct daemon *d, const char *why)
 		d->dirty = true;
 		clock_gettime(CLOCK_MONOTONIC, &d->detected);
 	}
-	restore(d, why);
+	restore(d, why, true);
 	return 0;
 }
 

@@ -1,5 +1,8 @@
 /* nft_apply.c - deciding what the one transaction contains. */
 #include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +10,7 @@
 #include <unistd.h>
 
 #include "nft_internal.h"
+#include "watch.h"
 
 #define OWNED_FLAGS (NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
 
@@ -173,6 +177,8 @@ int nft_adopt(struct nl *nl, const char *table, struct diags *d)
 	return err;
 }
 
+/* Only EOPNOTSUPP (unknown table flag) means "no PERSIST"; any other
+ * failure (EPERM without CAP_NET_ADMIN) is left to the real apply. */
 bool nft_probe_persist(struct nl *nl)
 {
 	char name[64];
@@ -187,7 +193,7 @@ bool nft_probe_persist(struct nl *nl)
 	err = err ?: batch_send(&bt, &d);
 	batch_free(&bt);
 	diags_free(&d);
-	return err == 0;
+	return err != -EOPNOTSUPP;
 }
 
 int nft_check(struct nl *nl, const struct ruleset *rs, struct diags *d)
@@ -309,5 +315,118 @@ int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
 		err = in_place_or_bridge(nl, rs, &ks, flags, d);
 	}
 	kstate_free(&ks);
+	return err;
+}
+
+#define REFILL_MAX 256   /* sets up to this size are simply refilled */
+
+static bool refill_whole(const struct rs_set *s)
+{
+	return s->is_map || !s->interval || s->elem_count <= REFILL_MAX;
+}
+
+static bool seen_before(const struct watch_delta *dl, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(dl->elems[j].set, dl->elems[i].set))
+			return true;
+	return false;
+}
+
+/* One element of a large interval set, put back as it was. */
+static int msg_undo_elem(struct batch *bt, const struct nft_ctx *x,
+			 const struct rs_set *s, const struct watch_elem *e)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_set_elem *ne = nftnl_set_elem_alloc();
+	uint16_t type = e->added ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	void *buf;
+
+	if (!ns || !ne) {
+		nftnl_set_free(ns);
+		nftnl_set_elem_free(ne);
+		return -ENOMEM;
+	}
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, x->table);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, e->key, e->key_len);
+	if (e->flags)
+		nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_FLAGS, e->flags);
+	nftnl_set_elem_add(ns, ne);
+	buf = batch_next(bt, &seq, &s->origin, "set '%s' repair", s->name);
+	if (!buf) {
+		nftnl_set_free(ns);
+		return -ENOMEM;
+	}
+	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+		type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE | NLM_F_ACK
+					   : NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+	nftnl_set_free(ns);
+	return batch_commit_msg(bt);
+}
+
+static int repair_chains(struct batch *bt, const struct nft_ctx *x,
+			 const struct watch_delta *dl)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < dl->chain_count && !err; i++) {
+		const struct rs_chain *c = ruleset_find_chain(x->rs,
+							      dl->chains[i]);
+
+		if (!c)
+			return -ESRCH;
+		err = msg_chain(bt, x->table, c, c->name, NFT_MSG_DELRULE);
+		for (size_t j = 0; j < c->rule_count && !err; j++)
+			err = msg_rule(bt, x, c, &c->rules[j], j);
+	}
+	return err;
+}
+
+static int repair_sets(struct batch *bt, const struct nft_ctx *x,
+		       const struct watch_delta *dl)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < dl->elem_count && !err; i++) {
+		const struct rs_set *s = ruleset_find_set(x->rs,
+							  dl->elems[i].set);
+
+		if (!s)
+			return -ESRCH;
+		if (!refill_whole(s) || seen_before(dl, i))
+			continue;
+		err = msg_set(bt, x, s, s->name, NFT_MSG_DELSETELEM);
+		err = err ?: msg_elems(bt, x, s);
+	}
+	for (size_t i = dl->elem_count; i-- > 0 && !err;) {
+		const struct rs_set *s = ruleset_find_set(x->rs,
+							  dl->elems[i].set);
+
+		if (!refill_whole(s))
+			err = msg_undo_elem(bt, x, s, &dl->elems[i]);
+	}
+	return err;
+}
+
+int nft_repair(struct nl *nl, const struct ruleset *rs, uint32_t table_flags,
+	       const struct watch_delta *dl, struct diags *d)
+{
+	struct nft_ctx x = { .rs = rs, .table = rs->table };
+	struct batch bt;
+	int err;
+
+	if (dl->structural || dl->overflow)
+		return -EAGAIN;
+	err = batch_begin(&bt, nl, false);
+	err = err ?: msg_table(&bt, rs->table, NFT_MSG_NEWTABLE,
+			       table_flags & ~NFT_TABLE_F_DORMANT);
+	err = err ?: repair_chains(&bt, &x, dl);
+	err = err ?: repair_sets(&bt, &x, dl);
+	err = err ?: batch_send(&bt, d);
+	batch_free(&bt);
 	return err;
 }

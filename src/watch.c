@@ -6,6 +6,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -56,8 +57,15 @@ int watch_open(struct watch *w, const char *table, uint32_t self_portid)
 	return 0;
 }
 
+void watch_reset_delta(struct watch *w)
+{
+	free(w->delta.elems);
+	memset(&w->delta, 0, sizeof(w->delta));
+}
+
 void watch_close(struct watch *w)
 {
+	watch_reset_delta(w);
 	if (w->sock)
 		mnl_socket_close(w->sock);
 	w->sock = NULL;
@@ -80,6 +88,119 @@ static bool touches(const struct watch *w, const struct nlmsghdr *nlh)
 			       !strcmp(mnl_attr_get_str(a), w->table);
 	}
 	return false;
+}
+
+static const char *attr_str(const struct nlmsghdr *nlh, uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) == type &&
+		    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+			return mnl_attr_get_str(a);
+	}
+	return NULL;
+}
+
+static void note_chain(struct watch_delta *dl, const char *chain)
+{
+	for (size_t i = 0; i < dl->chain_count; i++)
+		if (!strcmp(dl->chains[i], chain))
+			return;
+	if (dl->chain_count == WATCH_MAX_CHAINS) {
+		dl->overflow = true;
+		return;
+	}
+	snprintf(dl->chains[dl->chain_count++], sizeof(dl->chains[0]), "%s",
+		 chain);
+}
+
+/* One NFTA_LIST_ELEM: its key (NFTA_SET_ELEM_KEY/NFTA_DATA_VALUE) and flags. */
+static void note_elem(struct watch_delta *dl, const char *set, bool added,
+		      const struct nlattr *elem)
+{
+	const struct nlattr *a, *v;
+	struct watch_elem *e, *grown;
+
+	if (dl->elem_count == WATCH_MAX_ELEMS) {
+		dl->overflow = true;
+		return;
+	}
+	grown = realloc(dl->elems, (dl->elem_count + 1) * sizeof(*grown));
+	if (!grown) {
+		dl->overflow = true;
+		return;
+	}
+	dl->elems = grown;
+	e = &dl->elems[dl->elem_count];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->set, sizeof(e->set), "%s", set);
+	e->added = added;
+	mnl_attr_for_each_nested(a, elem) {
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_FLAGS &&
+		    !mnl_attr_validate(a, MNL_TYPE_U32))
+			e->flags = ntohl(mnl_attr_get_u32(a));
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_KEY)
+			continue;
+		mnl_attr_for_each_nested(v, a) {
+			uint16_t len = mnl_attr_get_payload_len(v);
+
+			if (mnl_attr_get_type(v) != NFTA_DATA_VALUE ||
+			    len > sizeof(e->key)) {
+				dl->overflow = true;
+				return;
+			}
+			memcpy(e->key, mnl_attr_get_payload(v), len);
+			e->key_len = (uint8_t)len;
+		}
+	}
+	if (!e->key_len)
+		dl->overflow = true;
+	else
+		dl->elem_count++;
+}
+
+static void note_elems(struct watch_delta *dl, const struct nlmsghdr *nlh,
+		       bool added)
+{
+	const char *set = attr_str(nlh, NFTA_SET_ELEM_LIST_SET);
+	const struct nlattr *a, *el;
+
+	if (!set) {
+		dl->overflow = true;
+		return;
+	}
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(el, a)
+			note_elem(dl, set, added, el);
+	}
+}
+
+/* What a foreign message on our table asks the repair to redo. */
+static void note(struct watch *w, const struct nlmsghdr *nlh, unsigned type)
+{
+	struct watch_delta *dl = &w->delta;
+	const char *chain;
+
+	switch (type) {
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+		chain = attr_str(nlh, NFTA_RULE_CHAIN);
+		if (chain)
+			note_chain(dl, chain);
+		else
+			dl->overflow = true;
+		break;
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+		note_elems(dl, nlh, type == NFT_MSG_NEWSETELEM);
+		break;
+	default:
+		dl->structural = true;
+		break;
+	}
 }
 
 static void gen_parse(const struct nlmsghdr *nlh, struct watch_change *c)
@@ -142,6 +263,7 @@ static bool on_message(struct watch *w, const struct nlmsghdr *nlh,
 	if (nlh->nlmsg_pid != w->self_portid && touches(w, nlh)) {
 		w->counts[type < 32 ? type : 31]++;
 		w->touched = true;
+		note(w, nlh, type);
 	}
 	return false;
 }
@@ -161,6 +283,7 @@ enum watch_result watch_read(struct watch *w,
 
 		if (n < 0 && errno == ENOBUFS) {
 			res = WATCH_RESYNC;    /* lost: the socket goes on */
+			w->delta.overflow = true;
 			memset(w->counts, 0, sizeof(w->counts));
 			w->touched = false;
 			continue;
