@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include "diag.h"
 #include "netlink.h"
