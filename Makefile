@@ -43,7 +43,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-all: $(BUILD)/segmentd tools
+all: $(BUILD)/segmentd $(BUILD)/segmentctl tools
 
 $(BUILD)/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -56,6 +56,12 @@ $(BUILD)/libsegmentd.a: $(LIB_OBJ)
 $(BUILD)/segmentd: $(BUILD)/segmentd.o $(BUILD)/libsegmentd.a
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# segmentctl speaks the protocol and nothing else of the daemon.
+CTL_OBJ := $(BUILD)/segmentctl.o $(BUILD)/control.o $(BUILD)/control_client.o
+$(BUILD)/segmentctl: $(CTL_OBJ)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsegmentd.a
 	@mkdir -p $(dir $@)
@@ -102,10 +108,13 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/segmentd \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/segmentd $(DESTDIR)$(SBINDIR)/segmentd
+	install -m 0755 $(BUILD)/segmentctl $(DESTDIR)$(SBINDIR)/segmentctl
 	[ -e $(DESTDIR)$(SYSCONFDIR)/segmentd/segmentd.conf ] || \
 		install -m 0600 conf/segmentd.conf $(DESTDIR)$(SYSCONFDIR)/segmentd/segmentd.conf
 	install -m 0644 man/segmentd.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 man/segmentd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/segmentd.8 man/segmentctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 systemd/segmentd.service $(DESTDIR)$(UNITDIR)/segmentd.service
 
 clean:
 	rm -rf build build-san
