@@ -68,7 +68,7 @@ inzone && match($0, /networks[ \t]*=[ \t]*\[[^]]*\]/) {
 { print }
 END { if (done != 1) exit 3 }
 ' "$base" >"$tmp" || {
-	echo "$0: did not find the lgwan zone'\''s networks list in $base" >&2
+	echo "$0: did not find the networks list of the lgwan zone in $base" >&2
 	exit 1
 }
 mv "$tmp" "$out"
