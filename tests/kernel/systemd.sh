@@ -1,0 +1,483 @@
+#!/bin/bash
+# tests/kernel/systemd.sh - segmentd as a systemd service, under a real
+# systemd booted in a container.
+#
+#   host                                 container (systemd-nspawn -b,
+#                                        --private-network: its own netns)
+#   cached rootfs (tests/lib/rootfs.sh)  /     overlay on a tmpfs (--volatile)
+#   BUILD/segmentd               ro -->  /usr/local/sbin/segmentd
+#   systemd/segmentd.service     ro -->  /etc/systemd/system/segmentd.service
+#   $WORK/etc/segmentd.conf      rw -->  /etc/segmentd/segmentd.conf
+#
+# Checks, all inside the container: started at boot (systemd.wants=, as if
+# enabled) and ready before network-pre.target; start (Type=notify) -> active, the table
+# with "flags owner"; a foreign `nft add rule` refused (EPERM); reload ->
+# active, a reload line in the journal; a broken config -> reload keeps the
+# same table and the journal names file:line; SIGKILL -> Restart=on-failure
+# brings a new main pid while the table never goes missing; stop -> inactive,
+# the table stays; the sandbox in force (capabilities, seccomp); `systemd-
+# analyze verify` clean; `systemd-analyze security` exposure <= 2.0.
+#
+# Usage: tests/kernel/systemd.sh [BUILD]   (exit 0 pass, 77 skip, else fail)
+# Nothing touches the host's network namespace; cleanup stops the container
+# (SIGTERM to systemd-nspawn, SIGKILL after a bound) and removes $WORK.
+
+set -u -o pipefail
+cd "$(dirname "$0")/../.." || exit 1
+TOP=$PWD
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+
+. tests/lib/rootfs.sh
+
+MAX_EXPOSURE=2.0
+UNIT=segmentd.service
+CONF_IN=/etc/segmentd/segmentd.conf
+MACHINE=segmentd-test-$$
+T0=$EPOCHREALTIME
+WORK=
+NSPAWN_PID=
+CPID=
+WATCH_PID=
+FAILED=0
+
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+say() {
+	printf '[%5.1fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$T0" 'BEGIN { print a - b }')" "$*"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	FAILED=$((FAILED + 1))
+}
+
+ok() {
+	say "ok: $*"
+}
+
+# ctr CMD...: CMD in every namespace of the container, with a clean
+# environment (the host's NOTIFY_SOCKET, SYSTEMD_* must not leak in);
+# ctr_within SECONDS CMD...: the same, killed after SECONDS.
+ctr() {
+	ctr_within 0 "$@"
+}
+
+ctr_within() {
+	local secs=$1
+	shift
+	timeout "$secs" nsenter -t "$CPID" -a env -i \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin SYSTEMD_PAGER= \
+		SYSTEMD_COLORS=0 "$@"
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s.
+wait_until() {
+	local end
+	end=$(($(date +%s) + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null
+}
+
+# stop_pid PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL.
+stop_pid() {
+	local pid=$1 end
+	end=$(($(date +%s) + $2))
+	alive "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	while alive "$pid" && [ "$(date +%s)" -lt "$end" ]; do
+		sleep 0.1
+	done
+	alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+cleanup() {
+	local rc=$?
+	[ -n "$WATCH_PID" ] && { touch "$WORK/watch.stop"; stop_pid "$WATCH_PID" 5; }
+	if [ "$FAILED" -gt 0 ] && [ -n "$CPID" ] && alive "$CPID"; then
+		echo "--- journal of $UNIT (last 40 lines)" >&2
+		ctr_within 10 journalctl -q -u "$UNIT" --no-pager -n 40 >&2
+	fi
+	if [ -n "$NSPAWN_PID" ] && alive "$NSPAWN_PID"; then
+		# SIGTERM asks the container's systemd to power off.
+		stop_pid "$NSPAWN_PID" 20
+		# If nspawn had to be killed, its init may live on: killing
+		# a pid namespace's init ends every process in it.
+		[ -n "$CPID" ] && alive "$CPID" && kill -KILL "$CPID" 2>/dev/null
+	fi
+	rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
+	if [ "$FAILED" -gt 0 ] && [ -n "$WORK" ] && [ -s "$WORK/nspawn.log" ]; then
+		echo "--- container console (last 15 lines)" >&2
+		tail -n 15 "$WORK/nspawn.log" >&2
+	fi
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	exit "$rc"
+}
+
+preflight() {
+	[ "$(id -u)" = 0 ] || skip "needs root (systemd-nspawn)"
+	local c
+	for c in systemd-nspawn nsenter; do
+		command -v "$c" >/dev/null 2>&1 || skip "'$c' is not installed"
+	done
+	command -v debootstrap >/dev/null 2>&1 || [ -r "$ROOTFS_STAMP" ] ||
+		skip "'debootstrap' is not installed and no cached rootfs"
+	[ -x "$BUILD/segmentd" ] || skip "$BUILD/segmentd not built (make)"
+	[ -r systemd/segmentd.service ] || { echo "no systemd/segmentd.service" >&2; exit 1; }
+}
+
+container_pid1() {
+	local pid
+	for pid in $(cat /proc/"$NSPAWN_PID"/task/*/children 2>/dev/null); do
+		[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = systemd ] && { echo "$pid"; return 0; }
+	done
+	return 1
+}
+
+boot_finished() {
+	case $(ctr systemctl is-system-running 2>/dev/null) in
+	running|degraded) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+boot() {
+	local state
+	mkdir "$WORK/etc"
+	install -m 0600 conf/segmentd.conf "$WORK/etc/segmentd.conf"
+	say "booting $MACHINE on $ROOTFS"
+	systemd-nspawn --quiet -D "$ROOTFS" --volatile=overlay \
+		--private-network --register=no --keep-unit -b \
+		--machine="$MACHINE" \
+		--bind-ro="$BUILD/segmentd:/usr/local/sbin/segmentd" \
+		--bind-ro="$TOP/systemd/segmentd.service:/etc/systemd/system/$UNIT" \
+		--bind="$WORK/etc:/etc/segmentd" \
+		systemd.wants="$UNIT" >"$WORK/nspawn.log" 2>&1 </dev/null &
+	NSPAWN_PID=$!
+	wait_until 20 container_pid1 || {
+		alive "$NSPAWN_PID" || wait "$NSPAWN_PID"
+		fail "no container init under systemd-nspawn ($NSPAWN_PID)"
+		return 1
+	}
+	CPID=$(container_pid1)
+	wait_until 60 boot_finished || {
+		fail "the container did not finish booting in 60 s" \
+			"($(ctr systemctl is-system-running 2>&1))"
+		return 1
+	}
+	state=$(ctr systemctl is-system-running)
+	say "container up (init pid $CPID, system $state)"
+	[ "$state" = running ] || ctr systemctl --failed --no-legend >&2
+}
+
+is_active() {
+	[ "$(ctr systemctl is-active "$UNIT")" = "$1" ]
+}
+
+main_pid() {
+	ctr systemctl show -p MainPID --value "$UNIT"
+}
+
+table() {
+	ctr nft -s list table inet segmentd
+}
+
+# Never `table | grep -q`: under pipefail, grep's early exit fails nft
+# with EPIPE.
+table_owned() {
+	local t
+	t=$(table) || return 1
+	grep -qE '^[[:space:]]*flags .*owner' <<<"$t"
+}
+
+# journal_count REGEX: the service's journal lines matching REGEX.
+journal_count() {
+	ctr journalctl -q -u "$UNIT" -o cat --no-pager | grep -cE "$1"
+}
+
+journal_grows() {
+	[ "$(journal_count "$1")" -gt "$2" ]
+}
+
+show_service() {
+	ctr systemctl status --no-pager -n 30 "$UNIT" >&2
+}
+
+monotonic() {
+	ctr systemctl show -p ActiveEnterTimestampMonotonic --value "$1"
+}
+
+# Booted with systemd.wants=segmentd.service: early boot, sandbox and all,
+# and READY=1 before network-pre.target is reached.
+test_boot() {
+	local ready pre
+	is_active active || { fail "not active after boot"; show_service; return 1; }
+	ready=$(monotonic "$UNIT")
+	pre=$(monotonic network-pre.target)
+	if [ "$pre" -gt 0 ] && [ "$ready" -gt 0 ] && [ "$ready" -le "$pre" ]; then
+		ok "boot: active, READY=1 $(( pre - ready )) us before network-pre.target"
+	else
+		fail "boot: ready at $ready, network-pre.target at $pre (monotonic usec)"
+	fi
+	ctr_within 30 systemctl stop "$UNIT" || fail "systemctl stop after boot"
+}
+
+test_start() {
+	local before
+	if ! ctr_within 60 systemctl start "$UNIT"; then
+		fail "systemctl start $UNIT"
+		show_service
+		return 1
+	fi
+	is_active active || { fail "not active after start"; show_service; return 1; }
+	ok "start: active (Type=notify: READY=1 came), status:" \
+		"$(ctr systemctl show -p StatusText --value "$UNIT")"
+	before=$(table) || { fail "no table inet segmentd after start"; return 1; }
+	grep -qE '^[[:space:]]*flags .*owner' <<<"$before" ||
+		fail "the table has no 'flags owner': $(sed -n 2p <<<"$before")"
+	echo "$before" >"$WORK/table.start"
+	ok "table inet segmentd present, $(grep -m1 -E '^[[:space:]]*flags' <<<"$before" | tr -s '\t ' ' ')"
+}
+
+test_sandbox() {
+	local pid status
+	pid=$(main_pid)
+	status=$(ctr cat "/proc/$pid/status")
+	grep -q '^CapEff:[[:space:]]*0000000000001000$' <<<"$status" ||
+		fail "effective capabilities are not CAP_NET_ADMIN alone: $(grep CapEff <<<"$status")"
+	grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$status" || fail "NoNewPrivs is off"
+	grep -q '^Seccomp:[[:space:]]*2$' <<<"$status" || fail "no seccomp filter"
+	ctr test -S /run/segmentd/control || fail "no control socket /run/segmentd/control"
+	# In the service's mount namespace: /proc/sys and /proc/net readable
+	# (no ProcSubset=pid), /proc/sys read-only, /home empty.
+	ctr nsenter -t "$pid" -m cat /proc/sys/net/ipv4/ip_forward /proc/net/dev \
+		>/dev/null || fail "the service cannot read /proc/sys/net or /proc/net"
+	ctr nsenter -t "$pid" -m sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward' \
+		2>/dev/null && fail "the service can write /proc/sys"
+	[ "$FAILED" -eq 0 ] && ok "sandbox: CapEff=CAP_NET_ADMIN, NoNewPrivs, seccomp;" \
+		"/proc/sys readable, read-only; control socket in /run/segmentd"
+}
+
+test_foreign_change() {
+	local out
+	if out=$(ctr nft add rule inet segmentd forward accept 2>&1); then
+		fail "'nft add rule inet segmentd forward accept' succeeded"
+		return 1
+	fi
+	grep -q 'Operation not permitted' <<<"$out" ||
+		fail "foreign change refused, but not with EPERM: $out"
+	table | cmp -s - "$WORK/table.start" || fail "the table changed after a refused foreign rule"
+	ok "foreign 'nft add rule' refused: $(echo "$out" | head -n 1)"
+}
+
+test_reload() {
+	local ok_re="reload: table 'segmentd' programmed" n
+	n=$(journal_count "$ok_re")
+	ctr_within 30 systemctl reload "$UNIT" || { fail "systemctl reload"; return 1; }
+	wait_until 15 journal_grows "$ok_re" "$n" || fail "no '$ok_re' line in the journal"
+	is_active active || fail "not active after reload"
+	table | cmp -s - "$WORK/table.start" || fail "reloading the same config changed the table"
+	ok "reload: active, journal: $(ctr journalctl -q -u "$UNIT" -o cat | grep -E "$ok_re" | tail -n 1)"
+}
+
+test_bad_reload() {
+	local err_re line n
+	cp "$WORK/etc/segmentd.conf" "$WORK/segmentd.conf.good"
+	printf 'this is = not { libconfig\n' >>"$WORK/etc/segmentd.conf"
+	line=$(wc -l <"$WORK/etc/segmentd.conf")
+	err_re="$CONF_IN:$line: "
+	n=$(journal_count "$err_re")
+	ctr_within 30 systemctl reload "$UNIT" || fail "systemctl reload (broken config)"
+	if wait_until 15 journal_grows "$err_re" "$n"; then
+		ok "broken config: journal: $(ctr journalctl -q -u "$UNIT" -o cat | grep -E "$err_re" | tail -n 1)"
+	else
+		fail "no '$err_re...' line in the journal after a broken reload"
+		ctr journalctl -q -u "$UNIT" -o cat -n 10 >&2
+	fi
+	is_active active || fail "not active after a broken reload"
+	if table | cmp -s - "$WORK/table.start"; then
+		ok "broken config: the enforced table is unchanged"
+	else
+		fail "a broken reload changed the table"
+	fi
+	cat "$WORK/segmentd.conf.good" >"$WORK/etc/segmentd.conf"
+	test_reload
+}
+
+# Lists the table every ~20 ms until $WORK/watch.stop exists; one line per
+# attempt in $WORK/watch: "ok" or "missing".
+table_watch() {
+	while [ ! -e "$WORK/watch.stop" ]; do
+		if ctr nft list table inet segmentd >/dev/null 2>&1; then
+			echo ok
+		else
+			echo missing
+		fi
+		sleep 0.02
+	done >"$WORK/watch"
+}
+
+watch_start() {
+	rm -f "$WORK/watch" "$WORK/watch.stop"
+	table_watch &
+	WATCH_PID=$!
+	wait_until 5 test -s "$WORK/watch"
+}
+
+# watch_end WHAT: stops the watcher; fails if the table was ever missing.
+watch_end() {
+	local total missing
+	sleep 0.3               # a few more listings after the event
+	touch "$WORK/watch.stop"
+	wait "$WATCH_PID"
+	WATCH_PID=
+	total=$(wc -l <"$WORK/watch")
+	missing=$(grep -c missing "$WORK/watch")
+	[ "$total" -ge 5 ] || fail "only $total table listings during $1"
+	if [ "$missing" -eq 0 ]; then
+		ok "the table was there in all $total listings during $1"
+	else
+		fail "the table was missing in $missing of $total listings during $1"
+	fi
+	table_owned ||
+		fail "after $1, the daemon does not own the table"
+	table | cmp -s - "$WORK/table.start" || fail "the table differs after $1"
+}
+
+restarted() {
+	local pid
+	pid=$(main_pid)
+	[ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$1" ] && is_active active
+}
+
+test_crash_restart() {
+	local old
+	old=$(main_pid)
+	watch_start
+	ctr systemctl kill -s KILL "$UNIT" || fail "systemctl kill -s KILL"
+	if wait_until 20 restarted "$old"; then
+		ok "SIGKILL: restarted (main pid $old -> $(main_pid)," \
+			"NRestarts=$(ctr systemctl show -p NRestarts --value "$UNIT"))"
+	else
+		fail "not restarted within 20 s after SIGKILL"
+		show_service
+	fi
+	watch_end "the restart after SIGKILL"
+}
+
+watchdog_pinged_after() {
+	[ "$(ctr systemctl show -p WatchdogTimestampMonotonic --value "$UNIT")" -gt "$1" ]
+}
+
+# The daemon pings (WATCHDOG=1); and a hung daemon (SIGSTOP) is killed and
+# restarted by the watchdog, here shortened to 2 s by a runtime drop-in.
+test_watchdog() {
+	local t old dropin=/run/systemd/system/$UNIT.d
+	t=$(ctr systemctl show -p WatchdogTimestampMonotonic --value "$UNIT")
+	if wait_until 5 watchdog_pinged_after "$t"; then
+		ok "watchdog: WatchdogUSec=$(ctr systemctl show -p WatchdogUSec --value "$UNIT"), WATCHDOG=1 pings arrive"
+	else
+		fail "no WATCHDOG=1 ping within 5 s"
+	fi
+	ctr mkdir -p "$dropin"
+	printf '[Service]\nWatchdogSec=2s\nTimeoutAbortSec=2s\n' |
+		ctr sh -c "cat >$dropin/test-watchdog.conf"
+	ctr systemctl daemon-reload
+	ctr_within 30 systemctl restart "$UNIT" || fail "restart with a 2 s watchdog"
+	old=$(main_pid)
+	watch_start
+	ctr kill -STOP "$old"
+	if wait_until 20 restarted "$old"; then
+		ok "hung daemon (SIGSTOP): watchdog restarted it (main pid $old -> $(main_pid));" \
+			"journal: $(ctr journalctl -q -u "$UNIT" -o cat | grep -m1 'Watchdog timeout')"
+	else
+		fail "a hung daemon was not restarted by the watchdog within 20 s"
+		show_service
+	fi
+	watch_end "the watchdog restart"
+	ctr rm -rf "$dropin"
+	ctr systemctl daemon-reload
+	ctr_within 30 systemctl restart "$UNIT" || fail "restart with the shipped unit"
+}
+
+test_stop() {
+	ctr_within 30 systemctl stop "$UNIT" || fail "systemctl stop"
+	is_active inactive || fail "not inactive after stop: $(ctr systemctl is-active "$UNIT")"
+	if ! table >/dev/null 2>&1; then
+		fail "the table is gone after stop"
+	elif table_owned; then
+		fail "the table is still owned after stop"
+	else
+		ok "stop: inactive; the table stays, no longer owned (persistent)"
+	fi
+}
+
+# `--man=no`: the container has neither man(1) nor the pages.
+test_verify() {
+	local out
+	if out=$(ctr systemd-analyze verify --man=no "/etc/systemd/system/$UNIT" 2>&1) &&
+		[ -z "$out" ]; then
+		ok "systemd-analyze verify: clean"
+	else
+		fail "systemd-analyze verify: $out"
+	fi
+}
+
+exposure_ok() {
+	echo "$1" | awk -v max="$MAX_EXPOSURE" \
+		'/Overall exposure level/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+$/) { v = $i; found = 1 } }
+		 END { if (!found) exit 2; print v; exit (v + 0 <= max + 0) ? 0 : 1 }'
+}
+
+test_security() {
+	local out v how
+	for how in offline online; do
+		if [ "$how" = offline ]; then
+			out=$(ctr systemd-analyze security --offline=true --no-pager "/etc/systemd/system/$UNIT" 2>&1)
+		else
+			out=$(ctr systemd-analyze security --no-pager "$UNIT" 2>&1)
+		fi
+		if v=$(exposure_ok "$out"); then
+			ok "systemd-analyze security ($how): exposure $v <= $MAX_EXPOSURE"
+		else
+			fail "systemd-analyze security ($how): exposure '${v:-?}' > $MAX_EXPOSURE"
+			grep '✗' <<<"$out" >&2
+		fi
+	done
+}
+
+preflight
+rootfs_ensure
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/segmentd-systemd.XXXXXX")
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+boot || exit 1
+test_boot || exit 1
+test_start || exit 1
+test_sandbox
+test_foreign_change
+test_reload
+test_bad_reload
+test_crash_restart
+test_watchdog
+test_stop
+test_verify
+test_security
+
+if [ "$FAILED" -gt 0 ]; then
+	say "$FAILED check(s) FAILED"
+	exit 1
+fi
+say "systemd: all checks passed"
