@@ -115,6 +115,9 @@ struct settings {
 	uint32_t log_rate;   /* packets per second, default 10 */
 	uint32_t log_burst;  /* default 5 */
 	bool unzoned_input_accept; /* input from interfaces in no zone; default true */
+	uint32_t verify_interval_ms;      /* cheap check; default 1000 */
+	uint32_t full_verify_interval_s;  /* full dump compare; default 300 */
+	char *control_group;     /* group allowed on the control socket, or NULL */
 	struct origin origin;
 };
 

@@ -234,9 +234,12 @@ static int parse_table(struct cfg *c, const config_setting_t *settings,
 int cfg_parse_settings(struct cfg *c, const config_setting_t *root)
 {
 	static const char *const keys[] = {
-		"table", "ownership", "log", "unzoned_input", NULL
+		"table", "ownership", "log", "unzoned_input", "verify_interval",
+		"full_verify_interval", "control_group", NULL
 	};
 	const config_setting_t *s = config_setting_get_member(root, "settings");
+	long long verify, full;
+	const char *group = NULL;
 	struct settings *st = &c->m->settings;
 	int r;
 
@@ -253,6 +256,22 @@ int cfg_parse_settings(struct cfg *c, const config_setting_t *root)
 	r = cfg_worse(r, parse_log(c, s, st));
 	r = cfg_worse(r, cfg_choice(c, s, "unzoned_input", "settings", "drop",
 				    "accept", &st->unzoned_input_accept));
+	verify = st->verify_interval_ms;
+	full = st->full_verify_interval_s;
+	r = cfg_worse(r, cfg_int(c, s, "verify_interval", "settings", 100,
+				 3600000, &verify));
+	r = cfg_worse(r, cfg_int(c, s, "full_verify_interval", "settings", 10,
+				 86400, &full));
+	st->verify_interval_ms = (uint32_t)verify;
+	st->full_verify_interval_s = (uint32_t)full;
+	r = cfg_worse(r, cfg_string(c, s, "control_group", "settings", false,
+				    &group));
+	if (group) {
+		free(st->control_group);
+		st->control_group = strdup(group);
+		if (!st->control_group)
+			r = cfg_worse(r, -ENOMEM);
+	}
 	return r;
 }
 
@@ -265,6 +284,8 @@ static int settings_defaults(struct settings *st)
 	st->log_rate = 10;
 	st->log_burst = 5;
 	st->unzoned_input_accept = true;
+	st->verify_interval_ms = 1000;
+	st->full_verify_interval_s = 300;
 	return st->table ? 0 : -ENOMEM;
 }
 

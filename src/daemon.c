@@ -122,10 +122,8 @@ static int setup(struct daemon *d)
 	if (!err && d->sig_fd < 0)
 		err = d->sig_fd;
 	err = err ?: loop_add(&d->loop, d->sig_fd, EPOLLIN, on_signal, d);
-	err = err ?: add_timer(d, &d->tick_fd, VERIFY_INTERVAL_MS,
-			       VERIFY_INTERVAL_MS, daemon_on_tick);
-	err = err ?: add_timer(d, &d->full_fd, FULL_VERIFY_INTERVAL_MS,
-			       FULL_VERIFY_INTERVAL_MS, daemon_on_full);
+	err = err ?: add_timer(d, &d->tick_fd, 0, 0, daemon_on_tick);
+	err = err ?: add_timer(d, &d->full_fd, 0, 0, daemon_on_full);
 	err = err ?: add_timer(d, &d->restore_fd, 0, 0, daemon_on_restore);
 	err = err ?: add_timer(d, &d->confirm_fd, 0, 0, daemon_on_confirm);
 	err = err ?: add_timer(d, &d->expiry_fd, 0, 0, daemon_on_expiry);
@@ -133,15 +131,36 @@ static int setup(struct daemon *d)
 	return err;
 }
 
+/* The verification cadence from the config (defaults when degraded). */
+void daemon_arm_verify(struct daemon *d)
+{
+	uint64_t tick = d->model.settings.verify_interval_ms;
+	uint64_t full = d->model.settings.full_verify_interval_s * 1000ull;
+
+	timer_set(d->tick_fd, tick ? tick : 1000, tick ? tick : 1000);
+	timer_set(d->full_fd, full ? full : 300000, full ? full : 300000);
+}
+
 static int control_open(struct daemon *d)
 {
 	const char *path = getenv("SEGMENTD_SOCKET");
+	const char *group = d->model.settings.control_group;
+	gid_t gid = (gid_t)-1;
 	int err;
 
 	if (!path)
 		path = CONTROL_SOCKET_PATH;
+	if (group) {
+		struct group *g = getgrnam(group);
+
+		if (g)
+			gid = g->gr_gid;
+		else
+			log_msg(LOG_WARNING, "control_group '%s' does not "
+				"exist: the control socket is root only", group);
+	}
 	mkdir("/run/segmentd", 0750);
-	err = control_server_open(&d->ctl, &d->loop, path, (gid_t)-1,
+	err = control_server_open(&d->ctl, &d->loop, path, gid,
 				  daemon_control, d);
 	if (err)
 		log_msg(LOG_WARNING, "control socket %s: %s (segmentctl will "

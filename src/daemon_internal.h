@@ -21,8 +21,6 @@
 #include "watch.h"
 
 #define EVENT_RING 128
-#define VERIFY_INTERVAL_MS 1000        /* cheap check: table there, flags */
-#define FULL_VERIFY_INTERVAL_MS 60000  /* full dump + fingerprint compare */
 #define RESTORE_MIN_GAP_MS 10          /* bounds CPU under a tamper storm */
 #define CONFIRM_AFTER_RESTORE_MS 100   /* fingerprint check after a restore */
 
@@ -97,6 +95,7 @@ void daemon_scan_hooks(struct daemon *d);
 double ms_between(const struct timespec *a, const struct timespec *b);
 
 /* daemon.c */
+void daemon_arm_verify(struct daemon *d);
 int daemon_reload(struct daemon *d, struct diags *diags);
 
 /* daemon_ctl.c */

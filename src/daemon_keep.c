@@ -129,6 +129,7 @@ int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 		ruleset_element_count(&d->rs),
 		d->level == PROTECTION_OWNED ? "owned" : "watchdog-only");
 	daemon_arm_expiry(d);
+	daemon_arm_verify(d);
 	daemon_scan_hooks(d);
 	return 0;
 }
@@ -169,6 +170,7 @@ int daemon_fail_closed(struct daemon *d)
 			strerror(-err));
 		goto out;
 	}
+	daemon_arm_verify(d);
 	log_msg(LOG_ERR, "config invalid and no table of ours: lockdown "
 		"installed (nothing forwarded, the gateway reachable)");
 	daemon_event(d, EV_LOCKDOWN, "config invalid at start: lockdown "

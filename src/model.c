@@ -85,6 +85,7 @@ void model_free(struct model *m)
 	free(m->flows);
 	free(m->mgmt);
 	free(m->settings.table);
+	free(m->settings.control_group);
 	strv_free(m->files, m->file_count);
 	model_init(m);
 }
