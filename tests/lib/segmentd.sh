@@ -1,0 +1,83 @@
+# tests/lib/segmentd.sh - running segmentd in the gateway namespace of
+# tests/lib/topo.sh.  Source topo.sh first.
+#
+#   sd_init BUILD          SEGMENTD (default BUILD/segmentd; the SEGMENTD
+#                          environment variable overrides it); exit 77 if
+#                          it is not built
+#   sd_once CONF           segmentd --once -c CONF in the gateway
+#   sd_start CONF          segmentd -c CONF in the foreground mode, in the
+#                          background (private /run), waits until it owns
+#                          its table; pid in SD_PID
+#   sd_stop                SIGTERM, waits; returns the daemon's exit status
+#   sd_table               nft -s list table inet $SD_TABLE (gateway)
+#   sd_table_flags         the table's "flags" line (e.g. "flags owner")
+
+SD_TABLE=${SD_TABLE:-segmentd}
+
+sd_init() {
+	local build=${1:-build}
+	case $build in /*) ;; *) build=$PWD/$build ;; esac
+	SEGMENTD=${SEGMENTD:-$build/segmentd}
+	case $SEGMENTD in /*) ;; *) SEGMENTD=$PWD/$SEGMENTD ;; esac
+	[ -x "$SEGMENTD" ] || topo_skip "$SEGMENTD not built (make)"
+	SD_PID=
+}
+
+sd_once() {
+	topo_exec gw "$SEGMENTD" --once -c "$1"
+}
+
+sd_table() {
+	topo_exec gw nft -s list table inet "$SD_TABLE"
+}
+
+sd_table_flags() {
+	sd_table 2>/dev/null | sed -n 's/^[[:space:]]*\(flags[^;]*\);\{0,1\}$/\1/p' | head -n 1
+}
+
+sd_owned() {
+	sd_table_flags | grep -qw owner
+}
+
+# sd_start CONF [LOG]: the daemon in a private mount namespace with its own
+# /run (tmpfs), so a control socket never collides with the host's.
+sd_start() {
+	local conf=$1 log=${2:-$TOPO_DIR/segmentd.log}
+	case $conf in /*) ;; *) conf=$PWD/$conf ;; esac
+	topo_spawn gw "$log" unshare -m --propagation private \
+		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$0" -c "$1"' \
+		"$SEGMENTD" "$conf"
+	SD_PID=$TOPO_PID
+	local tries=500
+	until sd_owned; do
+		if ! kill -0 "$SD_PID" 2>/dev/null; then
+			echo "segmentd exited before owning its table:" >&2
+			cat "$log" >&2
+			return 1
+		fi
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then
+			echo "segmentd did not take its table within 10 s:" >&2
+			cat "$log" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+sd_stop() {
+	local pid=$SD_PID rc=0 i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 500); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "segmentd ignored SIGTERM for 10 s; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" || rc=$?
+	SD_PID=
+	return "$rc"
+}
