@@ -39,6 +39,7 @@ WORK=
 NSPAWN_PID=
 CPID=
 WATCH_PID=
+CGROUPS=
 FAILED=0
 
 skip() {
@@ -117,6 +118,7 @@ cleanup() {
 		[ -n "$CPID" ] && alive "$CPID" && kill -KILL "$CPID" 2>/dev/null
 	fi
 	rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
+	cgroup_remove
 	if [ "$FAILED" -gt 0 ] && [ -n "$WORK" ] && [ -s "$WORK/nspawn.log" ]; then
 		echo "--- container console (last 15 lines)" >&2
 		tail -n 15 "$WORK/nspawn.log" >&2
@@ -135,6 +137,51 @@ preflight() {
 		skip "'debootstrap' is not installed and no cached rootfs"
 	[ -x "$BUILD/segmentd" ] || skip "$BUILD/segmentd not built (make)"
 	[ -r systemd/segmentd.service ] || { echo "no systemd/segmentd.service" >&2; exit 1; }
+}
+
+# With --keep-unit and no systemd on the host, systemd-nspawn puts its
+# "payload" and "supervisor" cgroups below the cgroup it starts in, and the
+# container's systemd builds its tree there: two runs started from one
+# cgroup would share (and kill) each other's units.  So each run gets a
+# cgroup of its own, in each hierarchy systemd tracks processes with (v1
+# name=systemd, the v2 one); cgroup_remove deletes it after the container.
+cgroup_create() {
+	local line rel dir
+	while IFS= read -r line; do
+		rel=${line#*:*:}
+		case $line in
+		*:name=systemd:*) dir=/sys/fs/cgroup/systemd$rel ;;
+		0::*)   if [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+				dir=/sys/fs/cgroup/unified$rel
+			elif [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+				dir=/sys/fs/cgroup$rel
+			else
+				continue
+			fi ;;
+		*) continue ;;
+		esac
+		dir=${dir%/}/$MACHINE
+		mkdir "$dir" || { fail "cannot create cgroup $dir"; return 1; }
+		CGROUPS="$CGROUPS $dir"
+	done </proc/self/cgroup
+}
+
+# cgroup_enter: moves the calling (sub)shell into the run's cgroups.
+cgroup_enter() {
+	local dir
+	for dir in $CGROUPS; do
+		echo "$BASHPID" >"$dir/cgroup.procs" || return 1
+	done
+}
+
+cgroup_remove() {
+	local dir
+	for dir in $CGROUPS; do
+		[ -d "$dir" ] || continue
+		find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+		[ -d "$dir" ] && echo "warning: cgroup $dir still in use" >&2
+	done
+	CGROUPS=
 }
 
 container_pid1() {
@@ -157,13 +204,15 @@ boot() {
 	mkdir "$WORK/etc"
 	install -m 0600 conf/segmentd.conf "$WORK/etc/segmentd.conf"
 	say "booting $MACHINE on $ROOTFS"
-	systemd-nspawn --quiet -D "$ROOTFS" --volatile=overlay \
+	cgroup_create || return 1
+	( cgroup_enter || exit 1
+	  exec systemd-nspawn --quiet -D "$ROOTFS" --volatile=overlay \
 		--private-network --register=no --keep-unit -b \
 		--machine="$MACHINE" \
 		--bind-ro="$BUILD/segmentd:/usr/local/sbin/segmentd" \
 		--bind-ro="$TOP/systemd/segmentd.service:/etc/systemd/system/$UNIT" \
 		--bind="$WORK/etc:/etc/segmentd" \
-		systemd.wants="$UNIT" >"$WORK/nspawn.log" 2>&1 </dev/null &
+		systemd.wants="$UNIT" ) >"$WORK/nspawn.log" 2>&1 </dev/null &
 	NSPAWN_PID=$!
 	wait_until 20 container_pid1 || {
 		alive "$NSPAWN_PID" || wait "$NSPAWN_PID"
