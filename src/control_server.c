@@ -53,6 +53,7 @@ struct control_server {
 	int timeout_ms;
 	size_t client_count;
 	struct client *clients;
+	bool paused;             /* out of fds: accept again at the next sweep */
 };
 
 static uint64_t now_ms(void)
@@ -267,18 +268,26 @@ static void on_client(struct loop *l, int fd, uint32_t events, void *data)
 		client_read(c);
 }
 
-/* Is gid among the peer's supplementary groups (as they were at connect)? */
+/* Is gid among the peer's supplementary groups, as they were at connect
+ * (SO_PEERGROUPS, Linux 4.13: no /proc lookup racing with pid reuse)?
+ * Without the option, or without memory, the answer is no. */
 static bool peer_in_group(int fd, gid_t gid)
 {
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
+	gid_t few[64], *groups = few;
+	socklen_t len = sizeof(few);
+	bool found = false;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
-		return false;   /* more than 256 groups, or no kernel support */
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		if (errno != ERANGE || !(groups = malloc(len)))
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+			len = 0;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t) && !found; i++)
+		found = groups[i] == gid;
+	if (groups != few)
+		free(groups);
+	return found;
 }
 
 /* uid 0 and our own uid always; members of the configured group. */
@@ -333,9 +342,16 @@ static void on_listen(struct loop *l, int fd, uint32_t events, void *data)
 	for (int i = 0; i < 2 * CONTROL_MAX_CLIENTS; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (cfd < 0)
-			return;    /* EAGAIN, or a peer gone before accept */
-		client_add(s, cfd);
+		if (cfd >= 0) {
+			client_add(s, cfd);
+			continue;
+		}
+		/* The connection stays queued: without a pause a level-
+		 * triggered loop would spin on it. */
+		if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		     errno == ENOMEM) && !loop_mod(s->loop, fd, 0))
+			s->paused = true;
+		return;    /* EAGAIN, or a peer gone before accept */
 	}
 }
 
@@ -346,6 +362,8 @@ void control_server_sweep(struct control_server *s)
 
 	if (!s)
 		return;
+	if (s->paused && !loop_mod(s->loop, s->fd, EPOLLIN))
+		s->paused = false;
 	for (c = s->clients; c; c = next) {
 		next = c->next;
 		if (now < c->deadline_ms)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -301,7 +302,7 @@ struct identity {
 	uid_t uid;
 	gid_t gid;
 	int ngroups;
-	gid_t groups[2];
+	gid_t groups[100];
 };
 
 static void child_call(const char *path, const char *line,
@@ -578,20 +579,24 @@ END_TEST
 START_TEST(timeouts)
 {
 	struct fixture fx;
+	long long deadline = now_ms() + 5000;
 	char buf[1000];
 	int silent, partial, stalled;
 
 	fixture_open(&fx, (gid_t)-1);
 	control_server_set_timeout(fx.server, 300);
+	/* asks for 8 MiB, reads a little once the answer flows, then stops */
+	stalled = raw_connect(&fx);
+	raw_send(stalled, "big\n", 4);
+	while (recv(stalled, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+		ck_assert_msg(loop_run_once(&fx.loop, 10) == 0 &&
+			      now_ms() < deadline, "no answer");
 	silent = raw_connect(&fx);
 	partial = raw_connect(&fx);
-	stalled = raw_connect(&fx);
 	raw_send(partial, "echo", 4);
-	raw_send(stalled, "big\n", 4);   /* then never reads */
 	pump_for(&fx, 20);
 	control_server_sweep(fx.server);
 	ck_assert_uint_eq(control_server_client_count(fx.server), 3);
-	ck_assert_int_gt(recv(stalled, buf, sizeof(buf), 0), 0);  /* progress */
 	pump_for(&fx, 350);
 	control_server_sweep(fx.server);
 	ck_assert_uint_eq(control_server_client_count(fx.server), 0);
@@ -623,6 +628,42 @@ START_TEST(many_clients)
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		ck_assert_str_eq(raw_read_all(&fx, fds[i]), want);
 	ck_assert_int_eq(handler_calls, CONTROL_MAX_CLIENTS);
+	fixture_close(&fx);
+}
+END_TEST
+
+/* Out of fds, the server stops accepting (instead of spinning on the
+ * queued connection) until the next sweep. */
+START_TEST(out_of_fds)
+{
+	struct fixture fx;
+	struct rlimit old, low;
+	char want[128];
+	long long t0;
+	const char *preload = getenv("LD_PRELOAD");
+	int fd, lowest;
+
+	/* valgrind fakes RLIMIT_NOFILE: it accepts, then closes the fd */
+	if (preload && strstr(preload, "vgpreload"))
+		return;
+	fixture_open(&fx, (gid_t)-1);
+	fd = raw_connect(&fx);
+	raw_send(fd, "echo x\n", 7);
+	lowest = dup(0);
+	close(lowest);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_int_eq(loop_run_once(&fx.loop, 100), 0);   /* EMFILE */
+	t0 = now_ms();
+	ck_assert_int_eq(loop_run_once(&fx.loop, 100), 0);
+	ck_assert_int_ge(now_ms() - t0, 90);                   /* quiet */
+	ck_assert_uint_eq(control_server_client_count(fx.server), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	control_server_sweep(fx.server);
+	snprintf(want, sizeof(want), "OK\n%s [x]\n", echo_uid("0"));
+	ck_assert_str_eq(raw_read_all(&fx, fd), want);
 	fixture_close(&fx);
 }
 END_TEST
@@ -696,12 +737,16 @@ START_TEST(peer_credentials)
 	struct identity primary = { NOBODY, TEST_GID, 0, { 0 } };
 	struct identity supplementary = { NOBODY, OTHER_GID, 2,
 					  { OTHER_GID, TEST_GID } };
+	struct identity many = { NOBODY, OTHER_GID, 100, { 0 } };
 	char want[64];
 	struct fixture fx;
 	struct stat st;
 
 	if (geteuid() != 0)
 		return;         /* cannot be anybody else */
+	for (int i = 0; i < many.ngroups; i++)   /* ours last */
+		many.groups[i] = (gid_t)(TEST_GID + 100 + i);
+	many.groups[many.ngroups - 1] = TEST_GID;
 	snprintf(want, sizeof(want), "echo json=0 uid=%d\n", NOBODY);
 	/* 0600: the file mode keeps others out */
 	fixture_open(&fx, (gid_t)-1);
@@ -718,6 +763,9 @@ START_TEST(peer_credentials)
 	/* past the file mode, SO_PEERCRED still says no */
 	ck_assert_int_eq(chmod(fx.path, 0666), 0);
 	assert_call_as(&fx, &stranger, 0, CONTROL_ERROR, "permission denied");
+	assert_call_as(&fx, &many, 0, CONTROL_OK, want);
+	many.groups[many.ngroups - 1] = OTHER_GID;
+	assert_call_as(&fx, &many, 0, CONTROL_ERROR, "permission denied");
 	fixture_close(&fx);
 }
 END_TEST
@@ -739,6 +787,7 @@ static Suite *control_suite(void)
 	tcase_add_test(server, early_disconnect);
 	tcase_add_test(server, timeouts);
 	tcase_add_test(server, many_clients);
+	tcase_add_test(server, out_of_fds);
 	tcase_add_test(server, open_and_reach);
 	tcase_add_test(server, peer_credentials);
 	suite_add_tcase(s, server);
