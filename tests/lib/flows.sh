@@ -42,12 +42,12 @@ flows_timeout() {
 # A spoofed row: the source address is added to the zone's link for the
 # probe; what arrives in the destination's namespace decides.
 flows_spoof() {
-	local zone=$1 src=$2 dst=$3 svc=$4 dzone n proto port=
+	local zone=$1 src=$2 dst=$3 svc=$4 dzone n proto port=''
 	dzone=$(topo_zone_of "$dst") || { echo "error(no zone for $dst)"; return; }
 	proto=${svc%%/*}
 	[ "$svc" = icmp ] || port=${svc#*/}
 	topo_addr_add "$zone" "$src"
-	topo_arrivals_start "$dzone" "$src" "$dst" "$proto" $port
+	topo_arrivals_start "$dzone" "$src" "$dst" "$proto" "$port"
 	flows_probe "$zone" "$src" "$dst" "$svc" "$FLOWS_DROP_TIMEOUT_MS" >/dev/null 2>&1 || true
 	n=$(topo_arrivals_read "$dzone")
 	topo_addr_del "$zone" "$src"

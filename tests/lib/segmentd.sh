@@ -44,6 +44,7 @@ sd_owned() {
 sd_start() {
 	local conf=$1 log=${2:-$TOPO_DIR/segmentd.log}
 	case $conf in /*) ;; *) conf=$PWD/$conf ;; esac
+	# shellcheck disable=SC2016 # expanded by that sh
 	topo_spawn gw "$log" unshare -m --propagation private \
 		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$0" -c "$1"' \
 		"$SEGMENTD" "$conf"
@@ -66,18 +67,9 @@ sd_start() {
 }
 
 sd_stop() {
-	local pid=$SD_PID rc=0 i
+	local pid=$SD_PID rc=0
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 500); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "segmentd ignored SIGTERM for 10 s; killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" || rc=$?
 	SD_PID=
+	topo_stop "$pid" segmentd || rc=$?
 	return "$rc"
 }

@@ -97,15 +97,15 @@ topo_require_cmd() {
 	done
 }
 
-# topo_init BUILD: checks prerequisites, sets TOPO_ID, TOPO_DIR, PROBE, FLOOD.
+# topo_init BUILD: checks prerequisites, sets TOPO_ID, TOPO_DIR, PROBE and
+# FLOOD (the tools of tests/tools, built by make into BUILD/tools).
 topo_init() {
 	local build=${1:-build}
 	[ "$(id -u)" = 0 ] || topo_skip "needs root (network namespaces)"
 	topo_require_cmd ip nft sysctl
 	case $build in /*) ;; *) build=$PWD/$build ;; esac
-	TOPO_BUILD=$build
 	PROBE=$build/tools/probe
-	FLOOD=$build/tools/flood
+	export FLOOD=$build/tools/flood
 	[ -x "$PROBE" ] || topo_skip "$PROBE not built (make tools)"
 	TOPO_ID=${TOPO_ID:-sd$$}
 	TOPO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/segmentd-$TOPO_ID.XXXXXX")
@@ -156,16 +156,21 @@ topo_wait_until() {
 	done
 }
 
-# topo_stop PID: SIGTERM, then wait for it (SIGKILL after 5 s).
+# topo_stop PID [WHAT]: SIGTERM, waits up to 10 s (then SIGKILL); returns
+# the process's exit status (it must be a child of this shell).
 topo_stop() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 250); do
-		kill -0 "$pid" 2>/dev/null || break
+	local pid=$1 what=${2:-process $1} tries=500 rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	while kill -0 "$pid" 2>/dev/null && [ "$tries" -gt 0 ]; do
+		tries=$((tries - 1))
 		sleep 0.02
 	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "topo: $what ignored SIGTERM for 10 s; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" || rc=$?
+	return "$rc"
 }
 
 topo_add_ns() {
@@ -225,7 +230,7 @@ topo_build_routes() {
 }
 
 topo_start_servers() {
-	local zone pids= ready
+	local zone pids='' ready
 	for zone in gw $TOPO_ZONES; do
 		ready=$TOPO_DIR/serve-$zone.ready
 		topo_spawn "$zone" "$TOPO_DIR/serve-$zone.log" "$PROBE" serve -r "$ready" \
