@@ -159,7 +159,10 @@ static int read_all(int fd, struct buffer *b, long long deadline)
 static int answer_parse(struct buffer *b, enum control_status *status,
 			char **body)
 {
-	static const struct { const char *head; enum control_status st; } heads[] = {
+	static const struct {
+		const char *head;
+		enum control_status st;
+	} heads[] = {
 		{ "OK\n", CONTROL_OK }, { "FAIL\n", CONTROL_FAIL },
 		{ "ERROR ", CONTROL_ERROR },
 	};

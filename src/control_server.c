@@ -149,7 +149,8 @@ static void response_take(struct response *r, enum control_status st,
 static int response_send(int fd, struct response *r)
 {
 	while (r->iovcnt > 0) {
-		struct msghdr msg = { .msg_iov = r->iov, .msg_iovlen = (size_t)r->iovcnt };
+		struct msghdr msg = { .msg_iov = r->iov,
+				      .msg_iovlen = (size_t)r->iovcnt };
 		ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		size_t sent;
 
@@ -158,7 +159,9 @@ static int response_send(int fd, struct response *r)
 		sent = (size_t)n;
 		while (r->iovcnt > 0 && sent >= r->iov[0].iov_len) {
 			sent -= r->iov[0].iov_len;
-			memmove(r->iov, r->iov + 1, sizeof(r->iov[0]) * (size_t)--r->iovcnt);
+			r->iovcnt--;
+			memmove(r->iov, r->iov + 1,
+				sizeof(r->iov[0]) * (size_t)r->iovcnt);
 		}
 		if (r->iovcnt > 0) {
 			r->iov[0].iov_base = (char *)r->iov[0].iov_base + sent;
@@ -399,7 +402,10 @@ static int remove_stale(const struct sockaddr_un *addr)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	err = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) ? -errno : 0;
+	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)))
+		err = -errno;
+	else
+		err = 0;
 	close(fd);
 	if (err == 0 || err == -EAGAIN)
 		return -EADDRINUSE;     /* someone answers there */
@@ -428,8 +434,10 @@ static int socket_bind(int fd, const struct sockaddr_un *addr, gid_t gid)
 {
 	const char *path = addr->sun_path;
 	mode_t old = umask(0177);
-	int err = bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) ? -errno : 0;
+	int err = 0;
 
+	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)))
+		err = -errno;
 	umask(old);
 	if (err)
 		return err;

@@ -77,8 +77,8 @@ START_TEST(parse_good)
 	assert_parses("echo 1 2 3 4 5 6 7 8", "echo", false, CONTROL_MAX_ARGS);
 	ck_assert_str_eq(req.argv[7], "8");
 	/* 31 letters is the longest verb */
-	assert_parses("abcdefghijklmnopqrstuvwxyzabcde", "abcdefghijklmnopqrstuvwxyzabcde",
-		      false, 0);
+	assert_parses("abcdefghijklmnopqrstuvwxyzabcde",
+		      "abcdefghijklmnopqrstuvwxyzabcde", false, 0);
 	/* no why needed */
 	ck_assert_int_eq(control_parse("status", 6, &req, NULL), 0);
 }
