@@ -1,0 +1,132 @@
+#!/bin/bash
+# owner: while `segmentd -c conf/segmentd.conf` runs in the foreground mode
+# in the gateway, the kernel refuses every change to its table from another
+# process (EPERM, "Operation not permitted") and the ruleset stays exactly
+# as segmentd programmed it (`nft flush ruleset` succeeds but skips it).
+# After SIGTERM the table persists and still enforces: a forbidden probe is
+# still dropped, an allowed one still passes.
+set -eu
+. tests/lib/topo.sh
+. tests/lib/segmentd.sh
+topo_init "${BUILD:-build}"
+sd_init "${BUILD:-build}"
+trap topo_cleanup EXIT
+
+failures=0
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+ok() {
+	echo "ok: $*"
+}
+
+# expect_probe WHAT pass|drop ZONE PROTO SRC DST PORT
+expect_probe() {
+	local what=$1 want=$2 zone=$3 proto=$4 src=$5 dst=$6 port=$7 rc=0 got
+	topo_exec "$zone" "$PROBE" "$proto" -t 1000 -s "$src" "$dst" "$port" || rc=$?
+	case $rc in 0) got=pass ;; 1) got=drop ;; *) got="exit $rc" ;; esac
+	if [ "$got" = "$want" ]; then
+		ok "$what: $want"
+	else
+		fail "$what: expected $want, got $got"
+	fi
+}
+
+enforcing() {   # enforcing WHEN
+	expect_probe "$1: atena -> vbrowser tcp/443 (forbidden)" drop \
+		mynumber tcp 10.1.1.20 10.3.1.10 443
+	expect_probe "$1: lg-terminals -> vbrowser tcp/3389 (screen-transfer)" pass \
+		lgwan tcp 10.2.8.10 10.3.1.10 3389
+}
+
+# refused DESCRIPTION NFT-ARGS...: nft in the gateway must fail with EPERM.
+refused() {
+	local what=$1 rc=0
+	shift
+	topo_exec gw nft "$@" >"$TOPO_DIR/nft.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
+		fail "$what: nft $* succeeded"
+	elif grep -q "Operation not permitted" "$TOPO_DIR/nft.out"; then
+		ok "$what: refused (Operation not permitted)"
+	else
+		fail "$what: nft failed, but not with EPERM: $(head -n 3 "$TOPO_DIR/nft.out")"
+	fi
+}
+
+# The listing without counter values, the flags line and the owner comment
+# ("# progname segmentd"), which are expected to change on SIGTERM.
+rules() {
+	sd_table | grep -v '^[[:space:]]*flags' | sed 's/ *# progname .*$//'
+}
+
+topo_build
+sd_start conf/segmentd.conf
+sd_owned || fail "the table is not owned: $(sd_table_flags)"
+
+listing=$(sd_table)
+forward=$(echo "$listing" | awk '/^\tchain /{c=$2} /hook forward/{print c; exit}')
+input=$(echo "$listing" | awk '/^\tchain /{c=$2} /hook input/{print c; exit}')
+set4=$(echo "$listing" | awk '/^\tset /{s=$2} /type ipv4_addr/{print s; exit}')
+handle=$(topo_exec gw nft -a list chain inet "$SD_TABLE" "$forward" |
+	sed -n 's/.*# handle \([0-9]*\)$/\1/p' | tail -n 1)
+if [ -z "$forward" ] || [ -z "$input" ] || [ -z "$set4" ] || [ -z "$handle" ]; then
+	echo "cannot find the forward/input chains, a set or a rule handle in:"
+	echo "$listing"
+	exit 1
+fi
+echo "table inet $SD_TABLE: forward chain '$forward', input chain '$input', set '$set4'"
+
+before=$(rules)
+enforcing "owned"
+
+refused "add rule (accept all)" add rule inet "$SD_TABLE" "$forward" accept
+refused "insert rule (accept all)" insert rule inet "$SD_TABLE" "$forward" accept
+refused "add rule to input" add rule inet "$SD_TABLE" "$input" tcp dport 22 accept
+refused "delete rule" delete rule inet "$SD_TABLE" "$forward" handle "$handle"
+refused "flush chain" flush chain inet "$SD_TABLE" "$forward"
+refused "flush table" flush table inet "$SD_TABLE"
+refused "add chain" add chain inet "$SD_TABLE" evil
+refused "delete chain" delete chain inet "$SD_TABLE" "$forward"
+refused "add element" add element inet "$SD_TABLE" "$set4" "{ 10.3.1.10 }"
+refused "flush set" flush set inet "$SD_TABLE" "$set4"
+refused "delete table" delete table inet "$SD_TABLE"
+refused "re-add table without flags" add table inet "$SD_TABLE"
+
+rc=0
+topo_exec gw nft flush ruleset 2>&1 || rc=$?
+if [ "$rc" = 0 ] && sd_table >/dev/null 2>&1; then
+	ok "nft flush ruleset: exit 0, our table skipped"
+else
+	fail "nft flush ruleset: exit $rc, table present: $(sd_table >/dev/null 2>&1 && echo yes || echo no)"
+fi
+
+if [ "$(rules)" = "$before" ]; then
+	ok "ruleset unchanged after the attempts"
+else
+	fail "ruleset changed:"
+	diff <(echo "$before") <(rules) | head -n 40 || true
+fi
+enforcing "after the attempts"
+
+if sd_stop; then
+	ok "segmentd exited 0 on SIGTERM"
+else
+	fail "segmentd exited $? on SIGTERM; log:"
+	cat "$TOPO_DIR/segmentd.log"
+fi
+if sd_table >/dev/null 2>&1; then
+	ok "table persists after SIGTERM ($(sd_table_flags | sed 's/ *$//'))"
+	if [ "$(rules)" = "$before" ]; then
+		ok "ruleset unchanged after SIGTERM"
+	else
+		fail "ruleset changed after SIGTERM:"
+		diff <(echo "$before") <(rules) | head -n 40 || true
+	fi
+	enforcing "after SIGTERM"
+else
+	fail "the table is gone after SIGTERM"
+fi
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "owner: all checks passed"
