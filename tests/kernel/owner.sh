@@ -60,6 +60,15 @@ rules() {
 	sd_table | grep -v '^[[:space:]]*flags' | sed 's/ *# progname .*$//'
 }
 
+unchanged() {   # unchanged WHEN: compares with $before
+	if [ "$(rules)" = "$before" ]; then
+		ok "$1: ruleset unchanged"
+	else
+		fail "$1: ruleset changed:"
+		diff <(echo "$before") <(rules) | head -n 40 || true
+	fi
+}
+
 topo_build
 sd_start conf/segmentd.conf
 sd_owned || fail "the table is not owned: $(sd_table_flags)"
@@ -101,12 +110,7 @@ else
 	fail "nft flush ruleset: exit $rc, table present: $(sd_table >/dev/null 2>&1 && echo yes || echo no)"
 fi
 
-if [ "$(rules)" = "$before" ]; then
-	ok "ruleset unchanged after the attempts"
-else
-	fail "ruleset changed:"
-	diff <(echo "$before") <(rules) | head -n 40 || true
-fi
+unchanged "after the attempts"
 enforcing "after the attempts"
 
 if sd_stop; then
@@ -117,12 +121,7 @@ else
 fi
 if sd_table >/dev/null 2>&1; then
 	ok "table persists after SIGTERM ($(sd_table_flags | sed 's/ *$//'))"
-	if [ "$(rules)" = "$before" ]; then
-		ok "ruleset unchanged after SIGTERM"
-	else
-		fail "ruleset changed after SIGTERM:"
-		diff <(echo "$before") <(rules) | head -n 40 || true
-	fi
+	unchanged "after SIGTERM"
 	enforcing "after SIGTERM"
 else
 	fail "the table is gone after SIGTERM"
