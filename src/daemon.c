@@ -159,7 +159,8 @@ static int control_open(struct daemon *d)
 			log_msg(LOG_WARNING, "control_group '%s' does not "
 				"exist: the control socket is root only", group);
 	}
-	mkdir("/run/segmentd", 0750);
+	/* 0755: the socket's own mode (0600, or 0660 for the group) guards it */
+	mkdir("/run/segmentd", 0755);
 	err = control_server_open(&d->ctl, &d->loop, path, gid,
 				  daemon_control, d);
 	if (err)
