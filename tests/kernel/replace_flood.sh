@@ -1,0 +1,123 @@
+#!/bin/bash
+# replace_flood: replacing the ruleset never opens a hole.  A forbidden UDP
+# flood (internet vbrowser 10.3.1.10 -> mynumber atena 10.1.1.20) runs while
+# `segmentd --once` programs the table REPLACES times (default 100),
+# alternating between conf/segmentd.conf and a structurally different
+# variant (one host and one flow more, flow file-pull removed); the sink on
+# atena must count 0 datagrams.  Controls: the flood does reach atena
+# through the bare gateway, it keeps arriving at the gateway during the
+# replaces, and both configs really are different in the kernel.  At the
+# end the shipped config's flows still pass.
+set -eu
+. tests/lib/topo.sh
+. tests/lib/segmentd.sh
+topo_init "${BUILD:-build}"
+sd_init "${BUILD:-build}"
+[ -x "$FLOOD" ] || topo_skip "$FLOOD not built (make tools)"
+trap topo_cleanup EXIT
+REPLACES=${REPLACES:-100}
+PORT=9999
+SHIPPED=$PWD/conf/segmentd.conf
+VARIANT=$TOPO_DIR/variant.conf
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# expect_probe WHAT pass|drop ZONE PROTO SRC DST PORT
+expect_probe() {
+	local rc=0 want=$2
+	topo_exec "$3" "$PROBE" "$4" -t 1000 -s "$5" "$6" "$7" || rc=$?
+	case $want:$rc in
+	pass:0|drop:1) echo "ok: $1: $want" ;;
+	*) fail "$1: expected $want, probe exit $rc" ;;
+	esac
+}
+
+# The variant: host sc-ntp and flow ntp-via-sc added, flow file-pull gone.
+make_variant() {
+	awk '
+	/^hosts = \(/ { print; print "  { name = \"sc-ntp\"; zone = \"cloud\"; role = \"security-cloud\"; addresses = [ \"192.0.2.123\" ]; },"; next }
+	/^flows = \(/ { print; print "  { name = \"ntp-via-sc\"; from = \"internet\"; to = \"sc-ntp\"; services = [ \"udp/123\" ]; comment = \"test variant\"; },"; next }
+	/name = "file-pull"/ { skip = 1 }
+	skip { if ($0 ~ /\},[[:space:]]*$/) skip = 0; next }
+	{ print }
+	' "$SHIPPED" >"$VARIANT"
+	grep -q 'name = "file-pull"' "$VARIANT" && fail "variant still has file-pull"
+	grep -q 'name = "ntp-via-sc"' "$VARIANT" || fail "variant lacks ntp-via-sc"
+	topo_exec gw "$SEGMENTD" --check -c "$VARIANT" >/dev/null ||
+		fail "the variant config is not valid"
+	[ "$(topo_exec gw "$SEGMENTD" --print -c "$VARIANT")" != \
+	  "$(topo_exec gw "$SEGMENTD" --print -c "$SHIPPED")" ] ||
+		fail "the variant compiles to the same ruleset"
+}
+
+# sink_start / sink_stop: counts datagrams to atena:PORT; sink_stop sets
+# SINK_COUNT (not in $(...): the sink must be waited for by this shell).
+sink_start() {
+	rm -f "$TOPO_DIR/sink.ready"
+	topo_spawn mynumber "$TOPO_DIR/sink.out" "$PROBE" sink -r "$TOPO_DIR/sink.ready" "udp:$PORT"
+	SINK_PID=$TOPO_PID
+	topo_wait_file "$TOPO_DIR/sink.ready" "$SINK_PID" || fail "sink did not start"
+}
+sink_stop() {
+	topo_stop "$SINK_PID" sink || fail "sink failed: $(cat "$TOPO_DIR/sink.out")"
+	SINK_COUNT=$(tail -n 1 "$TOPO_DIR/sink.out")
+}
+
+rx_packets() {   # packets received by the gateway on inet0
+	topo_exec gw cat /sys/class/net/inet0/statistics/rx_packets
+}
+
+topo_build
+topo_addr_add cloud 192.0.2.123
+make_variant
+
+echo "== control: the flood reaches atena through the bare gateway"
+sink_start
+sent=$(topo_exec internet "$FLOOD" -s 10.3.1.10 -d 0.3 10.1.1.20 "$PORT")
+sink_stop
+echo "flood sent $sent, atena received $SINK_COUNT"
+[ "$SINK_COUNT" -gt 0 ] || fail "the flood does not reach atena even without segmentd"
+
+echo "== both configs are different in the kernel"
+sd_once "$VARIANT" >/dev/null
+expect_probe "variant: internet -> sc-ntp udp/123 (ntp-via-sc)" pass internet udp 10.3.5.5 192.0.2.123 123
+expect_probe "variant: lg-terminals -> file-relay tcp/443 (file-pull gone)" drop lgwan tcp 10.2.8.10 10.3.2.40 443
+sd_once "$SHIPPED" >/dev/null
+expect_probe "shipped: internet -> sc-ntp udp/123" drop internet udp 10.3.5.5 192.0.2.123 123
+expect_probe "shipped: lg-terminals -> file-relay tcp/443 (file-pull)" pass lgwan tcp 10.2.8.10 10.3.2.40 443
+expect_probe "shipped: vbrowser -> atena udp/$PORT (the flood's path)" drop internet udp 10.3.1.10 10.1.1.20 "$PORT"
+
+echo "== $REPLACES replaces under the flood"
+sink_start
+topo_spawn internet "$TOPO_DIR/flood.out" "$FLOOD" -s 10.3.1.10 -d 600 10.1.1.20 "$PORT"
+FLOOD_PID=$TOPO_PID
+rx_before=$(rx_packets)
+topo_wait_until 10 test "$(rx_packets)" -gt "$((rx_before + 1000))" ||
+	fail "the flood does not arrive at the gateway"
+rx_before=$(rx_packets)
+start=$(date +%s%N)
+for i in $(seq "$REPLACES"); do
+	conf=$SHIPPED
+	[ $((i % 2)) = 1 ] && conf=$VARIANT
+	sd_once "$conf" >"$TOPO_DIR/once.out" 2>&1 ||
+		fail "replace $i ($(basename "$conf")) failed: $(cat "$TOPO_DIR/once.out")"
+done
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+rx_during=$(( $(rx_packets) - rx_before ))
+topo_stop "$FLOOD_PID" flood || fail "flood failed: $(cat "$TOPO_DIR/flood.out")"
+sent=$(tail -n 1 "$TOPO_DIR/flood.out")
+sink_stop
+leaked=$SINK_COUNT
+echo "$REPLACES replaces in $ms ms; flood sent $sent packets, the gateway" \
+	"received $rx_during of them during the replaces; atena received $leaked"
+[ "$rx_during" -gt "$REPLACES" ] || fail "too little flood traffic during the replaces to prove anything"
+[ "$leaked" = 0 ] || fail "$leaked forbidden datagrams leaked through during the replaces"
+
+echo "== after the replaces (last: the shipped config)"
+expect_probe "screen-transfer tcp/3389" pass lgwan tcp 10.2.8.10 10.3.1.10 3389
+expect_probe "file-pull tcp/443" pass lgwan tcp 10.2.8.10 10.3.2.40 443
+expect_probe "vbrowser -> atena udp/$PORT" drop internet udp 10.3.1.10 10.1.1.20 "$PORT"
+echo "replace_flood: all checks passed"
