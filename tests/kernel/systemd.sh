@@ -6,26 +6,35 @@
 #                                        --private-network: its own netns)
 #   cached rootfs (tests/lib/rootfs.sh)  /     overlay on a tmpfs (--volatile)
 #   BUILD/segmentd               ro -->  /usr/local/sbin/segmentd
+#   BUILD/segmentctl (if built)  ro -->  /usr/local/sbin/segmentctl
 #   systemd/segmentd.service     ro -->  /etc/systemd/system/segmentd.service
 #   $WORK/etc/segmentd.conf      rw -->  /etc/segmentd/segmentd.conf
 #
-# Checks, all inside the container: started at boot (systemd.wants=, as if
-# enabled) and ready before network-pre.target; start (Type=notify) -> active, the table
-# with "flags owner"; a foreign `nft add rule` refused (EPERM); reload ->
-# active, a reload line in the journal; a broken config -> reload keeps the
-# same table and the journal names file:line; SIGKILL -> Restart=on-failure
-# brings a new main pid while the table never goes missing; stop -> inactive,
-# the table stays; the sandbox in force (capabilities, seccomp); `systemd-
-# analyze verify` clean; `systemd-analyze security` exposure <= 2.0.
+# Checks, all inside the container:
+#   - started at boot (systemd.wants=, as if enabled), READY=1 before
+#     network-pre.target;
+#   - systemctl start -> active (Type=notify), the table with "flags owner";
+#   - the sandbox in force (CAP_NET_ADMIN only, NoNewPrivs, seccomp, /proc/sys
+#     readable but read-only), segmentctl reaches the daemon;
+#   - a foreign `nft add rule` is refused (EPERM);
+#   - reload -> active, a reload line in the journal; a broken config ->
+#     reload keeps the same table, the journal names file:line;
+#   - SIGKILL, and a hung daemon under a 2 s watchdog: restarted, the table
+#     never missing meanwhile; WATCHDOG=1 pings arrive;
+#   - settings.control_group with a Group= drop-in: members use segmentctl;
+#   - stop -> inactive, the table stays (no longer owned);
+#   - `systemd-analyze verify` clean, `systemd-analyze security` <= 2.0.
 #
-# Usage: tests/kernel/systemd.sh [BUILD]   (exit 0 pass, 77 skip, else fail)
-# Nothing touches the host's network namespace; cleanup stops the container
-# (SIGTERM to systemd-nspawn, SIGKILL after a bound) and removes $WORK.
+# Usage: tests/kernel/systemd.sh [BUILD]   (or BUILD in the environment, as
+# tests/run-kernel.sh sets it); exit 0 pass, 77 skip, else fail.  Nothing
+# touches the host's network namespace; cleanup stops the container
+# (SIGTERM to systemd-nspawn, SIGKILL after a bound) and removes $WORK and
+# the run's cgroup.
 
 set -u -o pipefail
 cd "$(dirname "$0")/../.." || exit 1
 TOP=$PWD
-BUILD=${1:-build}
+BUILD=${1:-${BUILD:-build}}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 
 . tests/lib/rootfs.sh
@@ -71,7 +80,8 @@ ctr_within() {
 	local secs=$1
 	shift
 	timeout "$secs" nsenter -t "$CPID" -a env -i \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin SYSTEMD_PAGER= \
+		PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+		SYSTEMD_PAGER= \
 		SYSTEMD_COLORS=0 "$@"
 }
 
@@ -136,6 +146,8 @@ preflight() {
 	command -v debootstrap >/dev/null 2>&1 || [ -r "$ROOTFS_STAMP" ] ||
 		skip "'debootstrap' is not installed and no cached rootfs"
 	[ -x "$BUILD/segmentd" ] || skip "$BUILD/segmentd not built (make)"
+	SEGMENTCTL=
+	[ -x "$BUILD/segmentctl" ] && SEGMENTCTL=$BUILD/segmentctl
 	[ -r systemd/segmentd.service ] || { echo "no systemd/segmentd.service" >&2; exit 1; }
 }
 
@@ -210,6 +222,7 @@ boot() {
 		--private-network --register=no --keep-unit -b \
 		--machine="$MACHINE" \
 		--bind-ro="$BUILD/segmentd:/usr/local/sbin/segmentd" \
+		${SEGMENTCTL:+--bind-ro="$SEGMENTCTL:/usr/local/sbin/segmentctl"} \
 		--bind-ro="$TOP/systemd/segmentd.service:/etc/systemd/system/$UNIT" \
 		--bind="$WORK/etc:/etc/segmentd" \
 		systemd.wants="$UNIT" ) >"$WORK/nspawn.log" 2>&1 </dev/null &
@@ -314,8 +327,12 @@ test_sandbox() {
 		>/dev/null || fail "the service cannot read /proc/sys/net or /proc/net"
 	ctr nsenter -t "$pid" -m sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward' \
 		2>/dev/null && fail "the service can write /proc/sys"
+	if [ -n "$SEGMENTCTL" ]; then
+		ctr segmentctl status >/dev/null || fail "segmentctl status (root) failed"
+	fi
 	[ "$FAILED" -eq 0 ] && ok "sandbox: CapEff=CAP_NET_ADMIN, NoNewPrivs, seccomp;" \
-		"/proc/sys readable, read-only; control socket in /run/segmentd"
+		"/proc/sys readable, read-only; control socket in /run/segmentd" \
+		"${SEGMENTCTL:+(segmentctl status works)}"
 }
 
 test_foreign_change() {
@@ -460,6 +477,40 @@ test_watchdog() {
 	ctr_within 30 systemctl restart "$UNIT" || fail "restart with the shipped unit"
 }
 
+# settings.control_group with the drop-in the unit documents (Group=): a
+# member of the group may use segmentctl, others may not.
+test_control_group() {
+	local dropin=/run/systemd/system/$UNIT.d mode
+	if [ -z "$SEGMENTCTL" ]; then
+		say "control group: skipped ($BUILD/segmentctl not built)"
+		return 0
+	fi
+	cp "$WORK/etc/segmentd.conf" "$WORK/segmentd.conf.good"
+	sed -i 's/^\([[:space:]]*\)table = "segmentd";/&\n\1control_group = "adm";/' \
+		"$WORK/etc/segmentd.conf"
+	grep -q 'control_group = "adm"' "$WORK/etc/segmentd.conf" ||
+		{ fail "could not add control_group to the config"; return 1; }
+	ctr mkdir -p "$dropin"
+	printf '[Service]\nGroup=adm\n' | ctr sh -c "cat >$dropin/test-group.conf"
+	ctr systemctl daemon-reload
+	ctr_within 30 systemctl restart "$UNIT" || fail "restart with Group=adm"
+	mode=$(ctr stat -c '%U:%G %a' /run/segmentd /run/segmentd/control | tr '\n' ' ')
+	[ "$mode" = "root:adm 750 root:adm 660 " ] ||
+		fail "control group: /run/segmentd and its socket are '$mode'"
+	if ctr setpriv --reuid=daemon --regid=daemon --groups=adm segmentctl status >/dev/null; then
+		ok "control group: a member of adm uses segmentctl ($mode)"
+	else
+		fail "control group: a member of adm cannot use segmentctl"
+		ctr journalctl -q -u "$UNIT" -o cat -n 5 >&2
+	fi
+	ctr setpriv --reuid=daemon --regid=daemon --clear-groups segmentctl status \
+		>/dev/null 2>&1 && fail "control group: a non-member used segmentctl"
+	cat "$WORK/segmentd.conf.good" >"$WORK/etc/segmentd.conf"
+	ctr rm -rf "$dropin"
+	ctr systemctl daemon-reload
+	ctr_within 30 systemctl restart "$UNIT" || fail "restart with the shipped unit"
+}
+
 test_stop() {
 	ctr_within 30 systemctl stop "$UNIT" || fail "systemctl stop"
 	is_active inactive || fail "not inactive after stop: $(ctr systemctl is-active "$UNIT")"
@@ -521,6 +572,7 @@ test_reload
 test_bad_reload
 test_crash_restart
 test_watchdog
+test_control_group
 test_stop
 test_verify
 test_security
