@@ -49,6 +49,7 @@ NSPAWN_PID=
 CPID=
 WATCH_PID=
 CGROUPS=
+NSPAWN_RUNDIR_OURS=
 FAILED=0
 
 skip() {
@@ -127,7 +128,11 @@ cleanup() {
 		# a pid namespace's init ends every process in it.
 		[ -n "$CPID" ] && alive "$CPID" && kill -KILL "$CPID" 2>/dev/null
 	fi
+	# systemd-nspawn leaves its run directories behind where /run is not
+	# a tmpfs; remove them if this run made them and nobody uses them.
 	rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
+	[ -n "$NSPAWN_RUNDIR_OURS" ] && rmdir /run/systemd/nspawn/propagate \
+		/run/systemd/nspawn/locks /run/systemd/nspawn 2>/dev/null
 	cgroup_remove
 	if [ "$FAILED" -gt 0 ] && [ -n "$WORK" ] && [ -s "$WORK/nspawn.log" ]; then
 		echo "--- container console (last 15 lines)" >&2
@@ -217,6 +222,7 @@ boot() {
 	install -m 0600 conf/segmentd.conf "$WORK/etc/segmentd.conf"
 	say "booting $MACHINE on $ROOTFS"
 	cgroup_create || return 1
+	[ -e /run/systemd/nspawn ] || NSPAWN_RUNDIR_OURS=1
 	( cgroup_enter || exit 1
 	  exec systemd-nspawn --quiet -D "$ROOTFS" --volatile=overlay \
 		--private-network --register=no --keep-unit -b \
