@@ -71,10 +71,10 @@ ok() {
 }
 
 # ctr CMD...: CMD in every namespace of the container, with a clean
-# environment (the host's NOTIFY_SOCKET, SYSTEMD_* must not leak in);
-# ctr_within SECONDS CMD...: the same, killed after SECONDS.
+# environment (the host's NOTIFY_SOCKET, SYSTEMD_* must not leak in), killed
+# after 30 s; ctr_within SECONDS CMD...: the same with another bound.
 ctr() {
-	ctr_within 0 "$@"
+	ctr_within 30 "$@"
 }
 
 ctr_within() {
@@ -126,7 +126,10 @@ cleanup() {
 		stop_pid "$NSPAWN_PID" 20
 		# If nspawn had to be killed, its init may live on: killing
 		# a pid namespace's init ends every process in it.
-		[ -n "$CPID" ] && alive "$CPID" && kill -KILL "$CPID" 2>/dev/null
+		if [ -n "$CPID" ] && alive "$CPID"; then
+			kill -KILL "$CPID" 2>/dev/null
+			wait_until 5 eval '! alive "$CPID"'
+		fi
 	fi
 	# systemd-nspawn leaves its run directories behind where /run is not
 	# a tmpfs; remove them if this run made them and nobody uses them.
