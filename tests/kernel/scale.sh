@@ -1,0 +1,96 @@
+#!/bin/bash
+# scale: the lgwan zone with NETWORKS (default 100,000) extra IPv4 networks,
+# non-adjacent /28s in 10.64.0.0/10 (network k is 10.64.0.0 + 32k, so no
+# two merge into one interval and none overlaps another zone), plus the
+# shipped hosts.  `segmentd --once` programs it; a source inside the middle
+# network and one inside the last pass an allowed flow (lgwan-services to
+# chukan tcp/443), a source in the gap right after the middle network (in
+# no zone: spoofed) is dropped.  A control run without segmentd shows that
+# all three pass through the bare gateway.
+set -eu
+. tests/lib/topo.sh
+. tests/lib/segmentd.sh
+topo_init "${BUILD:-build}"
+sd_init "${BUILD:-build}"
+trap topo_cleanup EXIT
+NETWORKS=${NETWORKS:-100000}
+CONF=$TOPO_DIR/scale.conf
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# addr_of K OFFSET: 10.64.0.0 + 32*K + OFFSET
+addr_of() {
+	local off=$(( $1 * 32 + $2 ))
+	echo "10.$(( 64 + off / 65536 )).$(( off / 256 % 256 )).$(( off % 256 ))"
+}
+
+make_config() {
+	awk -v n="$NETWORKS" '
+	function net(k,   off) {
+		off = k * 32
+		return sprintf("\"10.%d.%d.%d/28\"", 64 + int(off / 65536), int(off / 256) % 256, off % 256)
+	}
+	/name = "lgwan";/ { zone = 1 }
+	zone && /networks = \[.*\];/ {
+		tail = $0
+		sub(/ *\];.*/, "")
+		sub(/.*\]/, "]", tail)
+		print
+		for (k = 0; k < n; k++)
+			printf "      , %s\n", net(k)
+		print "    " tail
+		zone = 0
+		done = 1
+		next
+	}
+	{ print }
+	END { if (!done) exit 1 }
+	' conf/segmentd.conf >"$CONF" || fail "could not find the lgwan zone's networks in conf/segmentd.conf"
+}
+
+# probe_all WHEN MIDDLE-WANT LAST-WANT GAP-WANT
+probe_all() {
+	local when=$1 src want rc
+	shift
+	for src in "$MIDDLE" "$LAST" "$GAP"; do
+		want=$1
+		shift
+		rc=0
+		topo_exec lgwan "$PROBE" tcp -t 1000 -s "$src" 172.20.1.10 443 || rc=$?
+		case $want:$rc in
+		pass:0|drop:1) echo "ok: $when: $src -> chukan 172.20.1.10 tcp/443: $want" ;;
+		*) fail "$when: $src -> chukan 172.20.1.10 tcp/443: expected $want, probe exit $rc" ;;
+		esac
+	done
+}
+
+make_config
+MIDDLE=$(addr_of $((NETWORKS / 2)) 5)
+LAST=$(addr_of $((NETWORKS - 1)) 9)
+GAP=$(addr_of $((NETWORKS / 2)) 20)
+grep -q "\"${MIDDLE%.*}.$(( ${MIDDLE##*.} - 5 ))/28\"" "$CONF" || fail "$MIDDLE's network is not in the config"
+echo "config: lgwan has $NETWORKS extra networks ($(wc -c <"$CONF") bytes);" \
+	"inside: $MIDDLE (middle), $LAST (last); outside every network: $GAP"
+
+topo_build
+topo_exec gw ip route add 10.64.0.0/10 dev lg0
+for a in "$MIDDLE" "$LAST" "$GAP"; do
+	topo_addr_add lgwan "$a"
+done
+probe_all "control, no segmentd" pass pass pass
+
+start=$(date +%s%N)
+sd_once "$CONF" >"$TOPO_DIR/once.out" 2>&1 || fail "segmentd --once failed: $(tail -n 5 "$TOPO_DIR/once.out")"
+echo "segmentd --once: $(( ($(date +%s%N) - start) / 1000000 )) ms: $(tail -n 1 "$TOPO_DIR/once.out")"
+elements=$(sed -n 's/.*(\([0-9]*\) set elements.*/\1/p' "$TOPO_DIR/once.out" | tail -n 1)
+if [ -n "$elements" ] && [ "$elements" -lt "$NETWORKS" ]; then
+	fail "only $elements set elements for $NETWORKS networks"
+fi
+probe_all "segmentd" pass pass drop
+topo_exec lgwan "$PROBE" tcp -t 1000 -s 10.2.8.10 10.3.1.10 3389 ||
+	fail "screen-transfer (shipped host) does not pass"
+echo "ok: shipped host lg-terminals -> vbrowser tcp/3389: pass"
+echo "scale: all checks passed"
