@@ -101,6 +101,10 @@ alive() {
 	kill -0 "$1" 2>/dev/null
 }
 
+gone() {
+	! alive "$1"
+}
+
 # stop_pid PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL.
 stop_pid() {
 	local pid=$1 end
@@ -128,7 +132,7 @@ cleanup() {
 		# a pid namespace's init ends every process in it.
 		if [ -n "$CPID" ] && alive "$CPID"; then
 			kill -KILL "$CPID" 2>/dev/null
-			wait_until 5 eval '! alive "$CPID"'
+			wait_until 5 gone "$CPID"
 		fi
 	fi
 	# systemd-nspawn leaves its run directories behind where /run is not

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/rootfs.sh - a minimal Debian rootfs that boots systemd in
 # systemd-nspawn, built once with debootstrap and cached outside the repo.
 # Sourced by bash scripts (tests/kernel/systemd.sh).
