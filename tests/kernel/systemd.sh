@@ -536,15 +536,24 @@ test_stop() {
 	fi
 }
 
-# `--man=no`: the container has neither man(1) nor the pages.
+# `--man=no`: the container has neither man(1) nor the pages; instead each
+# man: page of Documentation= must be in the tree (man/NAME.SECTION).
 test_verify() {
-	local out
+	local out doc page
 	if out=$(ctr systemd-analyze verify --man=no "/etc/systemd/system/$UNIT" 2>&1) &&
 		[ -z "$out" ]; then
 		ok "systemd-analyze verify: clean"
 	else
 		fail "systemd-analyze verify: $out"
 	fi
+	for doc in $(sed -n 's/^Documentation=//p' systemd/segmentd.service); do
+		case $doc in
+		man:*\(*\))
+			page=${doc#man:}
+			page="man/${page%%(*}.$(echo "${page#*(}" | tr -d ')')"
+			[ -f "$page" ] || fail "Documentation=$doc: no $page in the tree" ;;
+		esac
+	done
 }
 
 exposure_ok() {
