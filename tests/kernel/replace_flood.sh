@@ -8,32 +8,12 @@
 # through the bare gateway, it keeps arriving at the gateway during the
 # replaces, and both configs really are different in the kernel.  At the
 # end the shipped config's flows still pass.
-set -eu
-. tests/lib/topo.sh
-. tests/lib/segmentd.sh
-topo_init "${BUILD:-build}"
-sd_init "${BUILD:-build}"
+. tests/lib/kernel.sh
 [ -x "$FLOOD" ] || topo_skip "$FLOOD not built (make tools)"
-trap topo_cleanup EXIT
 REPLACES=${REPLACES:-100}
 PORT=9999
 SHIPPED=$PWD/conf/segmentd.conf
 VARIANT=$TOPO_DIR/variant.conf
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-# expect_probe WHAT pass|drop ZONE PROTO SRC DST PORT
-expect_probe() {
-	local rc=0 want=$2
-	topo_exec "$3" "$PROBE" "$4" -t 1000 -s "$5" "$6" "$7" || rc=$?
-	case $want:$rc in
-	pass:0|drop:1) echo "ok: $1: $want" ;;
-	*) fail "$1: expected $want, probe exit $rc" ;;
-	esac
-}
 
 # The variant: host sc-ntp and flow ntp-via-sc added, flow file-pull gone.
 make_variant() {
@@ -83,12 +63,12 @@ echo "flood sent $sent, atena received $SINK_COUNT"
 
 echo "== both configs are different in the kernel"
 sd_once "$VARIANT" >/dev/null
-expect_probe "variant: internet -> sc-ntp udp/123 (ntp-via-sc)" pass internet udp 10.3.5.5 192.0.2.123 123
-expect_probe "variant: lg-terminals -> file-relay tcp/443 (file-pull gone)" drop lgwan tcp 10.2.8.10 10.3.2.40 443
+topo_expect "variant: internet -> sc-ntp udp/123 (ntp-via-sc)" pass internet udp 10.3.5.5 192.0.2.123 123
+topo_expect "variant: lg-terminals -> file-relay tcp/443 (file-pull gone)" drop lgwan tcp 10.2.8.10 10.3.2.40 443
 sd_once "$SHIPPED" >/dev/null
-expect_probe "shipped: internet -> sc-ntp udp/123" drop internet udp 10.3.5.5 192.0.2.123 123
-expect_probe "shipped: lg-terminals -> file-relay tcp/443 (file-pull)" pass lgwan tcp 10.2.8.10 10.3.2.40 443
-expect_probe "shipped: vbrowser -> atena udp/$PORT (the flood's path)" drop internet udp 10.3.1.10 10.1.1.20 "$PORT"
+topo_expect "shipped: internet -> sc-ntp udp/123" drop internet udp 10.3.5.5 192.0.2.123 123
+topo_expect "shipped: lg-terminals -> file-relay tcp/443 (file-pull)" pass lgwan tcp 10.2.8.10 10.3.2.40 443
+topo_expect "shipped: vbrowser -> atena udp/$PORT (the flood's path)" drop internet udp 10.3.1.10 10.1.1.20 "$PORT"
 
 echo "== $REPLACES replaces under the flood"
 sink_start
@@ -117,7 +97,7 @@ echo "$REPLACES replaces in $ms ms; flood sent $sent packets, the gateway" \
 [ "$leaked" = 0 ] || fail "$leaked forbidden datagrams leaked through during the replaces"
 
 echo "== after the replaces (last: the shipped config)"
-expect_probe "screen-transfer tcp/3389" pass lgwan tcp 10.2.8.10 10.3.1.10 3389
-expect_probe "file-pull tcp/443" pass lgwan tcp 10.2.8.10 10.3.2.40 443
-expect_probe "vbrowser -> atena udp/$PORT" drop internet udp 10.3.1.10 10.1.1.20 "$PORT"
+topo_expect "screen-transfer tcp/3389" pass lgwan tcp 10.2.8.10 10.3.1.10 3389
+topo_expect "file-pull tcp/443" pass lgwan tcp 10.2.8.10 10.3.2.40 443
+topo_expect "vbrowser -> atena udp/$PORT" drop internet udp 10.3.1.10 10.1.1.20 "$PORT"
 echo "replace_flood: all checks passed"

@@ -1,4 +1,5 @@
 # tests/lib/flows.sh - runs the probe matrix (tests/lib/flows.list) on the
+# shellcheck shell=bash
 # topology of tests/lib/topo.sh and prints it as a table.  Source topo.sh
 # first.
 #

@@ -1,4 +1,5 @@
 # tests/lib/segmentd.sh - running segmentd in the gateway namespace of
+# shellcheck shell=bash
 # tests/lib/topo.sh.  Source topo.sh first.
 #
 #   sd_init BUILD          SEGMENTD (default BUILD/segmentd; the SEGMENTD

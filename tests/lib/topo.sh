@@ -1,4 +1,5 @@
 # tests/lib/topo.sh - the topology of conf/segmentd.conf in network namespaces.
+# shellcheck shell=bash
 # Sourced by bash scripts (tests/kernel/*.sh, scripts/demo.sh).
 #
 #                        +----------------- gw ------------------+
@@ -340,6 +341,20 @@ topo_arrivals_read() {
 	out=$(topo_exec "$zone" nft list counter inet probe_arrivals seen)
 	topo_exec "$zone" nft delete table inet probe_arrivals
 	echo "$out" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+# topo_expect WHAT pass|drop ZONE tcp|udp|icmp SRC DST [PORT]: one probe
+# (1 s timeout); prints "ok: WHAT: ..." and returns 0 when it got WANT,
+# else prints "FAIL: ..." and returns 1.
+topo_expect() {
+	local what=$1 want=$2 zone=$3 proto=$4 src=$5 dst=$6 port=${7:-} rc=0
+	# shellcheck disable=SC2086 # no port for icmp
+	topo_exec "$zone" "$PROBE" "$proto" -t 1000 -s "$src" "$dst" $port || rc=$?
+	case $want:$rc in
+	pass:0|drop:1) echo "ok: $what: $want" ;;
+	*) echo "FAIL: $what: expected $want, probe exit $rc" \
+		"(0 pass, 1 dropped, 2 refused, 3 error)"; return 1 ;;
+	esac
 }
 
 # Kills the processes we started (by pid), then any process left in our
