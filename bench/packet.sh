@@ -153,13 +153,20 @@ EOF
 	esac
 }
 
+# Sender (and with it the forwarding, which veth runs in the sender's
+# softirq) on CPU 0, receiver on CPU 1, when there are two CPUs.
+AFFINITY=
+[ "$(nproc)" -ge 2 ] && AFFINITY="-A 0,1"
+
 # client ARGS...: iperf3 client JSON on stdout (one retry: server busy)
 client() {
 	local out
-	out=$(ip netns exec "$NS_LG" iperf3 -c 10.3.1.10 -t "$DUR" -J "$@" 2>&1)
+	# shellcheck disable=SC2086
+	out=$(ip netns exec "$NS_LG" iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" 2>&1)
 	if ! echo "$out" | jq -e '.end.sum_received' >/dev/null 2>&1; then
 		sleep 1
-		out=$(ip netns exec "$NS_LG" iperf3 -c 10.3.1.10 -t "$DUR" -J "$@" 2>&1)
+		# shellcheck disable=SC2086
+		out=$(ip netns exec "$NS_LG" iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" 2>&1)
 	fi
 	echo "$out"
 }
@@ -168,11 +175,11 @@ measure_tcp() {
 	client -p 443 | jq -r '.end.sum_received.bits_per_second // "-"'
 }
 
-# received packets per second, and received Mbit/s (payload)
+# received packets/s, received Mbit/s (payload), sent packets/s
 measure_udp() {
 	client -p 3389 -u -l "$UDP_LEN" -b 0 |
-		jq -r --argjson len "$UDP_LEN" \
-			'.end.sum_received // empty | "\(.bytes / $len / .seconds) \(.bits_per_second)"'
+		jq -r --argjson len "$UDP_LEN" '.end | select(.sum_received and .sum_sent) |
+			"\(.sum_received.bytes / $len / .sum_received.seconds) \(.sum_received.bits_per_second) \(.sum_sent.packets / .sum_sent.seconds)"'
 }
 
 median() {
@@ -200,9 +207,10 @@ done
 build_topology
 start_servers
 
-rulesets=(empty conntrack $SIZES)
+read -ra sizes <<<"$SIZES"
+rulesets=(empty conntrack "${sizes[@]}")
 echo "== forwarding through the gateway: iperf3 10.2.8.10 (lgwan) -> 10.3.1.10 (vbrowser) =="
-echo "iperf3 $(iperf3 --version | sed -n '1s/^iperf \([^ ]*\).*/\1/p'); $RUNS runs x ${DUR} s per ruleset and test, rulesets interleaved; medians"
+echo "iperf3 $(iperf3 --version | sed -n '1s/^iperf \([^ ]*\).*/\1/p'); $RUNS runs x ${DUR} s per ruleset and test, rulesets interleaved; medians${AFFINITY:+; iperf3 $AFFINITY}"
 echo
 for r in $(seq "$RUNS"); do
 	k=$(( (r - 1) % ${#rulesets[@]} ))
@@ -214,41 +222,72 @@ for r in $(seq "$RUNS"); do
 		after=$(flow_packets)
 		[ -n "$tcp" ] && [ "$tcp" != - ] && echo "$tcp" >>"$WORK/$rs.tcp"
 		if [ -n "$udp" ]; then
-			echo "${udp% *}" >>"$WORK/$rs.pps"
-			echo "${udp#* }" >>"$WORK/$rs.udpbps"
+			set -- $udp
+			echo "$1" >>"$WORK/$rs.pps"
+			echo "$2" >>"$WORK/$rs.udpbps"
+			echo "$3" >>"$WORK/$rs.sent"
 		fi
+		echo "$r $rs ${tcp:--} ${1:--} ${3:--}" >>"$WORK/runs"
 		case $rs in
 		empty | conntrack) ;;
 		*)	# the traffic went through segmentd's accept rule
 			[ "${after:-0}" -gt "${before:-0}" ] ||
 				echo "packet.sh: warning: flow_screen-transfer counter did not move (N=$rs)" >&2 ;;
 		esac
-		printf '  run %d %-9s TCP %s Gbit/s, UDP %s kpps\n' "$r" "$rs" \
+		printf '  run %d %-9s TCP %s Gbit/s, UDP received %s kpps (sent %s)\n' "$r" "$rs" \
 			"$(awk -v v="${tcp:-0}" 'BEGIN { printf "%.2f", v / 1e9 }')" \
-			"$(awk -v v="${udp% *}" 'BEGIN { printf "%.1f", v / 1e3 }')" >&2
+			"$(awk -v v="${1:-0}" 'BEGIN { printf "%.1f", v / 1e3 }')" \
+			"$(awk -v v="${3:-0}" 'BEGIN { printf "%.1f", v / 1e3 }')" >&2
 	done
 done
 clear_rules
 
-tcp0=$(med "$WORK/empty.tcp")
-pps0=$(med "$WORK/empty.pps")
-hdr='%-10s %10s %8s %12s %10s %8s\n'
-printf "$hdr" ruleset "TCP Gbit/s" ratio "UDP64 kpps" "UDP Mbit/s" ratio
+# paired ratios: each run's figure over the same run's "empty" figure
+# (rulesets of a run are measured back to back, so load that drifts over
+# the minutes cancels out); the ratio columns are their medians.
+awk '$2 == "empty" { t[$1] = $3; u[$1] = $4; s[$1] = $5 }
+	{ row[NR] = $0 }
+	END { for (i = 1; i <= NR; i++) { split(row[i], f, " ")
+		printf "%s %s %s %s\n", f[2],
+			(f[3] == "-" || t[f[1]] == "" || t[f[1]] == "-") ? "-" : f[3] / t[f[1]],
+			(f[4] == "-" || u[f[1]] == "" || u[f[1]] == "-") ? "-" : f[4] / u[f[1]],
+			(f[5] == "-" || s[f[1]] == "" || s[f[1]] == "-") ? "-" : f[5] / s[f[1]] } }' \
+	"$WORK/runs" >"$WORK/paired"
+pmed() {
+	awk -v rs="$1" -v c="$2" '$1 == rs && $c != "-" { print $c }' "$WORK/paired" | median |
+		awk '{ if ($1 == "-") print "-"; else printf "%.3f", $1 }'
+}
+hdr='%-10s %10s %7s %11s %10s %7s %11s %7s\n'
+printf "$hdr" ruleset "TCP Gbit/s" ratio "UDP64 recv" "recv" ratio "UDP64 sent" ratio
+printf "$hdr" "" "" "" kpps Mbit/s "" kpps ""
 for rs in "${rulesets[@]}"; do
 	tcp=$(med "$WORK/$rs.tcp")
 	pps=$(med "$WORK/$rs.pps")
 	bps=$(med "$WORK/$rs.udpbps")
+	sent=$(med "$WORK/$rs.sent")
 	name=$rs
 	case $rs in empty | conntrack) ;; *) name="N=$rs" ;; esac
 	printf "$hdr" "$name" \
 		"$(awk -v v="$tcp" 'BEGIN { if (v == "-") print "-"; else printf "%.2f", v / 1e9 }')" \
-		"$(ratio "$tcp" "$tcp0")" \
+		"$(pmed "$rs" 2)" \
 		"$(awk -v v="$pps" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e3 }')" \
 		"$(awk -v v="$bps" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e6 }')" \
-		"$(ratio "$pps" "$pps0")"
-	echo "$rs $(ratio "$tcp" "$tcp0") $(ratio "$pps" "$pps0")" >>"$WORK/ratios"
+		"$(pmed "$rs" 3)" \
+		"$(awk -v v="$sent" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e3 }')" \
+		"$(pmed "$rs" 4)"
+	echo "$rs $(pmed "$rs" 2) $(pmed "$rs" 3)" >>"$WORK/ratios"
 done
-echo "(UDP: ${UDP_LEN}-byte payloads sent at full speed, packets/s and payload Mbit/s received at the receiver)"
+echo
+echo "per run (TCP Gbit/s, UDP received kpps, UDP sent kpps):"
+while read -r r rs tcp pps sent; do
+	printf '  run %d %-9s %7s %9s %9s\n' "$r" "$rs" \
+		"$(awk -v v="$tcp" 'BEGIN { if (v == "-") print "-"; else printf "%.2f", v / 1e9 }')" \
+		"$(awk -v v="$pps" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e3 }')" \
+		"$(awk -v v="$sent" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e3 }')"
+done <"$WORK/runs"
+echo "UDP: ${UDP_LEN}-byte payloads sent at full speed (-b 0); recv = packets/s and payload Mbit/s at the"
+echo "receiver, sent = at the sender (whose CPU also runs the forwarding: veth processes it in the"
+echo "sender's softirq).  Ratios: medians of per-run ratios against the same run's empty ruleset."
 echo
 
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
