@@ -1,0 +1,126 @@
+#!/bin/bash
+# check: `segmentd --check` in a private network namespace (unshare -n):
+#  - exits 0 for conf/segmentd.conf and every conf/examples/*.conf, and
+#    commits nothing (no table in that namespace afterwards);
+#  - exits 1 for broken copies of the shipped config, naming every problem
+#    as "file:line: error:" with the right line, and for every
+#    tests/bad/*.conf with an "error:" message;
+#  - leaves the caller's own network namespace as it was (same ruleset).
+set -eu
+BUILD=${BUILD:-build}
+SEGMENTD=${SEGMENTD:-$PWD/$BUILD/segmentd}
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (unshare -n)"; exit 77; }
+[ -x "$SEGMENTD" ] || { echo "SKIP: $SEGMENTD not built (make)"; exit 77; }
+command -v nft >/dev/null || { echo "SKIP: nft not installed"; exit 77; }
+command -v unshare >/dev/null || { echo "SKIP: unshare not installed"; exit 77; }
+
+if [ "${1:-}" != --inside ]; then
+	before=$(nft list ruleset)
+	rc=0
+	unshare -n env SEGMENTD="$SEGMENTD" bash "$0" --inside || rc=$?
+	if [ "$(nft list ruleset)" != "$before" ]; then
+		echo "FAIL: the ruleset of the caller's network namespace changed"
+		exit 1
+	fi
+	echo "ok: the caller's network namespace is unchanged"
+	exit "$rc"
+fi
+
+# ---- inside the private network namespace ----
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/segmentd-check.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+ip link set lo up
+failures=0
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+
+# check FILE: runs --check; sets RC, stderr in $tmp/err.
+check() {
+	RC=0
+	"$SEGMENTD" --check -c "$1" >"$tmp/out" 2>"$tmp/err" || RC=$?
+}
+
+for conf in conf/segmentd.conf conf/examples/*.conf; do
+	[ -e "$conf" ] || continue
+	check "$conf"
+	if [ "$RC" != 0 ]; then
+		fail "$conf: exit $RC, expected 0:"
+		sed 's/^/    /' "$tmp/err"
+	elif [ -n "$(nft list tables)" ]; then
+		fail "$conf: --check left a table behind: $(nft list tables)"
+		nft flush ruleset
+	else
+		echo "ok: $conf: valid, nothing committed"
+	fi
+done
+
+# expect_errors FILE LINE...: exit 1, and "FILE:LINE: error:" for each LINE.
+expect_errors() {
+	local file=$1 line
+	shift
+	for line in "$@"; do
+		if [ -z "$line" ]; then
+			fail "$(basename "$file"): the edit of conf/segmentd.conf did not apply"
+			return
+		fi
+	done
+	check "$file"
+	if [ "$RC" != 1 ]; then
+		fail "$(basename "$file"): exit $RC, expected 1"
+		sed 's/^/    /' "$tmp/err"
+		return
+	fi
+	for line in "$@"; do
+		if ! grep -q "^$file:$line: error: " "$tmp/err"; then
+			fail "$(basename "$file"): no '$file:$line: error:' in:"
+			sed 's/^/    /' "$tmp/err"
+			return
+		fi
+	done
+	echo "ok: $(basename "$file"): exit 1, errors at line(s) $*"
+}
+
+# line_of PATTERN FILE: the number of the first line matching PATTERN.
+line_of() {
+	grep -n -m 1 -- "$1" "$2" | cut -d: -f1
+}
+
+# 1. a flow naming a host that does not exist
+bad=$tmp/unknown-host.conf
+sed 's/to = "lg-mail"/to = "no-such-host"/' conf/segmentd.conf >"$bad"
+expect_errors "$bad" "$(line_of 'no-such-host' "$bad")"
+
+# 2. a syntax error (a line that is no setting)
+bad=$tmp/syntax.conf
+awk '{ print } /^version = 1;/ { print "this is not a setting" }' conf/segmentd.conf >"$bad"
+expect_errors "$bad" "$(line_of 'this is not a setting' "$bad")"
+
+# 3. two problems in one file: both are reported, each with its line
+bad=$tmp/two-errors.conf
+sed -e 's/to = "lg-mail"/to = "no-such-host"/' \
+	-e 's|services = \[ "tcp/8080" \]|services = [ "tcp/80800" ]|' conf/segmentd.conf >"$bad"
+expect_errors "$bad" "$(line_of 'no-such-host' "$bad")" "$(line_of 'tcp/80800' "$bad")"
+
+# 4. a host address outside its zone's networks
+bad=$tmp/outside-zone.conf
+sed 's/"10.2.1.25"/"10.9.1.25"/' conf/segmentd.conf >"$bad"
+expect_errors "$bad" "$(line_of '10.9.1.25' "$bad")"
+
+# 5. the project's collection of broken configs: each exits 1 with errors
+count=0
+for bad in tests/bad/*.conf; do
+	[ -e "$bad" ] || continue
+	check "$bad"
+	count=$((count + 1))
+	if [ "$RC" != 1 ] || ! grep -Eq '^[^ ]+: error: ' "$tmp/err"; then
+		fail "$bad: exit $RC (expected 1) with stderr:"
+		sed 's/^/    /' "$tmp/err" | head -n 5
+	fi
+done
+[ -n "$(nft list tables)" ] && fail "a table was committed: $(nft list tables)"
+echo "ok: $count configs of tests/bad: exit 1 with an error message"
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "check: all checks passed"
