@@ -1,0 +1,59 @@
+#!/bin/sh
+# scripts/deps.sh - installs the Debian packages that building segmentd, its
+# tests and the demo need, but only those that are missing (quiet when all
+# are there).  For Debian 12 (bookworm), as root; `make deps` runs it and
+# `make check` / `make demo` run it first.
+#
+#   scripts/deps.sh          install what is missing
+#   scripts/deps.sh --list   print the missing packages, install nothing
+set -eu
+
+PACKAGES="
+gcc make libc6-dev pkg-config
+libnftnl-dev libmnl-dev libconfig-dev
+check valgrind clang libclang-rt-14-dev
+nftables iproute2 iputils-ping procps util-linux iperf3
+debootstrap systemd-container
+"
+
+# The packages of $PACKAGES that are not installed (dpkg -s would also
+# accept a removed package whose config files are left).
+missing() {
+	for p in $PACKAGES; do
+		status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+		[ "$status" = installed ] || printf '%s ' "$p"
+	done
+}
+
+command -v dpkg-query >/dev/null 2>&1 || {
+	echo "deps: no dpkg-query: install these by hand:$PACKAGES" >&2
+	exit 1
+}
+todo=$(missing)
+if [ "${1:-}" = --list ]; then
+	[ -z "$todo" ] || echo "$todo"
+	exit 0
+fi
+[ -n "$todo" ] || exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages: $todo" >&2
+	echo "deps: run as root (or: apt-get install $todo)" >&2
+	exit 1
+fi
+echo "deps: installing $todo"
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# shellcheck disable=SC2086 # one word per package
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $todo; } >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "deps: apt-get failed" >&2
+	exit 1
+fi
+todo=$(missing)
+if [ -n "$todo" ]; then
+	echo "deps: still missing after apt-get install: $todo" >&2
+	exit 1
+fi
+echo "deps: done"
