@@ -18,7 +18,7 @@
 #include "notify.h"
 
 static int listener = -1;
-static char dir[64];
+static char dir[64];             /* made by main(), removed at its end */
 static char path[128];
 
 static void listen_at(const char *name)
@@ -40,11 +40,10 @@ static void listen_at(const char *name)
 	notify_init();
 }
 
+/* One socket per test process (Check forks each test). */
 static void setup_path(void)
 {
-	strcpy(dir, "/tmp/test_notify.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/notify", dir);
+	snprintf(path, sizeof(path), "%s/notify-%ld", dir, (long)getpid());
 	listen_at(path);
 }
 
@@ -52,7 +51,7 @@ static void setup_abstract(void)
 {
 	char name[64];
 
-	dir[0] = '\0';
+	path[0] = '\0';
 	snprintf(name, sizeof(name), "@segmentd-test-notify-%ld-%ld",
 		 (long)getpid(), (long)time(NULL));
 	listen_at(name);
@@ -63,10 +62,9 @@ static void teardown(void)
 	if (listener >= 0)
 		close(listener);
 	listener = -1;
-	if (dir[0]) {
+	if (path[0])
 		unlink(path);
-		rmdir(dir);
-	}
+	path[0] = '\0';
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
@@ -316,6 +314,20 @@ START_TEST(abstract_socket)
 }
 END_TEST
 
+/* A failed test skips its teardown: remove what it left too. */
+static void remove_dir(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("notify");
@@ -325,6 +337,11 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
+	strcpy(dir, "/tmp/test_notify.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
 	tcase_add_checked_fixture(tc, setup_path, teardown);
 	tcase_add_test(tc, ready_with_status);
 	tcase_add_test(tc, status_newlines_cannot_add_fields);
@@ -346,5 +363,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	remove_dir();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
