@@ -75,8 +75,10 @@ sink_start
 topo_spawn internet "$TOPO_DIR/flood.out" "$FLOOD" -s 10.3.1.10 -d 600 10.1.1.20 "$PORT"
 FLOOD_PID=$TOPO_PID
 rx_before=$(rx_packets)
-topo_wait_until 10 test "$(rx_packets)" -gt "$((rx_before + 1000))" ||
-	fail "the flood does not arrive at the gateway"
+flood_arriving() {   # re-reads the counter on every call
+	[ "$(rx_packets)" -gt "$((rx_before + 1000))" ]
+}
+topo_wait_until 10 flood_arriving || fail "the flood does not arrive at the gateway"
 rx_before=$(rx_packets)
 start=$(date +%s%N)
 for i in $(seq "$REPLACES"); do
