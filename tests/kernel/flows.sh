@@ -10,8 +10,8 @@
 topo_build
 
 echo "== control: no ruleset, the rows that must be dropped must pass"
-grep -E '^[^#].*[[:space:]]drop[[:space:]]' "$FLOWS_LIST_DEFAULT" |
-	sed -E 's/[[:space:]]drop[[:space:]]/ pass /' >"$TOPO_DIR/control.list"
+grep -E '^[^#].*[[:space:]](drop|pass-until:[0-9-]+)[[:space:]]' "$FLOWS_LIST_DEFAULT" |
+	sed -E 's/[[:space:]](drop|pass-until:[0-9-]+)[[:space:]]/ pass /' >"$TOPO_DIR/control.list"
 if ! flows_run "$TOPO_DIR/control.list" >"$TOPO_DIR/control.out"; then
 	cat "$TOPO_DIR/control.out"
 	fail "the topology itself blocks traffic; the matrix would prove nothing"

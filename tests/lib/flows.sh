@@ -36,6 +36,16 @@ flows_word() {
 	esac
 }
 
+# flows_expect EXPECT: "pass" or "drop" today (pass-until:DATE: pass through
+# DATE, UTC, as segmentd's "expires").
+flows_expect() {
+	case $1 in
+	pass-until:*)
+		if [ "$(date -u +%F)" \> "${1#pass-until:}" ]; then echo drop; else echo pass; fi ;;
+	*) echo "$1" ;;
+	esac
+}
+
 flows_timeout() {
 	[ "$1" = pass ] && echo "$FLOWS_PASS_TIMEOUT_MS" || echo "$FLOWS_DROP_TIMEOUT_MS"
 }
@@ -72,7 +82,8 @@ flows_run() {
 		case "$zone $src" in
 		'# --') H[i]=$(echo "$dst $svc $expect $purpose" | sed 's/ *-*$//') ;;
 		' '|'#'*) ;;
-		*) Z[i]=$zone S[i]=$src D[i]=$dst V[i]=$svc E[i]=$expect P[i]=$purpose
+		*) Z[i]=$zone S[i]=$src D[i]=$dst V[i]=$svc P[i]=$purpose
+		   E[i]=$(flows_expect "$expect")
 		   i=$((i + 1)) ;;
 		esac
 	done <"$list"
