@@ -8,7 +8,11 @@
  * coming back (port unreachable) do not stop it.  Exit 0, or 3 on a local
  * error (as probe).  Only libc is used.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* accept4, recvmmsg, sendmmsg (pkg-config may pass it) */
+#endif
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>

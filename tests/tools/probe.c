@@ -15,7 +15,11 @@
  * -r FILE is written (atomically, with the pid) once every socket is bound,
  * so that scripts wait for it instead of sleeping.  Only libc is used.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* accept4, recvmmsg, sendmmsg (pkg-config may pass it) */
+#endif
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
