@@ -360,11 +360,21 @@ topo_expect() {
 # Kills the processes we started (by pid), then any process left in our
 # namespaces (by pid), then deletes the namespaces and TOPO_DIR.
 topo_cleanup() {
-	local pid ns
+	local pid ns alive tries=250
 	for pid in ${TOPO_PIDS:-}; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
+	while [ "$tries" -gt 0 ]; do   # up to 5 s, then SIGKILL
+		alive=
+		for pid in ${TOPO_PIDS:-}; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ -n "$alive" ] || break
+		tries=$((tries - 1))
+		sleep 0.02
+	done
 	for pid in ${TOPO_PIDS:-}; do
+		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
 	for ns in ${TOPO_NAMESPACES:-}; do
