@@ -27,6 +27,13 @@
 #   topo_spawn ZONE LOG CMD...   same, in the background; pid in TOPO_PID,
 #                          killed by topo_cleanup
 #   topo_cleanup           ends our processes, deletes our namespaces
+# and: topo_expect (one probe against an expectation), topo_stop PID,
+# topo_wait_file / topo_wait_until (wait for a condition, never blindly),
+# topo_addr_add / topo_addr_del (extra or spoofed addresses),
+# topo_arrivals_start / _read (count what reaches a zone namespace),
+# topo_zone_of / topo_name_of ADDR (lookups in the tables below).
+# Duplicate address detection is off in every namespace, so IPv6 works at
+# once (no first-packet losses while link-local addresses are tentative).
 #
 # Namespace names are "$TOPO_ID-ZONE"; TOPO_ID is unique per run (pid), so
 # parallel runs never collide.  Nothing here touches the caller's own
