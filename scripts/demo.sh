@@ -26,10 +26,10 @@ CONF=conf/segmentd.conf
 cat <<'TXT'
 segmentd demo: the zones of conf/segmentd.conf as network namespaces
 
-    mynumber  (10.1.0.0/16, fd00:1::/48) ---- mn0  +---------+
-    lgwan     (10.2.0.0/16, fd00:2::/48) ---- lg0  |         |
-    internet  (10.3.0.0/16, fd00:3::/48) ---- inet0| gateway | wan0 ---- cloud
-    lgwan-net (172.20.0.0/16)            ---- lgw0 +---------+    (192.0.2.0/24, the internet)
+    mynumber  (10.1.0.0/16, fd00:1::/48) --- mn0   +---------+
+    lgwan     (10.2.0.0/16, fd00:2::/48) --- lg0   |         |
+    internet  (10.3.0.0/16, fd00:3::/48) --- inet0 | gateway | wan0 --- cloud: security cloud
+    lgwan-net (172.20.0.0/16)            --- lgw0  +---------+          (192.0.2.0/24) and the internet
 
 TXT
 echo "building the topology (namespaces $TOPO_ID-*) ..."

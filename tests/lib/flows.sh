@@ -110,7 +110,7 @@ flows_run() {
 		flows_spoof "${Z[i]}" "${S[i]#spoof:}" "${D[i]}" "${V[i]}" >"$TOPO_DIR/flow.$i"
 	done
 
-	printf '%-3s %-43s %-30s %-28s %-9s %-6s %-7s %s\n' \
+	printf '%-3s %-44s %-30s %-28s %-9s %-6s %-7s %s\n' \
 		'#' 'flow / purpose' from to service expect got result
 	for i in "${!Z[@]}"; do
 		[ -z "${H[i]:-}" ] || printf '    -- %s\n' "${H[i]}"
@@ -121,7 +121,7 @@ flows_run() {
 		esac
 		mark=OK
 		[ "$got" = "${E[i]}" ] || { mark=FAIL; failed=$((failed + 1)); }
-		printf '%-3s %-43s %-30s %-28s %-9s %-6s %-7s %s\n' "$((i + 1))" \
+		printf '%-3s %-44s %-30s %-28s %-9s %-6s %-7s %s\n' "$((i + 1))" \
 			"${P[i]}" "$from" "$(flows_endpoint "${D[i]}")" "${V[i]}" \
 			"${E[i]}" "$got" "$mark"
 		if [ "$mark" = FAIL ] && [ -s "$TOPO_DIR/flow.$i.err" ]; then
