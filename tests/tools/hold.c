@@ -1,7 +1,8 @@
 /* hold.c - a long-lived TCP connection for the reload tests.
  *
  *   hold serve -r READY PORT
- *       Echoes every byte on every connection to PORT (IPv4 and IPv6).
+ *       Greets every connection to PORT (IPv4 and IPv6) with a line, then
+ *       echoes every byte.
  *   hold client -s SRC -r READY DST PORT
  *       Connects from SRC, writes READY once connected, then every 50 ms
  *       sends one byte and waits up to 500 ms for its echo.  Prints
@@ -65,11 +66,15 @@ static void ready(const char *path)
 	}
 }
 
+/* A greeting line first (so `probe tcp` counts a connection as passed),
+ * then an echo of everything. */
 static void echo(int fd)
 {
 	char buf[512];
 	ssize_t n;
 
+	if (write(fd, "hold\n", 5) != 5)
+		_exit(1);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (write(fd, buf, (size_t)n) != n)
 			break;
@@ -122,6 +127,14 @@ static int client(const char *src, const char *dst, int port,
 	    connect(fd, (struct sockaddr *)&d, dlen)) {
 		perror("hold client");
 		return 2;
+	}
+	for (char c = 0; c != '\n';) {      /* the greeting */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 1000) != 1 || read(fd, &c, 1) != 1) {
+			fprintf(stderr, "hold client: no greeting\n");
+			return 2;
+		}
 	}
 	ready(ready_path);
 	while (!stop) {
