@@ -178,7 +178,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 static int dump(struct nl *nl, uint16_t type, mnl_cb_t cb, void *data)
 {
 	static char buf[256 * 1024];
-	char req[256];
+	char req[256] = { 0 };
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(req, type, NFPROTO_UNSPEC,
 						     NLM_F_DUMP, nl->seq++);
 	uint32_t seq = nlh->nlmsg_seq;

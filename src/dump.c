@@ -150,7 +150,7 @@ static int talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 
 static int get_table(struct nl *nl, struct dump_ctx *x)
 {
-	char buf[8192];
+	char buf[8192] = { 0 };
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
 	int err;
@@ -180,7 +180,7 @@ int table_probe(struct nl *nl, const char *table, bool *exists,
 
 int kstate_read(struct nl *nl, const char *table, struct kstate *ks)
 {
-	char buf[8192];
+	char buf[8192] = { 0 };
 	struct dump_ctx x = { .table = table, .ks = ks };
 	struct nlmsghdr *nlh;
 	int err;

@@ -346,7 +346,7 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_genid(struct nl *nl, uint32_t *genid)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN,
 		AF_UNSPEC, NLM_F_ACK, nl->seq++);
 
@@ -363,7 +363,7 @@ static struct nlmsghdr *request(char *buf, uint16_t type, uint16_t flags,
  * "S header elems=<digest>" line. */
 static int dump_set_elems(struct nl *nl, struct fp_ctx *x, const char *hdr)
 {
-	char buf[1024], name[256], hexd[65], *line = NULL;
+	char buf[1024] = { 0 }, name[256], hexd[65], *line = NULL;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
 	uint8_t d[32];
@@ -390,7 +390,7 @@ static int dump_set_elems(struct nl *nl, struct fp_ctx *x, const char *hdr)
 
 static int dump_once(struct nl *nl, struct fp_ctx *x)
 {
-	char buf[1024];
+	char buf[1024] = { 0 };
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_set *s = nftnl_set_alloc();

@@ -15,6 +15,8 @@
 #include "netlink.h"
 
 #define NL_BUFFER_SIZE (64 * 1024 * 1024)
+#define BATCH_PAGE (2 * 1024 * 1024)
+#define BATCH_MSG_MAX (96 * 1024)     /* element chunks stay well below */
 
 int nl_open(struct nl *nl)
 {
@@ -57,7 +59,7 @@ int batch_begin(struct batch *bt, struct nl *nl, bool check)
 	memset(bt, 0, sizeof(*bt));
 	bt->nl = nl;
 	bt->check = check;
-	bt->b = nftnl_batch_alloc(2 * 1024 * 1024, 96 * 1024);
+	bt->b = nftnl_batch_alloc(BATCH_PAGE, BATCH_MSG_MAX);
 	if (!bt->b)
 		return -ENOMEM;
 	nftnl_batch_begin(nftnl_batch_buffer(bt->b), nl->seq++);
@@ -69,6 +71,7 @@ void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
 {
 	struct batch_msg *m;
 	va_list ap;
+	void *buf;
 
 	if (bt->count == bt->capacity) {
 		size_t cap = bt->capacity ? bt->capacity * 2 : 64;
@@ -85,7 +88,11 @@ void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
 	va_start(ap, what_fmt);
 	vsnprintf(m->what, sizeof(m->what), what_fmt, ap);
 	va_end(ap);
-	return nftnl_batch_buffer(bt->b);
+	/* libnftnl leaves alignment padding unwritten: zero what a message
+	 * can use so no stale heap bytes go to the kernel. */
+	buf = nftnl_batch_buffer(bt->b);
+	memset(buf, 0, BATCH_MSG_MAX);
+	return buf;
 }
 
 int batch_commit_msg(struct batch *bt)
