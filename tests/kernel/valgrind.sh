@@ -1,0 +1,78 @@
+#!/bin/bash
+# valgrind: a daemon scenario under memcheck (start, drift and restore,
+# every segmentctl command, reload by SIGHUP and by segmentctl, a refused
+# reload, the degraded start, stop) and the one-shot modes: zero errors and
+# zero definite leaks.
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "valgrind: needs root"; exit 77; }
+[ -x "$BUILD/segmentd" ] && [ -x "$BUILD/segmentctl" ] || { echo "valgrind: build first"; exit 77; }
+case "$BUILD" in *san*) echo "valgrind: not on a sanitizer build"; exit 77 ;; esac
+if [ -z "${VG_INSIDE:-}" ]; then
+	exec unshare -n -m --propagation private env VG_INSIDE=1 "$0" "$@"
+fi
+mount -t tmpfs -o mode=0755 tmpfs /run
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+VG="valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9"
+ctl() { "$BUILD/segmentctl" "$@"; }
+fail() { echo "valgrind: FAIL: $*"; exit 1; }
+wait_ctl() {
+	for _ in $(seq 300); do
+		rc=0; ctl status >/dev/null 2>&1 || rc=$?
+		[ "$rc" -le 1 ] && return 0
+		sleep 0.05
+	done
+	fail "the daemon did not answer under valgrind"
+}
+check_log() {   # check_log LOG WHAT
+	grep -q "ERROR SUMMARY: 0 errors" "$1" || { cat "$1"; fail "$2: memcheck errors"; }
+	! grep -q "definitely lost: [1-9]" "$1" || { cat "$1"; fail "$2: definite leaks"; }
+	echo "valgrind: $2: 0 errors, no definite leaks"
+}
+
+sed 's/ownership = true;/ownership = false;/' conf/segmentd.conf >"$tmp/a.conf"
+$VG "$BUILD/segmentd" -c "$tmp/a.conf" 2>"$tmp/vg1.log" &
+pid=$!
+wait_ctl
+nft delete table inet segmentd; sleep 0.5
+nft insert rule inet segmentd forward accept; sleep 0.5
+nft delete element inet segmentd zone_lgwan_v4 '{ 10.2.0.0/16 }'; sleep 0.5
+for c in status "--json status" events "--json events" show verify \
+	 "check $PWD/conf/segmentd.conf" reload version; do
+	ctl $c >/dev/null || fail "segmentctl $c"
+done
+cp "$tmp/a.conf" "$tmp/a.good"; echo 'garbage' >>"$tmp/a.conf"
+ctl reload >/dev/null && fail "a broken reload was accepted"
+cp "$tmp/a.good" "$tmp/a.conf"
+kill -HUP "$pid"; sleep 1
+kill "$pid"; rc=0; wait "$pid" || rc=$?; pid=
+[ "$rc" = 0 ] || { cat "$tmp/vg1.log"; fail "daemon exit $rc"; }
+check_log "$tmp/vg1.log" "daemon: start, drift, control, reloads, stop"
+
+nft delete table inet segmentd
+echo 'garbage' >"$tmp/bad.conf"
+$VG "$BUILD/segmentd" -c "$tmp/bad.conf" 2>"$tmp/vg2.log" &
+pid=$!
+wait_ctl
+ctl reload >/dev/null 2>&1 || true
+kill "$pid"; rc=0; wait "$pid" || rc=$?; pid=
+[ "$rc" = 0 ] || { cat "$tmp/vg2.log"; fail "degraded daemon exit $rc"; }
+check_log "$tmp/vg2.log" "daemon: degraded start (lockdown)"
+
+for m in --check --print --once; do
+	$VG "$BUILD/segmentd" $m -c conf/segmentd.conf >/dev/null 2>"$tmp/vg3.log" ||
+		{ cat "$tmp/vg3.log"; fail "segmentd $m"; }
+	check_log "$tmp/vg3.log" "segmentd $m"
+done
+rc=0; $VG "$BUILD/segmentd" --check -c "$tmp/bad.conf" >/dev/null 2>"$tmp/vg4.log" || rc=$?
+[ "$rc" = 1 ] || fail "--check of a bad config: exit $rc"
+check_log "$tmp/vg4.log" "segmentd --check (invalid config)"
+echo "valgrind: PASS"
