@@ -182,10 +182,12 @@ static void report(const struct batch *bt, const struct nlmsghdr *nlh,
 	const struct rs_origin *o = m ? m->origin : NULL;
 
 	diags_add(d, DIAG_ERROR, o ? o->file : NULL, o ? o->line : 0,
-		  "kernel rejected %s%s%s: %s%s%s",
+		  "kernel rejected %s%s%s: %s%s%s%s",
 		  m ? m->what : "the transaction",
 		  o && o->what ? " for " : "", o && o->what ? o->what : "",
-		  strerror(-error), ext ? ": " : "", ext ? ext : "");
+		  strerror(-error), ext ? ": " : "", ext ? ext : "",
+		  !m && error == -EPERM ? " (changing nftables needs "
+		  "CAP_NET_ADMIN in this network namespace)" : "");
 }
 
 /* Reads every queued answer (the kernel processed the whole batch inside

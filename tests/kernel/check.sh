@@ -122,5 +122,18 @@ done
 [ -n "$(nft list tables)" ] && fail "a table was committed: $(nft list tables)"
 echo "ok: $count configs of tests/bad: exit 1 with an error message"
 
+# 6. the kernel refuses: exit 2 with the kernel's reason (here: no
+# CAP_NET_ADMIN, as an unprivileged user)
+if command -v setpriv >/dev/null; then
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SEGMENTD" --check -c conf/segmentd.conf 2>"$tmp/err" || rc=$?
+	if [ "$rc" = 2 ] && grep -q "kernel rejected.*Operation not permitted" "$tmp/err"; then
+		echo "ok: kernel refusal: exit 2, $(head -n 1 "$tmp/err")"
+	else
+		fail "kernel refusal: exit $rc, stderr: $(cat "$tmp/err")"
+	fi
+fi
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "check: all checks passed"
