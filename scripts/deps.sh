@@ -12,7 +12,7 @@ PACKAGES="
 gcc make libc6-dev pkg-config
 libnftnl-dev libmnl-dev libconfig-dev
 check valgrind clang libclang-rt-14-dev
-nftables iproute2 iputils-ping procps util-linux iperf3
+nftables iproute2 iputils-ping procps util-linux iperf3 faketime time
 debootstrap systemd-container
 "
 

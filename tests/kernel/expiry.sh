@@ -1,0 +1,30 @@
+#!/bin/bash
+# expiry: a flow with an expiry date stops being allowed at 00:00 UTC of the
+# day after, without an admin action: the daemon's timer fires, logs a
+# NOTICE, records an expiry event and replaces the ruleset without drift.
+# The clock is faked (libfaketime) to a few seconds before the expiry of
+# mynumber-intake (2027-03-31); timers run on the real monotonic clock.
+. tests/lib/kernel.sh
+command -v faketime >/dev/null || topo_skip "faketime not installed"
+SEGMENTCTL=$PWD/$BUILD/segmentctl
+export SEGMENTD_SOCKET=$TOPO_DIR/control
+
+topo_build
+FAKETIME_START="2027-03-31 23:59:57"
+topo_spawn gw "$TOPO_DIR/segmentd.log" unshare -m --propagation private \
+	sh -c 'mount -t tmpfs tmpfs /run && exec faketime -f "@$0" "$1" -c "$2"' \
+	"$FAKETIME_START" "$SEGMENTD" "$PWD/conf/segmentd.conf"
+SD_PID=$TOPO_PID
+topo_wait_until 10 "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" status || {
+	cat "$TOPO_DIR/segmentd.log"; fail "daemon did not start"; }
+topo_expect "before expiry: mynumber-intake passes" pass mynumber tcp 10.1.1.50 10.2.1.60 443
+topo_wait_until 10 grep -q "flow 'mynumber-intake' expired" "$TOPO_DIR/segmentd.log" || {
+	cat "$TOPO_DIR/segmentd.log"; fail "no expiry logged"; }
+echo "logged: $(grep -m1 expired "$TOPO_DIR/segmentd.log")"
+topo_expect "after expiry: mynumber-intake dropped" drop mynumber tcp 10.1.1.50 10.2.1.60 443
+topo_expect "after expiry: chukan-link still passes" pass mynumber tcp 10.1.1.20 172.20.1.10 443
+"$SEGMENTCTL" -s "$SEGMENTD_SOCKET" events | grep -q ' expiry ' || fail "no expiry event"
+"$SEGMENTCTL" -s "$SEGMENTD_SOCKET" verify >/dev/null || fail "kernel differs after the expiry replace"
+grep -q "drift" "$TOPO_DIR/segmentd.log" && fail "the expiry replace was seen as drift"
+sd_stop || true
+echo "expiry: all checks passed"
