@@ -1,12 +1,15 @@
 /* daemon_ctl.c - what the daemon answers on the control socket: status,
  * reload, check, show, verify, events, version (text or --json). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "daemon_internal.h"
 #include "log.h"
+#include "matrix.h"
+#include "readback.h"
 #include "policy.h"
 #include "sha256.h"
 
@@ -225,6 +228,139 @@ static enum control_status cmd_events(struct daemon *d, bool json, FILE *out)
 	return CONTROL_OK;
 }
 
+static bool has_arg(const struct control_request *r, const char *arg)
+{
+	for (int i = 0; i < r->argc; i++)
+		if (!strcmp(r->argv[i], arg))
+			return true;
+	return false;
+}
+
+/* Intended (from the model) against enforced (our rules read back). */
+static enum control_status cmd_matrix(struct daemon *d,
+				      const struct control_request *r,
+				      FILE *out)
+{
+	struct matrix intended, enforced;
+	struct readback rb;
+	size_t diff;
+	int err;
+
+	if (!d->have_rs) {
+		fprintf(out, "no ruleset enforced by this daemon\n");
+		return CONTROL_FAIL;
+	}
+	err = matrix_from_model(&d->model, time(NULL), &intended);
+	if (err)
+		return CONTROL_ERROR;
+	err = readback_read(&d->nl, d->rs.table, false, &rb);
+	err = err ?: matrix_from_readback(&rb, &enforced);
+	readback_free(&rb);
+	if (err) {
+		fprintf(out, "reading table '%s' back: %s\n", d->rs.table,
+			strerror(-err));
+		matrix_free(&intended);
+		return CONTROL_FAIL;
+	}
+	diff = matrix_differences(&intended, &enforced);
+	if (has_arg(r, "--dot"))
+		matrix_render_dot(&d->model, &intended, &enforced, out);
+	else if (r->json)
+		matrix_render_json(&d->model, &intended, &enforced, out);
+	else
+		matrix_render_text(&d->model, &intended, &enforced, out);
+	matrix_free(&intended);
+	matrix_free(&enforced);
+	return diff ? CONTROL_FAIL : CONTROL_OK;
+}
+
+__attribute__((format(printf, 2, 3)))
+static uint64_t pkts(const struct readback *rb, const char *fmt, ...)
+{
+	char name[160];
+	const struct rb_counter *c;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	c = readback_counter(rb, name);
+	return c ? c->packets : 0;
+}
+
+static void counters_text(const struct daemon *d, const struct readback *rb,
+			  FILE *out)
+{
+	const struct model *m = &d->model;
+
+	fprintf(out, "%-34s %14s %14s\n", "zone pair", "new accepted",
+		"dropped pkts");
+	for (size_t a = 0; a < m->zone_count; a++)
+		for (size_t b = 0; b < m->zone_count; b++) {
+			char pair[80];
+
+			snprintf(pair, sizeof(pair), "%s > %s",
+				 m->zones[a].name, m->zones[b].name);
+			fprintf(out, "%-34s %14llu %14llu\n", pair,
+				(unsigned long long)pkts(rb, "pair_%s_%s_new",
+					m->zones[a].name, m->zones[b].name),
+				(unsigned long long)pkts(rb, "pair_%s_%s_drop",
+					m->zones[a].name, m->zones[b].name));
+		}
+	fprintf(out, "\n%-34s %14s\n", "flow", "new accepted");
+	for (size_t f = 0; f < m->flow_count; f++)
+		fprintf(out, "%-34s %14llu\n", m->flows[f].name,
+			(unsigned long long)pkts(rb, "flow_%s", m->flows[f].name));
+	fprintf(out, "\n%-34s %14s %14s\n", "zone", "spoofed pkts",
+		"to gateway");
+	for (size_t z = 0; z < m->zone_count; z++)
+		fprintf(out, "%-34s %14llu %14llu\n", m->zones[z].name,
+			(unsigned long long)pkts(rb, "spoof_%s", m->zones[z].name),
+			(unsigned long long)pkts(rb, "mgmt_%s_drop", m->zones[z].name));
+	fprintf(out, "\n%-34s %14llu\n", "unzoned (dropped pkts)",
+		(unsigned long long)pkts(rb, "unzoned_drop"));
+}
+
+static void counters_json(const struct readback *rb, FILE *out)
+{
+	fputs("{\"counters\":{", out);
+	for (size_t i = 0; i < rb->counter_count; i++)
+		fprintf(out, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}",
+			i ? "," : "", rb->counters[i].name,
+			(unsigned long long)rb->counters[i].packets,
+			(unsigned long long)rb->counters[i].bytes);
+	fputs("}}\n", out);
+}
+
+static enum control_status cmd_counters(struct daemon *d,
+					const struct control_request *r,
+					FILE *out)
+{
+	bool reset = has_arg(r, "--reset");
+	struct readback rb;
+	int err;
+
+	if (!d->have_rs) {
+		fprintf(out, "no ruleset enforced by this daemon\n");
+		return CONTROL_FAIL;
+	}
+	err = readback_read(&d->nl, d->rs.table, reset, &rb);
+	if (err) {
+		fprintf(out, "reading counters: %s\n", strerror(-err));
+		return CONTROL_FAIL;
+	}
+	if (r->json)
+		counters_json(&rb, out);
+	else
+		counters_text(d, &rb, out);
+	if (reset && !r->json)
+		fputs("(counters reset to zero as they were read)\n", out);
+	if (reset)
+		log_msg(LOG_NOTICE, "counters reset by segmentctl");
+	readback_free(&rb);
+	return CONTROL_OK;
+}
+
 enum control_status daemon_control(void *ctx, const struct control_request *r,
 				   uid_t uid, FILE *out)
 {
@@ -240,6 +376,10 @@ enum control_status daemon_control(void *ctx, const struct control_request *r,
 		return cmd_show(d, out);
 	if (!strcmp(r->verb, "verify"))
 		return cmd_verify(d, r->json, out);
+	if (!strcmp(r->verb, "matrix"))
+		return cmd_matrix(d, r, out);
+	if (!strcmp(r->verb, "counters"))
+		return cmd_counters(d, r, out);
 	if (!strcmp(r->verb, "events"))
 		return cmd_events(d, r->json, out);
 	if (!strcmp(r->verb, "version")) {

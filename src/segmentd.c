@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "matrix.h"
+#include "readback.h"
 #include "nft.h"
 #include "policy.h"
 
@@ -19,7 +21,7 @@ enum exit_status {
 	EXIT_USAGE = 64,
 };
 
-enum mode { MODE_RUN, MODE_CHECK, MODE_PRINT, MODE_ONCE };
+enum mode { MODE_RUN, MODE_CHECK, MODE_PRINT, MODE_ONCE, MODE_MATRIX };
 
 static void usage(FILE *out)
 {
@@ -32,6 +34,10 @@ static void usage(FILE *out)
 	      "                     exact ruleset without committing it\n"
 	      "      --print        print the ruleset as nft text\n"
 	      "      --once         program the ruleset and exit\n"
+	      "      --matrix       compare the zone matrix of the config "
+	      "with the one\n"
+	      "                     read back from the kernel's table "
+	      "(exit 1 if they differ)\n"
 	      "  -V, --version      print the version\n"
 	      "  -h, --help         this help\n\n"
 	      "Without a mode, segmentd programs the ruleset and runs in the "
@@ -39,6 +45,33 @@ static void usage(FILE *out)
 	      "ruleset enforced).\n"
 	      "Exit status: 0 ok, 1 invalid config, 2 kernel rejected, "
 	      "64 usage.\n", out);
+}
+
+/* --matrix: the config's matrix against the kernel's table. */
+static int matrix_compare(struct nl *nl, const struct model *m,
+			  const struct ruleset *rs)
+{
+	struct matrix intended, enforced;
+	struct readback rb;
+	size_t diff;
+	int err = matrix_from_model(m, time(NULL), &intended);
+
+	if (err)
+		return EXIT_KERNEL;
+	err = readback_read(nl, rs->table, false, &rb);
+	err = err ?: matrix_from_readback(&rb, &enforced);
+	readback_free(&rb);
+	if (err) {
+		fprintf(stderr, "segmentd: reading table '%s': %s\n",
+			rs->table, strerror(-err));
+		matrix_free(&intended);
+		return EXIT_KERNEL;
+	}
+	matrix_render_text(m, &intended, &enforced, stdout);
+	diff = matrix_differences(&intended, &enforced);
+	matrix_free(&intended);
+	matrix_free(&enforced);
+	return diff ? EXIT_CONFIG : EXIT_OK;
 }
 
 static double ms_since(const struct timespec *t0)
@@ -83,6 +116,11 @@ static int one_shot(enum mode mode, const char *path)
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (mode == MODE_MATRIX) {
+		status = matrix_compare(&nl, &m, &rs);
+		nl_close(&nl);
+		goto out;
+	}
 	if (mode == MODE_CHECK)
 		err = nft_check(&nl, &rs, &d);
 	else
@@ -119,6 +157,7 @@ int main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'k' },
 		{ "print", no_argument, NULL, 'p' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "matrix", no_argument, NULL, 'm' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -133,6 +172,7 @@ int main(int argc, char **argv)
 		case 'k': mode = MODE_CHECK; break;
 		case 'p': mode = MODE_PRINT; break;
 		case 'o': mode = MODE_ONCE; break;
+		case 'm': mode = MODE_MATRIX; break;
 		case 'V': puts("segmentd " SEGMENTD_VERSION); return EXIT_OK;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;

@@ -1,0 +1,48 @@
+/* matrix.h - the zone-to-zone matrix: who may open connections to whom.
+ *
+ * Computed twice: from the model (intended) and from our rules read back
+ * from the kernel (enforced).  An edge is one (source endpoint, target
+ * endpoint, service) that may start a connection between two zones (or to
+ * the gateway itself).  Pure: no I/O but rendering to a FILE. */
+#ifndef SEGMENTD_MATRIX_H
+#define SEGMENTD_MATRIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "model.h"
+#include "readback.h"
+
+#define MATRIX_GATEWAY "gateway"
+
+struct matrix_edge {
+	char from_zone[40], to_zone[40];   /* to_zone "gateway": management */
+	char src[40], dst[40];             /* host or zone names */
+	char service[48];                  /* "tcp/443", "icmp/echo-request",
+					    * "any" (intra-zone accept) */
+	int family;                        /* 4 or 6 (0: unknown) */
+};
+
+struct matrix {
+	struct matrix_edge *edges;         /* sorted, unique */
+	size_t count;
+};
+
+int matrix_from_model(const struct model *m, time_t now, struct matrix *out);
+int matrix_from_readback(const struct readback *rb, struct matrix *out);
+void matrix_free(struct matrix *mx);
+/* Number of edges in one and not the other (0: they match). */
+size_t matrix_differences(const struct matrix *a, const struct matrix *b);
+
+/* Renders intended (and, if given, the enforced matrix and their
+ * differences).  Zones in the model's order. */
+void matrix_render_text(const struct model *m, const struct matrix *intended,
+			const struct matrix *enforced, FILE *out);
+void matrix_render_json(const struct model *m, const struct matrix *intended,
+			const struct matrix *enforced, FILE *out);
+void matrix_render_dot(const struct model *m, const struct matrix *intended,
+		       const struct matrix *enforced, FILE *out);
+
+#endif

@@ -1,0 +1,333 @@
+/* readback.c - decoding our own rules and counters as the kernel has them.
+ *
+ * The decoder knows the bytecode nft_rule.c emits (and nft itself emits for
+ * the same text): a load (meta, payload, ct) followed by the cmp, bitwise
+ * or lookup that uses it.  Anything it does not recognise leaves the field
+ * unset, which makes the enforced matrix differ from the intended one:
+ * an unknown rule can never look like a known one.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "readback.h"
+
+enum last_load { LOAD_NONE, LOAD_NFPROTO, LOAD_L4PROTO, LOAD_SADDR, LOAD_DADDR,
+		 LOAD_DPORT, LOAD_ICMP, LOAD_CTSTATE, LOAD_MARK_VALUE, LOAD_OTHER };
+
+struct decoder {
+	struct rb_rule *r;
+	enum last_load last;
+	uint32_t value;          /* immediate data, for ct mark set */
+};
+
+static uint32_t u32_of(const struct nftnl_expr *e, uint16_t attr)
+{
+	return nftnl_expr_is_set(e, attr) ? nftnl_expr_get_u32(e, attr) : 0;
+}
+
+static const void *data_of(const struct nftnl_expr *e, uint16_t attr,
+			   uint32_t *len)
+{
+	*len = 0;
+	return nftnl_expr_is_set(e, attr) ? nftnl_expr_get(e, attr, len) : NULL;
+}
+
+static void on_payload(struct decoder *d, const struct nftnl_expr *e)
+{
+	uint32_t base = u32_of(e, NFTNL_EXPR_PAYLOAD_BASE);
+	uint32_t off = u32_of(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+	uint32_t len = u32_of(e, NFTNL_EXPR_PAYLOAD_LEN);
+
+	d->last = LOAD_OTHER;
+	if (base == NFT_PAYLOAD_NETWORK_HEADER) {
+		if ((off == 12 && len == 4) || (off == 8 && len == 16))
+			d->last = LOAD_SADDR;
+		else if ((off == 16 && len == 4) || (off == 24 && len == 16))
+			d->last = LOAD_DADDR;
+	} else if (base == NFT_PAYLOAD_TRANSPORT_HEADER) {
+		if (off == 2 && len == 2)
+			d->last = LOAD_DPORT;
+		else if (off == 0 && len == 1)
+			d->last = LOAD_ICMP;
+	}
+}
+
+static void on_cmp(struct decoder *d, const struct nftnl_expr *e)
+{
+	uint32_t op = u32_of(e, NFTNL_EXPR_CMP_OP), len;
+	const uint8_t *v = data_of(e, NFTNL_EXPR_CMP_DATA, &len);
+	uint16_t port;
+
+	if (!v || !len)
+		return;
+	switch (d->last) {
+	case LOAD_NFPROTO:
+		d->r->nfproto = v[0];
+		break;
+	case LOAD_L4PROTO:
+		d->r->l4proto = v[0];
+		break;
+	case LOAD_ICMP:
+		d->r->icmp_type = v[0];
+		break;
+	case LOAD_DPORT:
+		if (len != 2)
+			break;
+		memcpy(&port, v, 2);
+		port = ntohs(port);
+		if (op == NFT_CMP_EQ)
+			d->r->port_low = d->r->port_high = port;
+		else if (op == NFT_CMP_GTE)
+			d->r->port_low = port;
+		else if (op == NFT_CMP_LTE)
+			d->r->port_high = port;
+		return;     /* a range is two cmps on one load */
+	case LOAD_CTSTATE:
+		break;
+	default:
+		break;
+	}
+	d->last = LOAD_NONE;
+}
+
+static void on_lookup(struct decoder *d, const struct nftnl_expr *e)
+{
+	const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+	bool inv = u32_of(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
+
+	if (!set || inv)
+		return;
+	if (d->last == LOAD_SADDR)
+		snprintf(d->r->src_set, sizeof(d->r->src_set), "%s", set);
+	else if (d->last == LOAD_DADDR)
+		snprintf(d->r->dst_set, sizeof(d->r->dst_set), "%s", set);
+	d->last = LOAD_NONE;
+}
+
+static void on_bitwise(struct decoder *d, const struct nftnl_expr *e)
+{
+	uint32_t len, mask = 0;
+	const void *m = data_of(e, NFTNL_EXPR_BITWISE_MASK, &len);
+
+	if (d->last == LOAD_CTSTATE && m && len == 4) {
+		memcpy(&mask, m, 4);
+		d->r->ct_new = mask == NF_CT_STATE_BIT(IP_CT_NEW);
+	}
+}
+
+static void on_meta(struct decoder *d, const struct nftnl_expr *e)
+{
+	uint32_t key = u32_of(e, NFTNL_EXPR_META_KEY);
+
+	d->last = key == NFT_META_NFPROTO ? LOAD_NFPROTO :
+		  key == NFT_META_L4PROTO ? LOAD_L4PROTO : LOAD_OTHER;
+}
+
+static void on_ct(struct decoder *d, const struct nftnl_expr *e)
+{
+	uint32_t key = u32_of(e, NFTNL_EXPR_CT_KEY);
+
+	if (nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG)) {   /* ct mark set */
+		if (key == NFT_CT_MARK && d->last == LOAD_MARK_VALUE)
+			d->r->mark = d->value;
+		d->last = LOAD_NONE;
+		return;
+	}
+	d->last = key == NFT_CT_STATE ? LOAD_CTSTATE : LOAD_OTHER;
+}
+
+static void on_immediate(struct decoder *d, const struct nftnl_expr *e)
+{
+	uint32_t len;
+	const void *v;
+
+	if (u32_of(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
+		d->r->accept = u32_of(e, NFTNL_EXPR_IMM_VERDICT) == NF_ACCEPT;
+		return;
+	}
+	v = data_of(e, NFTNL_EXPR_IMM_DATA, &len);
+	if (v && len == 4) {
+		memcpy(&d->value, v, 4);
+		d->last = LOAD_MARK_VALUE;
+	}
+}
+
+static void decode(const struct nftnl_rule *nr, struct rb_rule *r)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(nr);
+	struct decoder d = { .r = r };
+	struct nftnl_expr *e;
+
+	memset(r, 0, sizeof(*r));
+	r->icmp_type = -1;
+	snprintf(r->chain, sizeof(r->chain), "%s",
+		 nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN));
+	while (it && (e = nftnl_expr_iter_next(it))) {
+		const char *n = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+		if (!strcmp(n, "payload"))
+			on_payload(&d, e);
+		else if (!strcmp(n, "cmp"))
+			on_cmp(&d, e);
+		else if (!strcmp(n, "lookup"))
+			on_lookup(&d, e);
+		else if (!strcmp(n, "bitwise"))
+			on_bitwise(&d, e);
+		else if (!strcmp(n, "meta"))
+			on_meta(&d, e);
+		else if (!strcmp(n, "ct"))
+			on_ct(&d, e);
+		else if (!strcmp(n, "immediate"))
+			on_immediate(&d, e);
+	}
+	if (it)
+		nftnl_expr_iter_destroy(it);
+}
+
+struct rb_ctx {
+	const char *table;
+	struct readback *rb;
+	int err;
+};
+
+static bool wanted_chain(const char *chain)
+{
+	return !strncmp(chain, "fwd_", 4) || !strncmp(chain, "mgmt_", 5);
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rb_ctx *x = data;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct rb_rule *v;
+
+	if (!nr || nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
+		nftnl_rule_free(nr);
+		x->err = -EIO;
+		return MNL_CB_ERROR;
+	}
+	if (!strcmp(nftnl_rule_get_str(nr, NFTNL_RULE_TABLE), x->table) &&
+	    wanted_chain(nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN))) {
+		v = realloc(x->rb->rules, (x->rb->rule_count + 1) * sizeof(*v));
+		if (!v) {
+			nftnl_rule_free(nr);
+			x->err = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		x->rb->rules = v;
+		decode(nr, &v[x->rb->rule_count]);
+		if (v[x->rb->rule_count].accept)
+			x->rb->rule_count++;
+	}
+	nftnl_rule_free(nr);
+	return MNL_CB_OK;
+}
+
+static int counter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rb_ctx *x = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct rb_counter *v, *c;
+
+	if (!o || nftnl_obj_nlmsg_parse(nlh, o) < 0) {
+		nftnl_obj_free(o);
+		x->err = -EIO;
+		return MNL_CB_ERROR;
+	}
+	if (!strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_TABLE), x->table) &&
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
+		v = realloc(x->rb->counters,
+			    (x->rb->counter_count + 1) * sizeof(*v));
+		if (!v) {
+			nftnl_obj_free(o);
+			x->err = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		x->rb->counters = v;
+		c = &v[x->rb->counter_count++];
+		snprintf(c->name, sizeof(c->name), "%s",
+			 nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+		c->packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+		c->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+	}
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+static int dump(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+		struct rb_ctx *x)
+{
+	static char buf[256 * 1024];
+	uint32_t seq = nlh->nlmsg_seq;
+	int ret;
+
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, x);
+	} while (ret > MNL_CB_STOP);
+	if (x->err)
+		return x->err;
+	return ret < 0 ? -errno : 0;
+}
+
+int readback_read(struct nl *nl, const char *table, bool reset,
+		  struct readback *rb)
+{
+	char buf[1024] = { 0 };
+	struct rb_ctx x = { .table = table, .rb = rb };
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	int err;
+
+	memset(rb, 0, sizeof(*rb));
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+				    NLM_F_DUMP, nl->seq++);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	err = dump(nl, nlh, rule_cb, &x);
+	if (!err) {
+		memset(buf, 0, sizeof(buf));
+		nlh = nftnl_nlmsg_build_hdr(buf, reset ? NFT_MSG_GETOBJ_RESET :
+					    NFT_MSG_GETOBJ, NFPROTO_INET,
+					    NLM_F_DUMP, nl->seq++);
+		err = dump(nl, nlh, counter_cb, &x);
+	}
+	if (err)
+		readback_free(rb);
+	return err;
+}
+
+void readback_free(struct readback *rb)
+{
+	free(rb->rules);
+	free(rb->counters);
+	memset(rb, 0, sizeof(*rb));
+}
+
+const struct rb_counter *readback_counter(const struct readback *rb,
+					  const char *name)
+{
+	for (size_t i = 0; i < rb->counter_count; i++)
+		if (!strcmp(rb->counters[i].name, name))
+			return &rb->counters[i];
+	return NULL;
+}
