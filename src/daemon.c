@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,13 @@ int daemon_reload(struct daemon *d, struct diags *diags)
 	char status[200];
 	int err;
 
+	if (d->pending.active) {
+		diags_add(diags, DIAG_ERROR, NULL, 0, "a reload is waiting for "
+			  "confirmation: confirm it (segmentctl confirm) or "
+			  "let it revert first");
+		log_diags(diags);
+		return -EBUSY;
+	}
 	notify_reloading();
 	err = daemon_apply_file(d, d->config_path, "reload", diags);
 	log_diags(diags);
@@ -128,6 +136,7 @@ static int setup(struct daemon *d)
 	err = err ?: add_timer(d, &d->confirm_fd, 0, 0, daemon_on_confirm);
 	err = err ?: add_timer(d, &d->expiry_fd, 0, 0, daemon_on_expiry);
 	err = err ?: add_timer(d, &d->dog_fd, dog, dog, on_dog);
+	err = err ?: add_timer(d, &d->commit_fd, 0, 0, daemon_on_commit_timeout);
 	return err;
 }
 
@@ -141,15 +150,20 @@ void daemon_arm_verify(struct daemon *d)
 	timer_set(d->full_fd, full ? full : 300000, full ? full : 300000);
 }
 
-static int control_open(struct daemon *d)
+static const char *socket_path(void)
 {
 	const char *path = getenv("SEGMENTD_SOCKET");
+
+	return path && *path ? path : CONTROL_SOCKET_PATH;
+}
+
+static int control_open(struct daemon *d)
+{
+	const char *path = socket_path();
 	const char *group = d->model.settings.control_group;
 	gid_t gid = (gid_t)-1;
 	int err;
 
-	if (!path)
-		path = CONTROL_SOCKET_PATH;
 	if (group) {
 		struct group *g = getgrnam(group);
 
@@ -177,8 +191,22 @@ static int start(struct daemon *d)
 	struct diags diags;
 	int err;
 
+	char rollback[512], dir[256];
+	const char *path;
+
+	snprintf(dir, sizeof(dir), "%s", socket_path());
+	snprintf(d->state_dir, sizeof(d->state_dir), "%s", dirname(dir));
+	path = daemon_pending_rollback(d, rollback, sizeof(rollback));
 	diags_init(&diags);
-	err = daemon_apply_file(d, d->config_path, "start", &diags);
+	err = daemon_apply_file(d, path ? path : d->config_path, path ?
+				"start (reverting an unconfirmed reload)" :
+				"start", &diags);
+	if (path && !err) {
+		daemon_event(d, EV_RELOAD, "unconfirmed reload reverted at "
+			     "start: %s is NOT enforced until a reload",
+			     d->config_path);
+		daemon_rollback_clear(d);
+	}
 	log_diags(&diags);
 	diags_free(&diags);
 	if (err == -EINVAL)
@@ -205,7 +233,8 @@ static int daemon_main(const char *path);
 static void teardown(struct daemon *d)
 {
 	int *fds[] = { &d->sig_fd, &d->tick_fd, &d->full_fd, &d->restore_fd,
-		       &d->confirm_fd, &d->expiry_fd, &d->dog_fd };
+		       &d->confirm_fd, &d->expiry_fd, &d->dog_fd,
+		       &d->commit_fd };
 
 	if (d->ctl)
 		control_server_close(d->ctl);
@@ -217,6 +246,7 @@ static void teardown(struct daemon *d)
 	if (d->have_rs)
 		ruleset_free(&d->rs);
 	model_free(&d->model);
+	model_free(&d->pending.model);
 	hook_report_free(&d->hooks);
 	nl_close(&d->nl);     /* the table persists (or stays orphaned) */
 }
@@ -234,12 +264,13 @@ static int daemon_main(const char *path)
 {
 	struct daemon d = { .config_path = path, .sig_fd = -1, .tick_fd = -1,
 			    .full_fd = -1, .restore_fd = -1, .confirm_fd = -1,
-			    .expiry_fd = -1, .dog_fd = -1 };
+			    .expiry_fd = -1, .dog_fd = -1, .commit_fd = -1 };
 	int err, status = 1;
 
 	log_init();
 	notify_init();
 	model_init(&d.model);
+	model_init(&d.pending.model);
 	d.started = time(NULL);
 	d.watch.fd = -1;
 	err = nl_open(&d.nl);

@@ -1,6 +1,7 @@
 /* daemon_ctl.c - what the daemon answers on the control socket: status,
  * reload, check, show, verify, events, version (text or --json). */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,11 +113,56 @@ static void print_diags(const struct diags *diags, FILE *out)
 	diags_print(diags, out);
 }
 
-static enum control_status cmd_reload(struct daemon *d, FILE *out)
+static const char *arg_value(const struct control_request *r,
+			     const char *prefix)
 {
+	size_t n = strlen(prefix);
+
+	for (int i = 0; i < r->argc; i++)
+		if (!strncmp(r->argv[i], prefix, n))
+			return r->argv[i] + n;
+	return NULL;
+}
+
+static enum control_status cmd_reload(struct daemon *d,
+				      const struct control_request *r,
+				      FILE *out)
+{
+	const char *ssh = arg_value(r, "--ssh=");
 	struct diags diags;
 	int err;
 
+	for (int i = 0; i + 1 < r->argc; i++) {
+		char *end;
+		unsigned long secs;
+
+		if (strcmp(r->argv[i], "--confirm"))
+			continue;
+		secs = strtoul(r->argv[i + 1], &end, 10);
+		if (*end || secs < 1 || secs > 86400) {
+			fprintf(out, "--confirm needs 1 to 86400 seconds\n");
+			return CONTROL_ERROR;
+		}
+		return daemon_reload_confirmed(d, (unsigned)secs, ssh, out);
+	}
+	if (d->pending.active) {
+		fprintf(out, "a reload is waiting for confirmation: confirm "
+			"it first (segmentctl confirm)\n");
+		return CONTROL_FAIL;
+	}
+	if (ssh) {
+		struct model m;
+		struct ruleset rs;
+
+		diags_init(&diags);
+		model_init(&m);
+		if (!policy_load(d->config_path, time(NULL), &m, &rs, &diags)) {
+			daemon_ssh_check(&m, ssh, out);
+			ruleset_free(&rs);
+		}
+		model_free(&m);
+		diags_free(&diags);
+	}
 	diags_init(&diags);
 	err = daemon_reload(d, &diags);
 	print_diags(&diags, out);
@@ -369,7 +415,9 @@ enum control_status daemon_control(void *ctx, const struct control_request *r,
 	if (!strcmp(r->verb, "status"))
 		return cmd_status(d, r->json, out);
 	if (!strcmp(r->verb, "reload"))
-		return cmd_reload(d, out);
+		return cmd_reload(d, r, out);
+	if (!strcmp(r->verb, "confirm"))
+		return daemon_confirm(d, out);
 	if (!strcmp(r->verb, "check"))
 		return cmd_check(d, r, out);
 	if (!strcmp(r->verb, "show"))

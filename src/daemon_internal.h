@@ -39,6 +39,14 @@ struct event {
 	char text[320];
 };
 
+/* A reload that waits for `segmentctl confirm` (daemon_confirm.c). */
+struct pending_commit {
+	bool active;
+	struct model model;              /* the config to return to */
+	time_t deadline;
+	unsigned seconds;
+};
+
 struct daemon {
 	const char *config_path;
 	struct nl nl;                    /* owns the table: never closed */
@@ -65,12 +73,17 @@ struct daemon {
 	uint64_t drift_count, restore_count;
 
 	struct hook_report hooks;        /* foreign hooks, last scan */
+	struct pending_commit pending;
+	int commit_fd;                   /* the confirmation deadline */
+	char state_dir[256];             /* the control socket's directory */
 
 	struct event events[EVENT_RING];
 	size_t event_count;              /* total ever; ring index = % */
 };
 
 /* daemon_keep.c */
+/* Programs rs; on success it becomes what we enforce (rs is taken). */
+int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags);
 void daemon_event(struct daemon *d, enum event_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *event_kind_name(enum event_kind k);
@@ -97,6 +110,20 @@ double ms_between(const struct timespec *a, const struct timespec *b);
 /* daemon.c */
 void daemon_arm_verify(struct daemon *d);
 int daemon_reload(struct daemon *d, struct diags *diags);
+
+/* daemon_confirm.c */
+enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
+					    const char *ssh, FILE *out);
+enum control_status daemon_confirm(struct daemon *d, FILE *out);
+void daemon_on_commit_timeout(struct loop *l, int fd, uint32_t ev, void *data);
+/* Warns (into out) when the SSH session "IP,PORT" would be cut off by m. */
+void daemon_ssh_check(const struct model *m, const char *ssh, FILE *out);
+/* Start-up: a reload left unconfirmed by a previous daemon is reverted:
+ * returns the rollback config to load instead, or NULL. */
+const char *daemon_pending_rollback(struct daemon *d, char *buf, size_t len);
+void daemon_rollback_clear(struct daemon *d);
+/* Copies the config just applied to STATE_DIR/applied. */
+void daemon_snapshot(struct daemon *d);
 
 /* daemon_ctl.c */
 enum control_status daemon_control(void *ctx, const struct control_request *r,

@@ -77,7 +77,7 @@ static void config_digest(const struct model *m, uint8_t out[32])
 }
 
 /* Programs rs; on success it becomes what we enforce and verify against. */
-static int enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
+int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 {
 	int err = nft_apply(&d->nl, rs, diags, &d->level);
 
@@ -113,7 +113,7 @@ int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 		diags_add(diags, DIAG_WARNING, NULL, 0, "the table name "
 			  "changed from '%s' to '%s': the old table stays "
 			  "until removed by hand", d->rs.table, rs.table);
-	err = enforce(d, &rs, diags);
+	err = daemon_enforce(d, &rs, diags);
 	if (err) {
 		ruleset_free(&rs);
 		model_free(&m);
@@ -131,6 +131,7 @@ int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 	daemon_arm_expiry(d);
 	daemon_arm_verify(d);
 	daemon_scan_hooks(d);
+	daemon_snapshot(d);
 	return 0;
 }
 
@@ -162,7 +163,7 @@ int daemon_fail_closed(struct daemon *d)
 	diags_free(&diags);
 	diags_init(&diags);
 	err = ruleset_compile_lockdown(table, true, &rs);
-	if (!err && (err = enforce(d, &rs, &diags)))
+	if (!err && (err = daemon_enforce(d, &rs, &diags)))
 		ruleset_free(&rs);
 	log_diags(&diags);
 	if (err) {
@@ -432,7 +433,7 @@ void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
 		}
 	}
 	diags_init(&diags);
-	if (!ruleset_compile(&d->model, now, &rs) && enforce(d, &rs, &diags))
+	if (!ruleset_compile(&d->model, now, &rs) && daemon_enforce(d, &rs, &diags))
 		ruleset_free(&rs);
 	log_diags(&diags);
 	diags_free(&diags);

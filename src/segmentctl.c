@@ -106,6 +106,23 @@ static int word_add(char *line, const char *verb, const char *word,
 	return line_append(line, word);
 }
 
+/* reload: tell the daemon which SSH session we are on ("--ssh=IP,PORT"
+ * from SSH_CONNECTION "client-ip client-port server-ip server-port"), so it
+ * can warn before a new management policy cuts it off. */
+static int ssh_add(char *line)
+{
+	const char *conn = getenv("SSH_CONNECTION");
+	char ip[64], word[96];
+	unsigned cport, sport;
+	char sip[64];
+
+	if (!conn || sscanf(conn, "%63s %u %63s %u", ip, &cport, sip,
+			    &sport) != 4)
+		return 0;
+	snprintf(word, sizeof(word), "--ssh=%s,%u", ip, sport);
+	return word_check(word) ? 0 : line_append(line, word);
+}
+
 /* Builds "VERB [--json] ARG..." from argv and checks it as the daemon
  * will.  Returns an exit status. */
 static int request_build(char *line, const struct options *o, int argc,
@@ -122,6 +139,8 @@ static int request_build(char *line, const struct options *o, int argc,
 		err = line_append(line, "--json");
 	for (int i = 1; !err && i < argc; i++)
 		err = word_add(line, argv[0], argv[i], &path_done);
+	if (!err && !strcmp(argv[0], "reload"))
+		err = ssh_add(line);
 	if (err == -ENOENT || err == -EACCES || err == -ENOTDIR ||
 	    err == -ELOOP || err == -ENAMETOOLONG)
 		return EXIT_FAIL;            /* check FILE: FILE is not there */

@@ -1,0 +1,371 @@
+/* daemon_confirm.c - commit-confirmed reload (like Junos `commit confirmed`
+ * and Shorewall's safe-reload): `segmentctl reload --confirm SECONDS`
+ * applies the new config; unless `segmentctl confirm` arrives in time, the
+ * previous config is programmed again.
+ *
+ * The previous config files are copied to STATE_DIR/rollback/ (the control
+ * socket's directory, /run/segmentd) with the deadline, so that a daemon
+ * that dies inside the window still reverts when it starts again: an
+ * unconfirmed config is never trusted across a restart.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon_internal.h"
+#include "log.h"
+#include "policy.h"
+
+static void rollback_path(const struct daemon *d, const char *rel, char *buf,
+			  size_t len)
+{
+	snprintf(buf, len, "%s/rollback%s%s", d->state_dir, rel ? "/" : "",
+		 rel ? rel : "");
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out, err = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0) {
+		err = -errno;
+		close(in);
+		return err;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			err = -EIO;
+			break;
+		}
+	if (n < 0)
+		err = -errno;
+	close(in);
+	if (close(out) && !err)
+		err = -errno;
+	return err;
+}
+
+static int mkdirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0700) && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void tree_remove(const char *dir)
+{
+	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Copies m's files (main and includes, by their path relative to the main
+ * file's directory) into dest, and the main file's name into dest/.main. */
+static int copy_tree(const struct model *m, const char *dest)
+{
+	char dir[512], p[600], parent[600];
+	FILE *f;
+	int err = 0;
+
+	if (!m->file_count)
+		return -ENOENT;
+	snprintf(dir, sizeof(dir), "%s", m->files[0]);
+	dirname(dir);
+	for (size_t i = 0; i < m->file_count && !err; i++) {
+		if (strncmp(m->files[i], dir, strlen(dir)))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dest,
+			 m->files[i] + strlen(dir) + 1);
+		snprintf(parent, sizeof(parent), "%s", p);
+		err = mkdirs(dirname(parent));
+		err = err ?: copy_file(m->files[i], p);
+	}
+	snprintf(p, sizeof(p), "%s/.main", dest);
+	f = err ? NULL : fopen(p, "we");
+	if (!f)
+		return err ? err : -errno;
+	fprintf(f, "%s\n", m->files[0] + strlen(dir) + 1);
+	return fclose(f) ? -errno : 0;
+}
+
+/* After every successful apply: what is enforced, as files, in
+ * STATE_DIR/applied (what a confirmed reload returns to). */
+void daemon_snapshot(struct daemon *d)
+{
+	char p[512];
+	int err;
+
+	if (!d->state_dir[0])
+		return;
+	snprintf(p, sizeof(p), "%s/applied", d->state_dir);
+	tree_remove(p);
+	err = copy_tree(&d->model, p);
+	if (err)
+		log_msg(LOG_WARNING, "keeping a copy of the applied config in "
+			"%s: %s (a confirmed reload cannot revert across a "
+			"restart)", p, strerror(-err));
+}
+
+/* Removes STATE_DIR/rollback and what we wrote into it. */
+void daemon_rollback_clear(struct daemon *d)
+{
+	char p[512];
+
+	rollback_path(d, NULL, p, sizeof(p));
+	tree_remove(p);
+}
+
+/* The snapshot of the running config becomes the rollback, with its
+ * deadline. */
+static int rollback_save(struct daemon *d, time_t deadline)
+{
+	char applied[512], p[512];
+	FILE *f;
+
+	snprintf(applied, sizeof(applied), "%s/applied", d->state_dir);
+	rollback_path(d, NULL, p, sizeof(p));
+	tree_remove(p);
+	if (rename(applied, p))
+		return -errno;
+	rollback_path(d, "deadline", p, sizeof(p));
+	f = fopen(p, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%lld\n", (long long)deadline);
+	return fclose(f) ? -errno : 0;
+}
+
+/* Reverted: the rollback copy is what is applied again. */
+static void rollback_to_snapshot(struct daemon *d)
+{
+	char applied[512], p[512];
+
+	snprintf(applied, sizeof(applied), "%s/applied", d->state_dir);
+	tree_remove(applied);
+	rollback_path(d, "deadline", p, sizeof(p));
+	unlink(p);
+	rollback_path(d, NULL, p, sizeof(p));
+	rename(p, applied);
+}
+
+const char *daemon_pending_rollback(struct daemon *d, char *buf, size_t len)
+{
+	char p[512], name[256];
+	long long deadline;
+	FILE *f;
+
+	rollback_path(d, "deadline", p, sizeof(p));
+	f = fopen(p, "re");
+	if (!f)
+		return NULL;
+	if (fscanf(f, "%lld", &deadline) != 1) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	rollback_path(d, ".main", p, sizeof(p));
+	f = fopen(p, "re");
+	if (!f || fscanf(f, "%255s", name) != 1) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	rollback_path(d, name, buf, len);
+	log_msg(LOG_WARNING, "a reload was not confirmed before segmentd "
+		"stopped (deadline %lld): reverting to the previous config "
+		"saved in %s", deadline, buf);
+	return buf;
+}
+
+/* Is tcp/PORT on the gateway allowed from IP by m's management rules? */
+static int ssh_allowed(const struct model *m, const struct cidr *ip,
+		       unsigned port)
+{
+	bool zoned = false;
+
+	for (size_t z = 0; z < m->zone_count; z++)
+		for (size_t i = 0; i < m->zones[z].network_count; i++)
+			zoned |= cidr_contains(&m->zones[z].networks[i], ip);
+	for (size_t r = 0; r < m->mgmt_count; r++) {
+		const struct mgmt_rule *mr = &m->mgmt[r];
+		const struct cidr *v;
+		size_t n;
+		bool from = false;
+
+		if (mr->from.kind == ENDPOINT_HOST) {
+			v = m->hosts[mr->from.index].addresses;
+			n = m->hosts[mr->from.index].address_count;
+		} else {
+			v = m->zones[mr->from.index].networks;
+			n = m->zones[mr->from.index].network_count;
+			from = m->zones[mr->from.index].any && !zoned;
+		}
+		for (size_t i = 0; i < n; i++)
+			from |= cidr_contains(&v[i], ip);
+		for (size_t s = 0; from && s < mr->service_count; s++)
+			if (mr->services[s].proto == 6 &&
+			    mr->services[s].port_low <= port &&
+			    port <= mr->services[s].port_high)
+				return 1;
+	}
+	return zoned ? 0 : -1;     /* -1: not in a zone: depends on the port */
+}
+
+void daemon_ssh_check(const struct model *m, const char *ssh, FILE *out)
+{
+	char ip[64] = "";
+	unsigned port = 0;
+	struct cidr c;
+
+	if (!ssh || sscanf(ssh, "%63[^,],%u", ip, &port) != 2 ||
+	    cidr_parse(ip, &c))
+		return;
+	switch (ssh_allowed(m, &c, port)) {
+	case 0:
+		fprintf(out, "WARNING: your SSH session from %s to port %u "
+			"would NOT be allowed by the new management policy\n",
+			ip, port);
+		log_msg(LOG_WARNING, "reload: the caller's SSH session from %s "
+			"to port %u is not allowed by the new config", ip,
+			port);
+		break;
+	case -1:
+		if (!m->settings.unzoned_input_accept)
+			fprintf(out, "WARNING: your SSH session from %s is in "
+				"no zone and unzoned_input is \"drop\"\n", ip);
+		break;
+	default:
+		break;
+	}
+}
+
+enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
+					    const char *ssh, FILE *out)
+{
+	struct model candidate, previous = d->model;
+	struct ruleset rs;
+	struct diags diags;
+	time_t deadline = time(NULL) + secs;
+	int err;
+
+	if (d->pending.active) {
+		fprintf(out, "a reload is already waiting for confirmation "
+			"(segmentctl confirm)\n");
+		return CONTROL_FAIL;
+	}
+	diags_init(&diags);
+	model_init(&candidate);
+	err = policy_load(d->config_path, time(NULL), &candidate, &rs, &diags);
+	if (!err) {
+		daemon_ssh_check(&candidate, ssh, out);
+		ruleset_free(&rs);
+	}
+	model_free(&candidate);
+	err = err ?: rollback_save(d, deadline);
+	if (!err) {
+		model_init(&d->model);      /* keep the previous model aside */
+		err = daemon_apply_file(d, d->config_path, "reload (confirm)",
+					&diags);
+		if (err) {
+			model_free(&d->model);
+			d->model = previous;
+		}
+	}
+	diags_print(&diags, out);
+	diags_free(&diags);
+	if (err) {
+		fprintf(out, "reload refused: the enforced ruleset is "
+			"unchanged\n");
+		return CONTROL_FAIL;
+	}
+	d->pending = (struct pending_commit){ .active = true, .model = previous,
+					      .deadline = deadline,
+					      .seconds = secs };
+	timer_set(d->commit_fd, (uint64_t)secs * 1000, 0);
+	daemon_event(d, EV_RELOAD, "%s applied; reverts in %u s unless "
+		     "confirmed", d->config_path, secs);
+	fprintf(out, "applied %s; run `segmentctl confirm` within %u s or "
+		"the previous config is restored\n", d->config_path, secs);
+	return CONTROL_OK;
+}
+
+static void pending_end(struct daemon *d)
+{
+	daemon_rollback_clear(d);
+	model_free(&d->pending.model);
+	memset(&d->pending, 0, sizeof(d->pending));
+	timer_set(d->commit_fd, 0, 0);
+}
+
+enum control_status daemon_confirm(struct daemon *d, FILE *out)
+{
+	if (!d->pending.active) {
+		fprintf(out, "nothing to confirm\n");
+		return CONTROL_FAIL;
+	}
+	pending_end(d);
+	log_msg(LOG_NOTICE, "reload confirmed: %s stays", d->config_path);
+	daemon_event(d, EV_RELOAD, "%s confirmed", d->config_path);
+	fprintf(out, "confirmed: %s stays\n", d->config_path);
+	return CONTROL_OK;
+}
+
+void daemon_on_commit_timeout(struct loop *l, int fd, uint32_t ev, void *data)
+{
+	struct daemon *d = data;
+	struct diags diags;
+	struct ruleset rs;
+	int err;
+
+	timer_ack(fd);
+	if (!d->pending.active)
+		return;
+	diags_init(&diags);
+	err = ruleset_compile(&d->pending.model, time(NULL), &rs);
+	if (!err && (err = daemon_enforce(d, &rs, &diags)))
+		ruleset_free(&rs);
+	log_diags(&diags);
+	diags_free(&diags);
+	if (err) {
+		log_msg(LOG_CRIT, "reload not confirmed, and reverting failed: "
+			"%s; the new config stays enforced", strerror(-err));
+		return;
+	}
+	rollback_to_snapshot(d);
+	model_free(&d->model);
+	d->model = d->pending.model;
+	model_init(&d->pending.model);
+	log_msg(LOG_NOTICE, "reload not confirmed within %u s: the previous "
+		"config is enforced again", d->pending.seconds);
+	daemon_event(d, EV_RELOAD, "not confirmed within %u s: reverted",
+		     d->pending.seconds);
+	memset(&d->pending, 0, sizeof(d->pending));
+	daemon_arm_expiry(d);
+}

@@ -1,0 +1,73 @@
+#!/bin/bash
+# confirm: `segmentctl reload --confirm SECONDS`.
+#  1. confirmed in time: the new config stays.
+#  2. not confirmed: the previous config is programmed again at the
+#     deadline (a revoked flow passes again, a granted one is dropped).
+#  3. the daemon is killed inside the window: on restart the previous
+#     config is enforced (an unconfirmed config is never trusted across a
+#     restart), not the one on disk.
+#  4. the caller's SSH session (SSH_CONNECTION) would be cut off by the
+#     new management policy: segmentctl warns before applying.
+. tests/lib/kernel.sh
+SEGMENTCTL=$PWD/$BUILD/segmentctl
+export SEGMENTD_SOCKET=$TOPO_DIR/run/control
+mkdir -p "$TOPO_DIR/run"
+CONF=$TOPO_DIR/segmentd.conf
+ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
+
+# B: file-pull revoked, management ssh moved from lg-admin to lg-mail
+sed '/name = "file-pull"/,/},/d' conf/segmentd.conf |
+	sed 's/from = "lg-admin"; services = \[ "tcp\/22"/from = "lg-mail"; services = [ "tcp\/22"/' >"$TOPO_DIR/b.conf"
+grep -q file-pull "$TOPO_DIR/b.conf" && fail "b.conf still has file-pull"
+cp conf/segmentd.conf "$CONF"
+topo_build
+sd_start "$CONF"
+A() { topo_expect "$1: file-pull (only in A)" pass lgwan tcp 10.2.8.10 10.3.2.40 443; }
+B() { topo_expect "$1: file-pull revoked (B)" drop lgwan tcp 10.2.8.10 10.3.2.40 443; }
+A "start"
+
+echo "== 1. confirmed"
+cp "$TOPO_DIR/b.conf" "$CONF"
+ctl reload --confirm 30 >"$TOPO_DIR/r.out" || fail "reload --confirm: $(cat "$TOPO_DIR/r.out")"
+grep -q "segmentctl confirm" "$TOPO_DIR/r.out" || fail "no confirmation hint: $(cat "$TOPO_DIR/r.out")"
+B "applied"
+ctl reload >/dev/null 2>&1 && fail "a second reload was accepted while one waits"
+ctl confirm >/dev/null || fail "confirm"
+ctl confirm >/dev/null && fail "confirming twice succeeded"
+[ -e "$TOPO_DIR/run/rollback" ] && fail "the rollback copy is left after confirm"
+B "confirmed"
+
+echo "== 2. not confirmed: reverted at the deadline"
+cp conf/segmentd.conf "$CONF"; ctl reload >/dev/null || fail "reload back to A"
+A "back to A"
+cp "$TOPO_DIR/b.conf" "$CONF"
+ctl reload --confirm 2 >/dev/null || fail "reload --confirm 2"
+B "applied"
+topo_wait_until 6 grep -q "not confirmed within 2 s" "$TOPO_DIR/segmentd.log" ||
+	fail "no revert logged: $(tail -n 5 "$TOPO_DIR/segmentd.log")"
+A "reverted"
+ctl verify >/dev/null || fail "kernel differs after the revert"
+[ -e "$TOPO_DIR/run/rollback" ] && fail "the rollback copy is left after the revert"
+
+echo "== 3. killed inside the window: the restart reverts"
+ctl reload --confirm 60 >/dev/null || fail "reload --confirm 60"
+B "applied"
+kill -KILL "$SD_PID"; wait "$SD_PID" 2>/dev/null || true; SD_PID=
+[ -e "$TOPO_DIR/run/rollback/deadline" ] || fail "no rollback saved for the restart"
+sd_start "$CONF"
+grep -q "reverting to the previous config" "$TOPO_DIR/segmentd.log" ||
+	fail "restart did not say it reverts: $(cat "$TOPO_DIR/segmentd.log")"
+A "restarted"
+ctl events | grep -q "unconfirmed reload reverted" || fail "no event for the revert at start"
+
+echo "== 4. SSH session warning"
+out=$(SSH_CONNECTION="10.2.9.10 50000 10.2.0.1 22" ctl reload --confirm 30 2>&1) || true
+echo "$out" | grep -q "WARNING: your SSH session from 10.2.9.10 to port 22 would NOT be allowed" ||
+	fail "no SSH warning: $out"
+ctl confirm >/dev/null
+cp conf/segmentd.conf "$CONF"
+out=$(SSH_CONNECTION="10.2.9.10 50000 10.2.0.1 22" ctl reload 2>&1) || fail "reload A: $out"
+echo "$out" | grep -q WARNING && fail "a warning although lg-admin keeps ssh: $out"
+echo "ok: warned for a session the new policy cuts off, not otherwise"
+sd_stop || true
+echo "confirm: all checks passed"
