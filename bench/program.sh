@@ -105,7 +105,7 @@ ratio() {
 }
 
 echo "== programming the table: segmentd --once vs nft -f vs kernel commit =="
-echo "segmentd: $SEGMENTD ($(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "segmentd: $SEGMENTD"
 echo "runs: $RUNS per size ($RUNS_BIG at N >= 100000), interleaved, each in a fresh network namespace; medians"
 echo
 

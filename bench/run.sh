@@ -17,17 +17,25 @@ case $build in /*) ;; *) build=$top/$build ;; esac
 results=${BENCH_RESULTS:-$top/bench/results.txt}
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 1; }
-[ -x "$build/segmentd" ] || { echo "run.sh: $build/segmentd not built (make)" >&2; exit 1; }
+[ -x "${SEGMENTD:-$build/segmentd}" ] || { echo "run.sh: ${SEGMENTD:-$build/segmentd} not built (make)" >&2; exit 1; }
 
 tmp=$(mktemp "${TMPDIR:-/tmp}/segmentd-results.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
+snap=$(mktemp -d "${TMPDIR:-/tmp}/segmentd-bin.XXXXXX")
+trap 'rm -f "$tmp"; rm -rf "$snap"' EXIT
 start=$(date +%s)
+
+# A private copy of the binary: BUILD may be rebuilt while we measure.
+bin=${SEGMENTD:-$build/segmentd}
+cp "$bin" "$snap/segmentd" || exit 1
+export SEGMENTD=$snap/segmentd
+"$SEGMENTD" --version >/dev/null 2>&1 || { echo "run.sh: $bin does not run (being rebuilt?)" >&2; exit 1; }
 
 {
 	echo "segmentd benchmarks - bench/run.sh"
 	echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "kernel:   $(uname -r) ($(uname -m)), $(nproc) CPUs"
-	echo "commit:   $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes in src/ include/)')"
+	echo "tree:     HEAD $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes in src/ include/)')"
+	echo "binary:   $bin (built $(date -u -r "$bin" '+%Y-%m-%d %H:%M:%S UTC'), sha256 $(sha256sum "$bin" | cut -c1-12); $("$SEGMENTD" --version 2>/dev/null))"
 	echo "tools:    $(nft --version 2>/dev/null | head -n 1); libnftnl $(pkg-config --modversion libnftnl 2>/dev/null || echo '?'); iperf3 $(iperf3 --version 2>/dev/null | sed -n '1s/^iperf \([^ ]*\).*/\1/p')"
 	echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
 	echo "Shared, noisy machine: read the ratios, not the absolute figures."
