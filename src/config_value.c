@@ -15,7 +15,7 @@ const char *cfg_file(const struct cfg *c, const config_setting_t *s)
 	/* model.files[i] is the display name of lc->filenames[i]; settings
 	 * read from a string have no file and belong to files[0]. */
 	for (unsigned int i = 0; raw && i < c->lc->num_filenames; i++)
-		if (c->lc->filenames[i] == raw && i < c->m->file_count)
+		if (i < c->m->file_count && c->lc->filenames[i] == raw)
 			return c->m->files[i];
 	return c->m->file_count ? c->m->files[0] : NULL;
 }
