@@ -162,28 +162,63 @@ EOF
 AFFINITY=
 [ "$(nproc)" -ge 2 ] && AFFINITY="-A 0,1"
 
-# client ARGS...: iperf3 client JSON on stdout (one retry: server busy)
+# The sender's CPU time (perf stat task-clock: with the forwarding done in
+# its softirq context, this is the cost of the whole path up to the
+# receiving socket) per packet / per byte: a figure that does not depend on
+# how much of the CPU the neighbours leave us.  "-" without perf.
+PERF=
+if command -v perf >/dev/null 2>&1 &&
+	perf stat -x, -e task-clock -o /dev/null true >/dev/null 2>&1; then
+	PERF=perf
+fi
+
+# client OUTFILE ARGS...: iperf3 client; JSON in OUTFILE, the sender's
+# task-clock (ms) in OUTFILE.cpu (one retry: server busy)
 client() {
-	local out
-	# shellcheck disable=SC2086
-	out=$(ip netns exec "$NS_LG" iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" 2>&1)
-	if ! echo "$out" | jq -e '.end.sum_received' >/dev/null 2>&1; then
+	local out=$1
+	shift
+	for _ in 1 2; do
+		rm -f "$out.cpu"
+		if [ -n "$PERF" ]; then
+			# shellcheck disable=SC2086
+			ip netns exec "$NS_LG" perf stat -x, -e task-clock -o "$out.perf" \
+				iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" >"$out" 2>&1
+			awk -F, '$3 ~ /^task-clock/ { print $1 }' "$out.perf" >"$out.cpu"
+		else
+			# shellcheck disable=SC2086
+			ip netns exec "$NS_LG" iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" >"$out" 2>&1
+		fi
+		jq -e '.end.sum_received and .end.sum_sent' "$out" >/dev/null 2>&1 && return 0
 		sleep 1
-		# shellcheck disable=SC2086
-		out=$(ip netns exec "$NS_LG" iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" 2>&1)
-	fi
-	echo "$out"
+	done
+	return 1
 }
 
+cpu_of() {
+	if [ -s "$1.cpu" ]; then cat "$1.cpu"; else echo -; fi
+}
+
+# received bit/s, sender CPU ns per KiB sent
 measure_tcp() {
-	client -p 443 | jq -r '.end.sum_received.bits_per_second // "-"'
+	local f=$WORK/tcp.json cpu
+	client "$f" -p 443 || { echo "- -"; return; }
+	cpu=$(cpu_of "$f")
+	jq -r --arg cpu "$cpu" '.end | "\(.sum_received.bits_per_second) \(if $cpu == "-" then "-" else ($cpu | tonumber) * 1e6 / (.sum_sent.bytes / 1024) end)"' "$f"
 }
 
-# received packets/s, received Mbit/s (payload), sent packets/s
+# received packets/s, received payload bit/s, sent packets/s, sender CPU
+# ns per packet sent
 measure_udp() {
-	client -p 3389 -u -l "$UDP_LEN" -b 0 |
-		jq -r --argjson len "$UDP_LEN" '.end | select(.sum_received and .sum_sent) |
-			"\(.sum_received.bytes / $len / .sum_received.seconds) \(.sum_received.bits_per_second) \(.sum_sent.packets / .sum_sent.seconds)"'
+	local f=$WORK/udp.json cpu
+	client "$f" -p 3389 -u -l "$UDP_LEN" -b 0 || { echo "- - - -"; return; }
+	cpu=$(cpu_of "$f")
+	jq -r --argjson len "$UDP_LEN" --arg cpu "$cpu" '.end |
+		"\(.sum_received.bytes / $len / .sum_received.seconds) \(.sum_received.bits_per_second) \(.sum_sent.packets / .sum_sent.seconds) \(if $cpu == "-" then "-" else ($cpu | tonumber) * 1e6 / .sum_sent.packets end)"' "$f"
+}
+
+# fmtv VALUE DIVISOR FORMAT ("-" passes through)
+fmtv() {
+	awk -v v="$1" -v d="$2" -v f="$3" 'BEGIN { if (v == "-" || v == "") print "-"; else printf f, v / d }'
 }
 
 median() {
@@ -194,10 +229,6 @@ median() {
 
 med() {
 	if [ -s "$1" ]; then median <"$1"; else echo -; fi
-}
-
-ratio() {
-	case "$1$2" in *-*) echo - ;; *) awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }' ;; esac
 }
 
 flow_packets() {
@@ -224,74 +255,75 @@ for r in $(seq "$RUNS"); do
 		tcp=$(measure_tcp)
 		udp=$(measure_udp)
 		after=$(flow_packets)
-		[ -n "$tcp" ] && [ "$tcp" != - ] && echo "$tcp" >>"$WORK/$rs.tcp"
-		if [ -n "$udp" ]; then
-			set -- $udp
-			echo "$1" >>"$WORK/$rs.pps"
-			echo "$2" >>"$WORK/$rs.udpbps"
-			echo "$3" >>"$WORK/$rs.sent"
-		fi
-		echo "$r $rs ${tcp:--} ${1:--} ${3:--}" >>"$WORK/runs"
+		# run ruleset tcp_bps tcp_ns_per_KiB udp_rx_pps udp_rx_bps udp_tx_pps udp_ns_per_pkt
+		echo "$r $rs $tcp $udp" >>"$WORK/runs"
 		case $rs in
 		empty | conntrack) ;;
 		*)	# the traffic went through segmentd's accept rule
 			[ "${after:-0}" -gt "${before:-0}" ] ||
 				echo "packet.sh: warning: flow_screen-transfer counter did not move (N=$rs)" >&2 ;;
 		esac
-		printf '  run %d %-9s TCP %s Gbit/s, UDP received %s kpps (sent %s)\n' "$r" "$rs" \
-			"$(awk -v v="${tcp:-0}" 'BEGIN { printf "%.2f", v / 1e9 }')" \
-			"$(awk -v v="${1:-0}" 'BEGIN { printf "%.1f", v / 1e3 }')" \
-			"$(awk -v v="${3:-0}" 'BEGIN { printf "%.1f", v / 1e3 }')" >&2
+		set -- $tcp $udp
+		printf '  run %d %-9s TCP %s Gbit/s, UDP received %s kpps (sent %s, %s ns/pkt)\n' "$r" "$rs" \
+			"$(fmtv "$1" 1e9 %.2f)" "$(fmtv "$3" 1e3 %.1f)" "$(fmtv "$5" 1e3 %.1f)" "$(fmtv "$6" 1 %.0f)" >&2
 	done
 done
 clear_rules
 
-# paired ratios: each run's figure over the same run's "empty" figure
-# (rulesets of a run are measured back to back, so load that drifts over
-# the minutes cancels out); the ratio columns are their medians.
-awk '$2 == "empty" { t[$1] = $3; u[$1] = $4; s[$1] = $5 }
+# paired ratios: each run's figure against the same run's "empty" figure
+# (the rulesets of a run are measured back to back, so load that drifts
+# over the minutes cancels out); the ratio columns are their medians.
+# Throughputs: value / empty; CPU costs: empty / value (so that for both,
+# below 1 means slower than without a ruleset).
+awk '$2 == "empty" { for (i = 3; i <= NF; i++) e[$1, i] = $i }
 	{ row[NR] = $0 }
-	END { for (i = 1; i <= NR; i++) { split(row[i], f, " ")
-		printf "%s %s %s %s\n", f[2],
-			(f[3] == "-" || t[f[1]] == "" || t[f[1]] == "-") ? "-" : f[3] / t[f[1]],
-			(f[4] == "-" || u[f[1]] == "" || u[f[1]] == "-") ? "-" : f[4] / u[f[1]],
-			(f[5] == "-" || s[f[1]] == "" || s[f[1]] == "-") ? "-" : f[5] / s[f[1]] } }' \
-	"$WORK/runs" >"$WORK/paired"
+	END { for (k = 1; k <= NR; k++) { n = split(row[k], f, " "); line = f[2]
+		for (i = 3; i <= n; i++) {
+			b = e[f[1], i]
+			if (f[i] == "-" || b == "" || b == "-" || f[i] == 0 || b == 0) v = "-"
+			else v = (i == 4 || i == 8) ? b / f[i] : f[i] / b
+			line = line " " v }
+		print line } }' "$WORK/runs" >"$WORK/paired"
+# pmed RULESET COLUMN (columns as in $WORK/runs)
 pmed() {
-	awk -v rs="$1" -v c="$2" '$1 == rs && $c != "-" { print $c }' "$WORK/paired" | median |
+	awk -v rs="$1" -v c="$(($2 - 1))" '$1 == rs && $c != "-" { print $c }' "$WORK/paired" | median |
 		awk '{ if ($1 == "-") print "-"; else printf "%.3f", $1 }'
 }
-hdr='%-10s %10s %7s %11s %10s %7s %11s %7s\n'
-printf "$hdr" ruleset "TCP Gbit/s" ratio "UDP64 recv" "recv" ratio "UDP64 sent" ratio
-printf "$hdr" "" "" "" kpps Mbit/s "" kpps ""
+# cmed RULESET COLUMN: median of the raw figures
+cmed() {
+	awk -v rs="$1" -v c="$2" '$2 == rs && $c != "-" { print $c }' "$WORK/runs" | median
+}
+label() {
+	case $1 in empty | conntrack) echo "$1" ;; *) echo "N=$1" ;; esac
+}
+
+hdr='%-10s %10s %7s %11s %7s\n'
+echo "TCP (tcp/443)"
+printf "$hdr" ruleset "Gbit/s" ratio "CPU ns/KiB" ratio
 for rs in "${rulesets[@]}"; do
-	tcp=$(med "$WORK/$rs.tcp")
-	pps=$(med "$WORK/$rs.pps")
-	bps=$(med "$WORK/$rs.udpbps")
-	sent=$(med "$WORK/$rs.sent")
-	name=$rs
-	case $rs in empty | conntrack) ;; *) name="N=$rs" ;; esac
-	printf "$hdr" "$name" \
-		"$(awk -v v="$tcp" 'BEGIN { if (v == "-") print "-"; else printf "%.2f", v / 1e9 }')" \
-		"$(pmed "$rs" 2)" \
-		"$(awk -v v="$pps" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e3 }')" \
-		"$(awk -v v="$bps" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e6 }')" \
-		"$(pmed "$rs" 3)" \
-		"$(awk -v v="$sent" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e3 }')" \
-		"$(pmed "$rs" 4)"
-	echo "$rs $(pmed "$rs" 2) $(pmed "$rs" 3)" >>"$WORK/ratios"
+	printf "$hdr" "$(label "$rs")" "$(fmtv "$(cmed "$rs" 3)" 1e9 %.2f)" "$(pmed "$rs" 3)" \
+		"$(fmtv "$(cmed "$rs" 4)" 1 %.1f)" "$(pmed "$rs" 4)"
 done
 echo
-echo "per run (TCP Gbit/s, UDP received kpps, UDP sent kpps):"
-while read -r r rs tcp pps sent; do
-	printf '  run %d %-9s %7s %9s %9s\n' "$r" "$rs" \
-		"$(awk -v v="$tcp" 'BEGIN { if (v == "-") print "-"; else printf "%.2f", v / 1e9 }')" \
-		"$(awk -v v="$pps" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e3 }')" \
-		"$(awk -v v="$sent" 'BEGIN { if (v == "-") print "-"; else printf "%.1f", v / 1e3 }')"
+hdr='%-10s %10s %8s %7s %10s %7s %10s %7s\n'
+echo "UDP (udp/3389), ${UDP_LEN}-byte payloads, -b 0"
+printf "$hdr" ruleset "recv kpps" "Mbit/s" ratio "sent kpps" ratio "CPU ns/pkt" ratio
+for rs in "${rulesets[@]}"; do
+	printf "$hdr" "$(label "$rs")" "$(fmtv "$(cmed "$rs" 5)" 1e3 %.1f)" "$(fmtv "$(cmed "$rs" 6)" 1e6 %.1f)" \
+		"$(pmed "$rs" 5)" "$(fmtv "$(cmed "$rs" 7)" 1e3 %.1f)" "$(pmed "$rs" 7)" \
+		"$(fmtv "$(cmed "$rs" 8)" 1 %.0f)" "$(pmed "$rs" 8)"
+	echo "$rs $(pmed "$rs" 3) $(pmed "$rs" 5) $(pmed "$rs" 4) $(pmed "$rs" 8)" >>"$WORK/ratios"
+done
+echo
+echo "per run (TCP Gbit/s, CPU ns/KiB; UDP recv kpps, sent kpps, CPU ns/pkt):"
+while read -r r rs t tc ur _ us uc; do
+	printf '  run %d %-9s %7s %7s   %7s %7s %6s\n' "$r" "$rs" "$(fmtv "$t" 1e9 %.2f)" \
+		"$(fmtv "$tc" 1 %.1f)" "$(fmtv "$ur" 1e3 %.1f)" "$(fmtv "$us" 1e3 %.1f)" "$(fmtv "$uc" 1 %.0f)"
 done <"$WORK/runs"
-echo "UDP: ${UDP_LEN}-byte payloads sent at full speed (-b 0); recv = packets/s and payload Mbit/s at the"
-echo "receiver, sent = at the sender (whose CPU also runs the forwarding: veth processes it in the"
-echo "sender's softirq).  Ratios: medians of per-run ratios against the same run's empty ruleset."
+echo "recv: packets/s and payload Mbit/s at the receiver; sent: at the sender.  CPU: the sender's"
+echo "task-clock per KiB / per packet sent; veth runs the forwarding (and the ruleset) in the sender's"
+echo "softirq, so this is the CPU cost of the whole path, whatever share of the CPU we got.  Ratios:"
+echo "medians of per-run ratios against the same run's empty ruleset (CPU: empty cost / cost)."
 echo "conntrack: a table with only 'ct state established,related accept; accept'; N=1: the shipped config."
 echo
 
@@ -300,20 +332,31 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
 	ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "met" : "MISSED" }'; }
 small=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -n 2 | head -n 1)
 big=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -n 1)
-echo "targets (ratios against the empty ruleset):"
-while read -r rs rt ru; do
+echo "targets (ratios against the empty ruleset; by throughput at the receiver / by the sender's CPU cost):"
+while read -r rs rt ru ct cu; do
 	case $rs in empty | conntrack) continue ;; esac
-	printf '  N=%-7s TCP %6s (target >= 0.95) %-7s UDP 64-byte %6s (target >= 0.75) %s\n' \
-		"$rs" "$rt" "$(verdict "$rt" 0.95 ">=")" "$ru" "$(verdict "$ru" 0.75 ">=")"
+	printf '  N=%-7s TCP         %6s %-6s / %6s %-6s (target >= 0.95)\n' "$rs" \
+		"$rt" "$(verdict "$rt" 0.95 ">=")" "$ct" "$(verdict "$ct" 0.95 ">=")"
+	printf '  N=%-7s UDP 64-byte %6s %-6s / %6s %-6s (target >= 0.75)\n' "$rs" \
+		"$ru" "$(verdict "$ru" 0.75 ">=")" "$cu" "$(verdict "$cu" 0.75 ">=")"
 done <"$WORK/ratios"
 r1=$(awk -v n="$small" '$1 == n' "$WORK/ratios")
 r2=$(awk -v n="$big" '$1 == n' "$WORK/ratios")
+diff_of() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%+.3f", b - a }'
+}
+absv() {
+	awk -v d="$1" 'BEGIN { if (d == "-") print "-"; else print (d < 0 ? -d : d) }'
+}
 if [ -n "$r1" ] && [ -n "$r2" ] && [ "$small" != "$big" ]; then
-	set -- $r1 $r2
-	dt=$(awk -v a="$2" -v b="$5" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.3f", b - a }')
-	du=$(awk -v a="$3" -v b="$6" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.3f", b - a }')
-	adt=$(awk -v d="$dt" 'BEGIN { print (d == "-") ? "-" : (d < 0 ? -d : d) }')
-	adu=$(awk -v d="$du" 'BEGIN { print (d == "-") ? "-" : (d < 0 ? -d : d) }')
-	printf '  N=%s vs N=%s: TCP ratio difference %s (target within 0.05) %s; UDP %s %s\n' \
-		"$big" "$small" "$dt" "$(verdict "$adt" 0.05 "<=")" "$du" "$(verdict "$adu" 0.05 "<=")"
+	read -r _ t1 u1 c1 v1 <<<"$r1"
+	read -r _ t2 u2 c2 v2 <<<"$r2"
+	for x in "TCP $t1 $t2 $c1 $c2" "UDP $u1 $u2 $v1 $v2"; do
+		read -r what a1 a2 b1 b2 <<<"$x"
+		d1=$(diff_of "$a1" "$a2")
+		d2=$(diff_of "$b1" "$b2")
+		printf '  N=%s vs N=%s %s ratio difference %6s %-6s / %6s %-6s (target within 0.05)\n' \
+			"$big" "$small" "$what" "$d1" "$(verdict "$(absv "$d1")" 0.05 "<=")" \
+			"$d2" "$(verdict "$(absv "$d2")" 0.05 "<=")"
+	done
 fi
