@@ -104,6 +104,15 @@ ratio() {
 	case "$1$2" in *-*) echo - ;; *) awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }' ;; esac
 }
 
+# pratio FILE_A SCALE_A FILE_B: median over the runs of A[i]/SCALE_A / B[i]
+# (line i of both files comes from run i: a paired ratio, robust against
+# load that drifts between runs)
+pratio() {
+	[ -s "$1" ] && [ -s "$3" ] || { echo -; return; }
+	paste -d' ' "$1" "$3" | awk -v s="$2" '$2 > 0 { print $1 / s / $2 }' | median |
+		awk '{ if ($1 == "-") print "-"; else printf "%.2f", $1 }'
+}
+
 echo "== programming the table: segmentd --once vs nft -f vs kernel commit =="
 echo "segmentd: $SEGMENTD"
 echo "runs: $RUNS per size ($RUNS_BIG at N >= 100000), interleaved, each in a fresh network namespace; medians"
@@ -154,6 +163,8 @@ for n in $SIZES; do
 		load=$(med "$s.load_ms")
 		apply=$(med "$s.apply_ms")
 		batch=$(med "$s.batch")
+		rn=$(pratio "$s.wall_us" 1 "$f.wall_us")
+		rc=$(pratio "$s.wall_us" 1000 "$s.commit_ms")
 		if [ "$path" = fresh ]; then
 			rss=$(med "$WORK/$n.seg-reapply.rss")
 			nrss=$(med "$WORK/$n.nft-reapply.rss")
@@ -162,10 +173,10 @@ for n in $SIZES; do
 			nrss=-
 		fi
 		printf "$hdr" "$n" "$([ $path = fresh ] && echo fresh || echo re-apply)" \
-			"$(fmt "$seg" %.1f)" "$(fmt "$nft" %.1f)" "$(ratio "$seg" "$nft")x" \
-			"$(fmt "$cmt" %.1f)" "$(ratio "$seg" "$cmt")x" "$(fmt "$load" %.1f)" \
+			"$(fmt "$seg" %.1f)" "$(fmt "$nft" %.1f)" "$rn"x \
+			"$(fmt "$cmt" %.1f)" "$rc"x "$(fmt "$load" %.1f)" \
 			"$(fmt "$apply" %.1f)" "$rss" "$nrss" "$(case $batch in -) echo - ;; *) awk -v b="$batch" 'BEGIN { printf "%.2f", b / 1048576 }' ;; esac)"
-		echo "$n $path $seg $nft $cmt $load $apply $rss $nrss $batch" >>"$WORK/summary"
+		echo "$n $path $rn $rc $load" >>"$WORK/summary"
 	done
 done
 echo
@@ -184,7 +195,8 @@ for n in $SIZES; do
 	done
 done
 echo
-echo "seg/nft: segmentd whole process / nft -f; seg/cmt: segmentd whole process / kernel commit;"
+echo "seg/nft: segmentd whole process / nft -f; seg/cmt: segmentd whole process / its kernel commit;"
+echo "both ratios are medians of per-run ratios (runs pair adjacent measurements), the times medians;"
 echo "load+cmp: load+validate+compile; apply: netlink part incl. commit; re-apply nft -f: 'flush table' + same text."
 echo
 
@@ -194,10 +206,8 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
 	if (v == "-") { print "n/a"; exit }
 	ok = (op == "<=") ? (v <= t) : (v < t); print ok ? "met" : "MISSED" }'; }
 echo "targets at N=$big:"
-while read -r n path seg nft cmt load apply rss nrss batch; do
+while read -r n path rn rc load; do
 	[ "$n" = "$big" ] || continue
-	rn=$(ratio "$seg" "$nft")
-	rc=$(ratio "$seg" "$cmt")
 	[ "$path" = reapply ] && path=re-apply
 	printf '  %-8s segmentd/nft -f   %6sx  (target <= 0.40x)  %s\n' "$path" "$rn" "$(verdict "$rn" 0.40 "<=")"
 	printf '  %-8s segmentd/commit   %6sx  (target <= 1.50x)  %s\n' "$path" "$rc" "$(verdict "$rc" 1.50 "<=")"
