@@ -47,7 +47,7 @@ rc=0
 echo | tee -a "$tmp"
 "$top/bench/packet.sh" "$build" | tee -a "$tmp" || rc=1
 echo | tee -a "$tmp"
-echo "total time: $(( $(date +%s) - start )) s" | tee -a "$tmp"
+echo "total time: $(( $(date +%s) - start )) s; load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$tmp"
 
 if [ $rc -eq 0 ]; then
 	cp "$tmp" "$results"
