@@ -33,6 +33,9 @@ struct matrix {
 int matrix_from_model(const struct model *m, time_t now, struct matrix *out);
 int matrix_from_readback(const struct readback *rb, struct matrix *out);
 void matrix_free(struct matrix *mx);
+/* (source, target, service) triples, IPv4 and IPv6 of one counted once:
+ * what `segmentctl matrix` shows. */
+size_t matrix_triples(const struct matrix *mx);
 /* Number of edges in one and not the other (0: they match). */
 size_t matrix_differences(const struct matrix *a, const struct matrix *b);
 

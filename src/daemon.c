@@ -6,6 +6,7 @@
  * any other socket.  On exit the table persists (NFT_TABLE_F_PERSIST) and
  * keeps enforcing; removing it is an explicit admin action.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
@@ -96,6 +97,57 @@ static void on_signal(struct loop *l, int fd, uint32_t events, void *data)
 			"enforced", si.ssi_signo);
 		l->stop = true;
 	}
+}
+
+static void on_denied_new(void *ctx, const struct denied_entry *e)
+{
+	char src[64], dst[64];
+	int fam = e->family;
+
+	(void)ctx;
+	inet_ntop(fam, e->saddr, src, sizeof(src));
+	inet_ntop(fam, e->daddr, dst, sizeof(dst));
+	log_msg(LOG_INFO, "denied: new tuple %s: %s -> %s proto %u%s%u",
+		e->pair, src, dst, e->proto,
+		e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6 ?
+		" type " : " port ",
+		e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6 ?
+		e->icmp_type : e->dport);
+}
+
+static void on_denied(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct daemon *d = data;
+
+	denied_read(d->denied, on_denied_new, d, 10);
+}
+
+void daemon_denied_follow(struct daemon *d)
+{
+	const struct settings *st = &d->model.settings;
+	bool want = d->have_rs && !d->degraded && st->log_denied;
+	int err;
+
+	if (d->denied && (!want || d->denied_group != st->log_group)) {
+		loop_del(&d->loop, denied_fd(d->denied));
+		denied_close(d->denied);
+		d->denied = NULL;
+	}
+	if (!want || d->denied)
+		return;
+	err = denied_open(&d->denied, st->log_group, 4096);
+	if (!err)
+		err = loop_add(&d->loop, denied_fd(d->denied), EPOLLIN,
+			       on_denied, d);
+	if (err) {
+		log_msg(LOG_WARNING, "cannot follow denied packets on NFLOG "
+			"group %u: %s (segmentctl denied stays empty)",
+			st->log_group, strerror(-err));
+		denied_close(d->denied);
+		d->denied = NULL;
+		return;
+	}
+	d->denied_group = st->log_group;
 }
 
 /* WATCHDOG=1 from the loop itself: if the loop stalls, the pings stop. */
@@ -248,6 +300,7 @@ static void teardown(struct daemon *d)
 	model_free(&d->model);
 	model_free(&d->pending.model);
 	hook_report_free(&d->hooks);
+	denied_close(d->denied);
 	nl_close(&d->nl);     /* the table persists (or stays orphaned) */
 }
 

@@ -10,6 +10,7 @@
 #include "daemon_internal.h"
 #include "log.h"
 #include "matrix.h"
+#include "modeldiff.h"
 #include "readback.h"
 #include "policy.h"
 #include "sha256.h"
@@ -407,6 +408,51 @@ static enum control_status cmd_counters(struct daemon *d,
 	return CONTROL_OK;
 }
 
+/* Change review: what FILE would change against the running config. */
+static enum control_status cmd_diff(struct daemon *d,
+				    const struct control_request *r, FILE *out)
+{
+	struct model cand;
+	struct diags diags;
+	int n;
+
+	if (r->argc < 1 || r->argv[0][0] != '/') {
+		fprintf(out, "usage: diff FILE (an absolute path)\n");
+		return CONTROL_ERROR;
+	}
+	diags_init(&diags);
+	model_init(&cand);
+	if (config_load(r->argv[0], &cand, &diags) == 0)
+		model_validate(&cand, time(NULL), &diags);
+	n = model_diff(&d->model, &cand, &diags, r->json, out);
+	model_free(&cand);
+	diags_free(&diags);
+	if (n < 0)
+		return CONTROL_ERROR;
+	return n ? CONTROL_FAIL : CONTROL_OK;
+}
+
+static enum control_status cmd_denied(struct daemon *d,
+				      const struct control_request *r,
+				      FILE *out)
+{
+	const char *top = arg_value(r, "--top=");
+	size_t n = 20;
+
+	for (int i = 0; i + 1 < r->argc; i++)
+		if (!strcmp(r->argv[i], "--top"))
+			top = r->argv[i + 1];
+	if (top)
+		n = strtoul(top, NULL, 10);
+	if (!d->denied) {
+		fprintf(out, "%s\n", r->json ? "[]" : "denied traffic is not "
+			"followed (logging off, degraded, or NFLOG unavailable)");
+		return r->json ? CONTROL_OK : CONTROL_FAIL;
+	}
+	denied_render(d->denied, out, r->json, n ? n : 20);
+	return CONTROL_OK;
+}
+
 enum control_status daemon_control(void *ctx, const struct control_request *r,
 				   uid_t uid, FILE *out)
 {
@@ -428,6 +474,14 @@ enum control_status daemon_control(void *ctx, const struct control_request *r,
 		return cmd_matrix(d, r, out);
 	if (!strcmp(r->verb, "counters"))
 		return cmd_counters(d, r, out);
+	if (!strcmp(r->verb, "audit"))
+		return daemon_audit(d, r, out);
+	if (!strcmp(r->verb, "metrics"))
+		return daemon_metrics(d, out);
+	if (!strcmp(r->verb, "diff"))
+		return cmd_diff(d, r, out);
+	if (!strcmp(r->verb, "denied"))
+		return cmd_denied(d, r, out);
 	if (!strcmp(r->verb, "events"))
 		return cmd_events(d, r->json, out);
 	if (!strcmp(r->verb, "version")) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "bypass.h"
+#include "denied.h"
 #include "control.h"
 #include "diag.h"
 #include "fingerprint.h"
@@ -74,6 +75,8 @@ struct daemon {
 
 	struct hook_report hooks;        /* foreign hooks, last scan */
 	struct pending_commit pending;
+	struct denied *denied;           /* NFLOG reader of denied packets */
+	uint16_t denied_group;
 	int commit_fd;                   /* the confirmation deadline */
 	char state_dir[256];             /* the control socket's directory */
 
@@ -111,6 +114,9 @@ double ms_between(const struct timespec *a, const struct timespec *b);
 void daemon_arm_verify(struct daemon *d);
 int daemon_reload(struct daemon *d, struct diags *diags);
 
+/* daemon.c: (re)opens the denied-traffic monitor on the configured group */
+void daemon_denied_follow(struct daemon *d);
+
 /* daemon_confirm.c */
 enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
 					    const char *ssh, FILE *out);
@@ -124,6 +130,11 @@ const char *daemon_pending_rollback(struct daemon *d, char *buf, size_t len);
 void daemon_rollback_clear(struct daemon *d);
 /* Copies the config just applied to STATE_DIR/applied. */
 void daemon_snapshot(struct daemon *d);
+
+/* daemon_report.c */
+enum control_status daemon_audit(struct daemon *d,
+				 const struct control_request *req, FILE *out);
+enum control_status daemon_metrics(struct daemon *d, FILE *out);
 
 /* daemon_ctl.c */
 enum control_status daemon_control(void *ctx, const struct control_request *r,

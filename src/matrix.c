@@ -263,3 +263,19 @@ size_t matrix_differences(const struct matrix *a, const struct matrix *b)
 		n += !contains(a, &b->edges[i]);
 	return n;
 }
+
+size_t matrix_triples(const struct matrix *mx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < mx->count; i++) {
+		const struct matrix_edge *a = i ? &mx->edges[i - 1] : NULL;
+		const struct matrix_edge *b = &mx->edges[i];
+
+		n += !(a && !strcmp(a->from_zone, b->from_zone) &&
+		       !strcmp(a->to_zone, b->to_zone) &&
+		       !strcmp(a->src, b->src) && !strcmp(a->dst, b->dst) &&
+		       !strcmp(a->service, b->service));
+	}
+	return n;
+}

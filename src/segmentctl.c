@@ -82,14 +82,15 @@ static int word_check(const char *word)
 	return 0;
 }
 
-/* `check FILE`: the daemon's cwd is not ours, so FILE goes absolute (the
+/* `check FILE`, `diff FILE`: the daemon's cwd is not ours, so FILE goes
+ * absolute (the
  * first argument that is not --json). */
 static int word_add(char *line, const char *verb, const char *word,
 		    bool *path_done)
 {
 	char resolved[PATH_MAX];
 
-	if (strcmp(verb, "check") == 0 && !*path_done &&
+	if ((!strcmp(verb, "check") || !strcmp(verb, "diff")) && !*path_done &&
 	    strcmp(word, "--json") != 0) {
 		*path_done = true;
 		if (!realpath(word, resolved)) {
