@@ -111,6 +111,7 @@ struct settings {
 	char *table;         /* default "segmentd" */
 	bool ownership;      /* default true */
 	bool log_denied;     /* default true */
+	bool log_monitor;    /* the daemon reads the NFLOG group; default true */
 	uint16_t log_group;  /* NFLOG group, default 0 */
 	uint32_t log_rate;   /* packets per second, default 10 */
 	uint32_t log_burst;  /* default 5 */

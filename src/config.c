@@ -181,7 +181,7 @@ static int parse_log(struct cfg *c, const config_setting_t *settings,
 		     struct settings *st)
 {
 	static const char *const keys[] = {
-		"enabled", "group", "rate", "burst", NULL
+		"enabled", "group", "rate", "burst", "monitor", NULL
 	};
 	const char *what = "settings: log";
 	const config_setting_t *log = config_setting_get_member(settings, "log");
@@ -197,6 +197,7 @@ static int parse_log(struct cfg *c, const config_setting_t *settings,
 	}
 	r = cfg_check_keys(c, log, what, keys);
 	r = cfg_worse(r, cfg_bool(c, log, "enabled", what, &st->log_denied));
+	r = cfg_worse(r, cfg_bool(c, log, "monitor", what, &st->log_monitor));
 	r = cfg_worse(r, cfg_int(c, log, "group", what, 0, 65535, &group));
 	r = cfg_worse(r, cfg_int(c, log, "rate", what, 1, 100000, &rate));
 	r = cfg_worse(r, cfg_int(c, log, "burst", what, 1, 10000, &burst));
@@ -280,6 +281,7 @@ static int settings_defaults(struct settings *st)
 	st->table = strdup("segmentd");
 	st->ownership = true;
 	st->log_denied = true;
+	st->log_monitor = true;
 	st->log_group = 0;
 	st->log_rate = 10;
 	st->log_burst = 5;

@@ -101,31 +101,34 @@ static void on_signal(struct loop *l, int fd, uint32_t events, void *data)
 
 static void on_denied_new(void *ctx, const struct denied_entry *e)
 {
-	char src[64], dst[64];
+	char src[64], dst[64], svc[64];
 	int fam = e->family;
 
 	(void)ctx;
 	inet_ntop(fam, e->saddr, src, sizeof(src));
 	inet_ntop(fam, e->daddr, dst, sizeof(dst));
-	log_msg(LOG_INFO, "denied: new tuple %s: %s -> %s proto %u%s%u",
-		e->pair, src, dst, e->proto,
-		e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6 ?
-		" type " : " port ",
-		e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6 ?
-		e->icmp_type : e->dport);
+	denied_service(e, svc, sizeof(svc));
+	log_msg(LOG_INFO, "denied: new tuple %s: %s -> %s %s", e->pair, src,
+		dst, svc);
 }
 
 static void on_denied(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct daemon *d = data;
+	int err = denied_read(d->denied, on_denied_new, d,
+			      d->model.settings.log_rate);
 
-	denied_read(d->denied, on_denied_new, d, 10);
+	if (err && !d->denied_error)
+		log_msg(LOG_WARNING, "reading denied packets (NFLOG group %u): "
+			"%s", d->denied_group, strerror(-err));
+	d->denied_error = err != 0;
 }
 
 void daemon_denied_follow(struct daemon *d)
 {
 	const struct settings *st = &d->model.settings;
-	bool want = d->have_rs && !d->degraded && st->log_denied;
+	bool want = d->have_rs && !d->degraded && st->log_denied &&
+		    st->log_monitor;
 	int err;
 
 	if (d->denied && (!want || d->denied_group != st->log_group)) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -446,10 +447,11 @@ static enum control_status cmd_denied(struct daemon *d,
 		n = strtoul(top, NULL, 10);
 	if (!d->denied) {
 		fprintf(out, "%s\n", r->json ? "[]" : "denied traffic is not "
-			"followed (logging off, degraded, or NFLOG unavailable)");
-		return r->json ? CONTROL_OK : CONTROL_FAIL;
+			"followed (logging or the monitor off, degraded, or the "
+			"NFLOG group held by another reader)");
+		return CONTROL_FAIL;
 	}
-	denied_render(d->denied, out, r->json, n ? n : 20);
+	denied_render(d->denied, out, r->json, n ? n : SIZE_MAX);
 	return CONTROL_OK;
 }
 

@@ -77,6 +77,7 @@ struct daemon {
 	struct pending_commit pending;
 	struct denied *denied;           /* NFLOG reader of denied packets */
 	uint16_t denied_group;
+	bool denied_error;               /* last read failed (logged once) */
 	int commit_fd;                   /* the confirmation deadline */
 	char state_dir[256];             /* the control socket's directory */
 
