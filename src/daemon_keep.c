@@ -422,26 +422,35 @@ void daemon_arm_expiry(struct daemon *d)
 void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct daemon *d = data;
+	time_t now = time(NULL), before = d->last_apply;
 	struct ruleset rs;
 	struct diags diags;
-	time_t now = time(NULL);
+	int err;
 
 	timer_ack(fd);
-	for (size_t i = 0; i < d->model.flow_count; i++) {
+	diags_init(&diags);
+	err = ruleset_compile(&d->model, now, &rs);
+	if (!err && (err = daemon_enforce(d, &rs, &diags)))
+		ruleset_free(&rs);
+	log_diags(&diags);
+	diags_free(&diags);
+	/* logged once the replace is done: the log line means "in force" */
+	for (size_t i = 0; !err && i < d->model.flow_count; i++) {
 		const struct flow *f = &d->model.flows[i];
 
-		if (f->has_expiry && f->expires <= now &&
-		    f->expires > d->last_apply) {
+		if (f->has_expiry && f->expires <= now && f->expires > before) {
 			log_msg(LOG_NOTICE, "flow '%s' expired (%s): no longer "
 				"allowed", f->name, f->expires_text);
 			daemon_event(d, EV_EXPIRY, "flow '%s' expired (%s)",
 				     f->name, f->expires_text);
 		}
 	}
-	diags_init(&diags);
-	if (!ruleset_compile(&d->model, now, &rs) && daemon_enforce(d, &rs, &diags))
-		ruleset_free(&rs);
-	log_diags(&diags);
-	diags_free(&diags);
+	if (err) {
+		log_msg(LOG_ERR, "expiry: the ruleset without the expired "
+			"flows could not be programmed: %s; retrying in 5 s",
+			strerror(-err));
+		timer_set(d->expiry_fd, 5000, 0);
+		return;
+	}
 	daemon_arm_expiry(d);
 }
