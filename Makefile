@@ -114,7 +114,8 @@ install: all
 	install -m 0644 man/segmentd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/segmentd.8 man/segmentctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(UNITDIR)
-	install -m 0644 systemd/segmentd.service $(DESTDIR)$(UNITDIR)/segmentd.service
+	install -m 0644 systemd/segmentd.service systemd/segmentd-metrics.service \
+		systemd/segmentd-metrics.timer $(DESTDIR)$(UNITDIR)/
 
 clean:
 	rm -rf build build-san
