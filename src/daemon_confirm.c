@@ -293,9 +293,10 @@ enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
 		model_init(&d->model);      /* keep the previous model aside */
 		err = daemon_apply_file(d, d->config_path, "reload (confirm)",
 					&diags);
-		if (err) {
+		if (err) {       /* the kernel refused: back as before */
 			model_free(&d->model);
 			d->model = previous;
+			rollback_to_snapshot(d);
 		}
 	}
 	diags_print(&diags, out);
