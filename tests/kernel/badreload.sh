@@ -1,0 +1,98 @@
+#!/bin/bash
+# badreload: a running daemon asked to reload each invalid config of
+# tests/bad/ (copied over its config file, then `segmentctl reload`)
+# refuses every one: segmentctl exits 1, its output has the error the
+# file's "# expect: LINE: error: MESSAGE" line announces (as
+# "segmentd.conf:LINE: error: MESSAGE", or the include's name), the
+# ruleset fingerprint is the one from before, the kernel still matches it
+# (in_sync, the same `nft list table`), and the daemon lives on.  At the
+# end a valid config reloads and `segmentctl verify` agrees.
+#
+# In a private network and mount namespace (own nftables, own /run); the
+# .inc files of tests/bad lie next to the config for the include cases.
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+SEGMENTD=$BUILD/segmentd
+SEGMENTCTL=$BUILD/segmentctl
+[ "$(id -u)" = 0 ] || { echo "badreload: needs root"; exit 77; }
+[ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "badreload: build first"; exit 77; }
+command -v nft >/dev/null || { echo "badreload: nft missing"; exit 77; }
+
+if [ -z "${BADRELOAD_INSIDE:-}" ]; then
+	exec unshare -n -m --propagation private env BADRELOAD_INSIDE=1 "$0" "$@"
+fi
+mount -t tmpfs -o mode=0755 tmpfs /run
+ip link set lo up
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "badreload: FAIL: $*"; echo "--- daemon log (last 20 lines):"; tail -n 20 "$tmp/log"; exit 1; }
+ctl() { "$SEGMENTCTL" "$@"; }
+CONF=$tmp/segmentd.conf
+listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
+# "SHA IN_SYNC" from one status call
+state() {
+	ctl --json status | sed -n 's/.*"ruleset_sha256":"\([0-9a-f]*\)","in_sync":\([a-z]*\).*/\1 \2/p'
+}
+
+cp conf/segmentd.conf "$CONF"
+cp tests/bad/*.inc "$tmp/"
+"$SEGMENTD" -c "$CONF" 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 250); do
+	ctl status >/dev/null 2>&1 && break
+	kill -0 "$pid" 2>/dev/null || fail "the daemon exited at start"
+	sleep 0.02
+done
+state0=$(state)
+list0=$(listing)
+case $state0 in *" true") ;; *) fail "not in sync at start: '$state0'" ;; esac
+echo "badreload: enforcing, ruleset ${state0%% *}"
+
+start=$(date +%s%N)
+n=0
+for f in tests/bad/*.conf; do
+	name=$(basename "$f")
+	want=$(sed -n '1s/^# expect: //p' "$f")
+	[ -n "$want" ] || fail "$name: no '# expect:' first line"
+	# The daemon's file is segmentd.conf: messages naming the bad file
+	# by its name (duplicates: "at NAME:20") name it so.
+	want=${want//$name/segmentd.conf}
+	case $want in error:*) want=": $want" ;; *) want=":$want" ;; esac
+	cp "$f" "$CONF"
+	rc=0
+	ctl reload >"$tmp/out" 2>&1 || rc=$?
+	sed "s|$tmp/||g" "$tmp/out" >"$tmp/out.rel"
+	[ "$rc" = 1 ] || fail "$name: segmentctl reload exit $rc, want 1: $(cat "$tmp/out.rel")"
+	grep -qF -- "$want" "$tmp/out.rel" ||
+		fail "$name: expected '$want' in the reload output:
+$(cat "$tmp/out.rel")"
+	grep -q "reload refused: the enforced ruleset is unchanged" "$tmp/out.rel" ||
+		fail "$name: no 'reload refused' line: $(cat "$tmp/out.rel")"
+	kill -0 "$pid" 2>/dev/null || fail "$name: the daemon died"
+	now=$(state)
+	[ "$now" = "$state0" ] || fail "$name: fingerprint/in_sync '$now', was '$state0'"
+	[ "$(listing)" = "$list0" ] || fail "$name: the kernel's table changed"
+	n=$((n + 1))
+done
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$n" -ge 50 ] || fail "only $n invalid configs in tests/bad (want at least 50)"
+echo "badreload: $n invalid configs refused in $ms ms, each with its expected" \
+	"error; fingerprint and table unchanged, daemon alive"
+
+cp conf/segmentd.conf "$CONF"
+ctl reload >"$tmp/out" 2>&1 || fail "a valid reload after the refused ones: $(cat "$tmp/out")"
+ctl verify >/dev/null || fail "verify after the valid reload"
+[ "$(state)" = "$state0" ] || fail "the valid reload of the same config changed the fingerprint"
+failed=$(ctl events | grep -c ' reload-failed ' || true)
+[ "$failed" -gt 0 ] || fail "no reload-failed in the events"
+grep -q "ERROR: .*Sanitizer\|runtime error:\|Assertion" "$tmp/log" && fail "the daemon log has a sanitizer or assertion report"
+kill "$pid"; rc=0; wait "$pid" || rc=$?; pid=
+[ "$rc" = 0 ] || fail "daemon exit status $rc on SIGTERM"
+echo "badreload: valid reload accepted, verify ok, clean stop; PASS"
