@@ -97,6 +97,16 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(BUILD)
 
+# Fuzzing (clang + libFuzzer, tests/fuzz/README.md): replays saved inputs,
+# then FUZZ_SECONDS per target.  Long run: FUZZ_JOBS=$(nproc) scripts/fuzz.sh 28800
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(Q)BUILD=$(BUILD) scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Static checks: gcc/clang warnings, cppcheck, clang-tidy (.clang-tidy).
+lint:
+	$(Q)scripts/lint.sh
+
 # Rewrites tests/golden/*.nft from the shipped configs (review the diff!).
 golden: all unit-bins
 	$(Q)UPDATE_GOLDEN=1 $(BUILD)/tests/test_compile >/dev/null
@@ -120,6 +130,7 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all tools deps check unit unit-bins kernel demo golden bench install clean
+.PHONY: all tools deps check unit unit-bins kernel demo golden bench install \
+	clean fuzz lint
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)

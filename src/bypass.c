@@ -260,6 +260,7 @@ static void scan_bridges(char *const *ifaces, size_t n,
 		       ifaces[i]);
 		for (size_t c = 0; c < 2; c++) {
 			f = fopen(calls[c], "re");
+			/* NOLINTNEXTLINE(cert-err34-c): a sysctl, 0 or 1 */
 			if (!f || fscanf(f, "%d", &v) != 1 || v == 0)
 				report(out, "bridge: %s is off: bridged zone "
 				       "traffic bypasses the forward chain",

@@ -528,8 +528,10 @@ void control_server_close(struct control_server *s)
 {
 	if (!s)
 		return;
-	while (s->clients)
-		client_close(s->clients);
+	for (struct client *c = s->clients, *next; c; c = next) {
+		next = c->next;
+		client_close(c);
+	}
 	loop_del(s->loop, s->fd);
 	close(s->fd);
 	unlink_ours(s);

@@ -124,6 +124,7 @@ void daemon_snapshot(struct daemon *d)
 	if (!d->state_dir[0])
 		return;
 	snprintf(p, sizeof(p), "%s/applied", d->state_dir);
+	mkdir(d->state_dir, 0755);   /* the socket's own mode guards it */
 	tree_remove(p);
 	err = copy_tree(&d->model, p);
 	if (err)
@@ -176,7 +177,7 @@ static void rollback_to_snapshot(struct daemon *d)
 
 const char *daemon_pending_rollback(struct daemon *d, char *buf, size_t len)
 {
-	char p[512], name[256];
+	char p[512], name[256], line[32], *end;
 	long long deadline;
 	FILE *f;
 
@@ -184,11 +185,15 @@ const char *daemon_pending_rollback(struct daemon *d, char *buf, size_t len)
 	f = fopen(p, "re");
 	if (!f)
 		return NULL;
-	if (fscanf(f, "%lld", &deadline) != 1) {
+	if (!fgets(line, sizeof(line), f)) {
 		fclose(f);
 		return NULL;
 	}
 	fclose(f);
+	errno = 0;
+	deadline = strtoll(line, &end, 10);
+	if (errno || end == line)
+		return NULL;
 	rollback_path(d, ".main", p, sizeof(p));
 	f = fopen(p, "re");
 	if (!f || fscanf(f, "%255s", name) != 1) {
@@ -240,20 +245,25 @@ static int ssh_allowed(const struct model *m, const struct cidr *ip,
 
 void daemon_ssh_check(const struct model *m, const char *ssh, FILE *out)
 {
-	char ip[64] = "";
-	unsigned port = 0;
+	const char *comma = ssh ? strchr(ssh, ',') : NULL;
+	char ip[64] = "", *end;
+	unsigned long port;
 	struct cidr c;
 
-	if (!ssh || sscanf(ssh, "%63[^,],%u", ip, &port) != 2 ||
-	    cidr_parse(ip, &c))
+	if (!comma || comma - ssh >= (long)sizeof(ip))
 		return;
-	switch (ssh_allowed(m, &c, port)) {
+	memcpy(ip, ssh, (size_t)(comma - ssh));
+	errno = 0;
+	port = strtoul(comma + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535 || cidr_parse(ip, &c))
+		return;
+	switch (ssh_allowed(m, &c, (unsigned)port)) {
 	case 0:
-		fprintf(out, "WARNING: your SSH session from %s to port %u "
+		fprintf(out, "WARNING: your SSH session from %s to port %lu "
 			"would NOT be allowed by the new management policy\n",
 			ip, port);
 		log_msg(LOG_WARNING, "reload: the caller's SSH session from %s "
-			"to port %u is not allowed by the new config", ip,
+			"to port %lu is not allowed by the new config", ip,
 			port);
 		break;
 	case -1:

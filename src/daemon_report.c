@@ -28,6 +28,7 @@ static int read_int(const char *path)
 	int v = -1;
 
 	if (f) {
+		/* NOLINTNEXTLINE(cert-err34-c): a sysctl, 0 or 1 */
 		if (fscanf(f, "%d", &v) != 1)
 			v = -1;
 		fclose(f);

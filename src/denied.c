@@ -380,7 +380,7 @@ int denied_read(struct denied *dn,
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	for (int i = 0; i < DENIED_READ_BATCH; i++) {
-		struct sockaddr_storage from;
+		struct sockaddr_storage from = { 0 };
 		socklen_t fromlen = sizeof(from);
 		ssize_t n = recvfrom(dn->fd, dn->buf, READ_BUFFER,
 				     MSG_DONTWAIT | MSG_TRUNC,
@@ -560,7 +560,7 @@ static void render_json(FILE *out, const struct denied_entry **v, size_t n)
 void denied_render(const struct denied *dn, FILE *out, bool json, size_t top)
 {
 	const struct denied_entry **v = calloc(dn->used ? dn->used : 1,
-					       sizeof(*v));
+					       sizeof(const struct denied_entry *));
 	size_t n = dn->used;
 
 	if (!v) {
@@ -569,7 +569,7 @@ void denied_render(const struct denied *dn, FILE *out, bool json, size_t top)
 	}
 	for (uint32_t i = 0; i < dn->used; i++)
 		v[i] = &dn->nodes[i].e;
-	qsort(v, n, sizeof(*v), entry_cmp);
+	qsort(v, n, sizeof(const struct denied_entry *), entry_cmp);
 	if (top && top < n)
 		n = top;
 	if (json) {

@@ -13,6 +13,7 @@ void log_init(void)
 	journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void vlog(int priority, const char *fmt, va_list ap)
 {
 	if (journal)

@@ -198,7 +198,7 @@ int msg_set(struct batch *bt, const struct nft_ctx *x,
 
 	if (!ns)
 		return -ENOMEM;
-	if (type == NFT_MSG_NEWSET) {
+	if (type == NFT_MSG_NEWSET && s) {   /* NEWSET always has s */
 		struct set_def d = set_def_of(s);
 
 		nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, d.flags);

@@ -1,7 +1,27 @@
 /* policy.c - the one load path: file -> model -> validated -> ruleset. */
 #include <errno.h>
+#include <limits.h>
 
+#include "filesafe.h"
 #include "policy.h"
+
+/* Every file read (main and includes) must be one that only root could
+ * have written: a config others can write is a way around every guardrail. */
+static int files_safe(const struct model *m, struct diags *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < m->file_count; i++) {
+		char why[PATH_MAX + 64];
+
+		if (filesafe_check(m->files[i], why, sizeof(why)) == 0)
+			continue;
+		diags_add(d, DIAG_ERROR, m->files[i], 0, "refusing '%s': %s",
+			  m->files[i], why);
+		r = -EINVAL;
+	}
+	return r;
+}
 
 int policy_load(const char *path, time_t now, struct model *m,
 		struct ruleset *rs, struct diags *d)
@@ -23,5 +43,6 @@ int policy_load(const char *path, time_t now, struct model *m,
 	}
 	if (r < 0)
 		return r;
-	return ruleset_compile(m, now, rs);
+	r = files_safe(m, d);
+	return r ? r : ruleset_compile(m, now, rs);
 }

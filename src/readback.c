@@ -93,8 +93,7 @@ static void on_cmp(struct decoder *d, const struct nftnl_expr *e)
 		else if (op == NFT_CMP_LTE)
 			d->r->port_high = port;
 		return;     /* a range is two cmps on one load */
-	case LOAD_CTSTATE:
-		break;
+	case LOAD_CTSTATE:      /* nothing to record */
 	default:
 		break;
 	}

@@ -113,14 +113,23 @@ static int word_add(char *line, const char *verb, const char *word,
 static int ssh_add(char *line)
 {
 	const char *conn = getenv("SSH_CONNECTION");
-	char ip[64], word[96];
-	unsigned cport, sport;
-	char sip[64];
+	char ip[64], word[96], *end;
+	const char *last;
+	unsigned long sport;
+	size_t iplen;
 
-	if (!conn || sscanf(conn, "%63s %u %63s %u", ip, &cport, sip,
-			    &sport) != 4)
+	if (!conn || !(last = strrchr(conn, ' ')))
 		return 0;
-	snprintf(word, sizeof(word), "--ssh=%s,%u", ip, sport);
+	iplen = strcspn(conn, " ");
+	if (iplen == 0 || iplen >= sizeof(ip))
+		return 0;
+	memcpy(ip, conn, iplen);
+	ip[iplen] = 0;
+	errno = 0;
+	sport = strtoul(last + 1, &end, 10);
+	if (errno || *end || sport < 1 || sport > 65535)
+		return 0;
+	snprintf(word, sizeof(word), "--ssh=%s,%lu", ip, sport);
 	return word_check(word) ? 0 : line_append(line, word);
 }
 
