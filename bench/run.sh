@@ -5,7 +5,7 @@
 #
 # Everything runs in network namespaces the scripts create and remove; the
 # caller's namespace is never touched.  Measurements reported as ratios
-# against baselines of the same run, never asserts.  About 3-4 minutes on
+# against baselines of the same run, never asserts.  About 3-4.5 minutes on
 # a 2-vCPU VM.  Knobs: BENCH_SIZES, BENCH_RUNS, BENCH_RUNS_BIG (program.sh),
 # BENCH_PKT_SIZES, BENCH_PKT_RUNS, BENCH_PKT_SECONDS (packet.sh).
 
