@@ -8,6 +8,8 @@
 command -v faketime >/dev/null || topo_skip "faketime not installed"
 SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
+# libfaketime is preloaded: an ASan build must not insist on coming first
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 topo_build
 FAKETIME_START="2027-03-31 23:59:57"
