@@ -23,6 +23,7 @@ struct nl {
 	uint32_t portid;
 	uint32_t seq;
 	uint64_t last_commit_ns;   /* sendmsg + answers of the last batch */
+	int persist;               /* PERSIST supported: -1 unknown, 0, 1 */
 	size_t last_batch_bytes;
 };
 

@@ -43,6 +43,7 @@ int nl_open(struct nl *nl)
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (uint32_t)time(NULL);
+	nl->persist = -1;
 	return 0;
 }
 

@@ -186,6 +186,10 @@ bool nft_probe_persist(struct nl *nl)
 	struct diags d;
 	int err;
 
+	/* Asked once per socket: an aborted batch waits for an RCU grace
+	 * period, which would add milliseconds to every restore. */
+	if (nl->persist >= 0)
+		return nl->persist;
 	snprintf(name, sizeof(name), "segmentd-probe-%d", (int)getpid());
 	diags_init(&d);
 	err = batch_begin(&bt, nl, true);
@@ -193,7 +197,10 @@ bool nft_probe_persist(struct nl *nl)
 	err = err ?: batch_send(&bt, &d);
 	batch_free(&bt);
 	diags_free(&d);
-	return err != -EOPNOTSUPP;
+	if (err == -EPERM)
+		return true;      /* unknown yet: the real apply will say why */
+	nl->persist = err != -EOPNOTSUPP;
+	return nl->persist;
 }
 
 int nft_check(struct nl *nl, const struct ruleset *rs, struct diags *d)
