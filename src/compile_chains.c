@@ -236,76 +236,62 @@ static int compile_pair(struct compiler *c, size_t a, size_t b,
 	return err ?: emit_tail(c, ch, cnt, what);
 }
 
-/* in_Z: anti-spoofing, established connections, dispatch on oif. */
+/* spoofed_Z: a source outside Z's networks arrived on Z's interface:
+ * logged (rate-limited), counted as spoof_Z, dropped. */
+static int compile_spoofed(struct compiler *c, const struct zone *z)
+{
+	struct rs_origin o = origin_of(c, "zone", z->name, &z->origin);
+	char cnt[RS_NAME_MAX * 2], what[RS_NAME_MAX * 2];
+	struct rs_chain *ch = ruleset_add_chain(c->rs,
+		nm(c, "spoofed_%s", z->name), RS_HOOK_NONE, &o);
+
+	if (!ch)
+		return -ENOMEM;
+	snprintf(cnt, sizeof(cnt), "spoof_%s", z->name);
+	snprintf(what, sizeof(what), "spoof %s", z->name);
+	return emit_tail(c, ch, cnt, what);
+}
+
+/* in_Z: anti-spoofing, established connections, dispatch on oif.  One
+ * lookup of the source per packet: a source outside Z (or any source of
+ * a family Z has no networks in) goes to spoofed_Z and is dropped there;
+ * a miss of that negated lookup can only mean "drop". */
 static int compile_zone_in(struct compiler *c, const struct zone *z)
 {
 	static const int fams[] = { AF_INET, AF_INET6 };
 	struct rs_origin o = origin_of(c, "zone", z->name, &z->origin);
-	char set[RS_NAME_MAX * 2], cnt[RS_NAME_MAX * 2], what[RS_NAME_MAX * 2];
+	char set[RS_NAME_MAX * 2], spoofed[RS_NAME_MAX * 2];
+	char what[RS_NAME_MAX * 2];
 	struct rs_chain *ch;
-	int err = 0;
+	struct rs_rule *r;
+	int err = compile_spoofed(c, z);
 
-	ch = ruleset_add_chain(c->rs, nm(c, "in_%s", z->name),
-			       RS_HOOK_NONE, &o);
+	ch = err ? NULL : ruleset_add_chain(c->rs, nm(c, "in_%s", z->name),
+					    RS_HOOK_NONE, &o);
 	if (!ch)
 		return -ENOMEM;
-	snprintf(cnt, sizeof(cnt), "spoof_%s", z->name);
-	snprintf(what, sizeof(what), "segmentd spoof %s: ", z->name);
+	snprintf(spoofed, sizeof(spoofed), "spoofed_%s", z->name);
 	for (size_t f = 0; f < 2 && !err; f++) {
-		const struct settings *st = &c->m->settings;
-		bool has_set;
-		struct rs_rule *r;
-
 		snprintf(set, sizeof(set), "zone_%s_%s", z->name,
 			 family_tag(fams[f]));
-		has_set = ruleset_find_set(c->rs, set) != NULL;
-		for (int pass = st->log_denied ? 0 : 1; pass < 2 && !err;
-		     pass++) {
-			r = chain_add_rule(ch, &o);
-			if (!r)
-				return -ENOMEM;
-			err = rule_num(r, RS_OP_NFPROTO, nfproto(fams[f]));
-			if (has_set)
-				err = err ?: rule_name(r, RS_OP_SADDR_SET, set,
-						       true);
-			if (pass == 0) {
-				err = err ?: rule_limit(r, st->log_rate,
-							st->log_burst);
-				err = err ?: rule_log(r, st->log_group, what);
-			} else {
-				err = err ?: rule_name(r, RS_OP_COUNTER, cnt,
-						       false);
-				err = err ?: rule_verdict(r, RS_VERDICT_DROP,
-							  NULL);
-			}
-		}
-	}
-	for (size_t f = 0; f < 2 && !err; f++) {
-		struct rs_rule *r;
-
-		snprintf(set, sizeof(set), "zone_%s_%s", z->name,
-			 family_tag(fams[f]));
-		if (!ruleset_find_set(c->rs, set))
-			continue;
 		r = chain_add_rule(ch, &o);
 		if (!r)
 			return -ENOMEM;
 		err = rule_num(r, RS_OP_NFPROTO, nfproto(fams[f]));
-		err = err ?: rule_name(r, RS_OP_SADDR_SET, set, false);
-		err = err ?: rule_num(r, RS_OP_CT_STATE,
-				      CT_ESTABLISHED | CT_RELATED);
-		err = err ?: rule_name(r, RS_OP_CT_MARK_SET_IN, "flow_marks",
-				       false);
-		err = err ?: rule_verdict(r, RS_VERDICT_ACCEPT, NULL);
+		if (ruleset_find_set(c->rs, set))
+			err = err ?: rule_name(r, RS_OP_SADDR_SET, set, true);
+		err = err ?: rule_verdict(r, RS_VERDICT_GOTO, spoofed);
 	}
-	if (!err) {
-		struct rs_rule *r = chain_add_rule(ch, &o);
-
-		if (!r)
-			return -ENOMEM;
-		err = rule_name(r, RS_OP_OIFNAME_VMAP,
-				nm(c, "out_%s", z->name), false);
-	}
+	r = err ? NULL : chain_add_rule(ch, &o);
+	if (!r)
+		return -ENOMEM;
+	err = rule_num(r, RS_OP_CT_STATE, CT_ESTABLISHED | CT_RELATED);
+	err = err ?: rule_name(r, RS_OP_CT_MARK_SET_IN, "flow_marks", false);
+	err = err ?: rule_verdict(r, RS_VERDICT_ACCEPT, NULL);
+	r = err ? NULL : chain_add_rule(ch, &o);
+	if (!r)
+		return -ENOMEM;
+	err = rule_name(r, RS_OP_OIFNAME_VMAP, nm(c, "out_%s", z->name), false);
 	snprintf(what, sizeof(what), "drop %s>unzoned", z->name);
 	return err ?: emit_tail(c, ch, "unzoned_drop", what);
 }
