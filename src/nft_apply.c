@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "nft_internal.h"
@@ -125,6 +126,24 @@ static int delete_obsolete(struct batch *bt, const struct nft_ctx *x,
 	return err;
 }
 
+/* Fault injection for the tests (tests/kernel/reject.sh): while the file
+ * named by SEGMENTD_FAULT_REJECT exists, every batch ends with a rule that
+ * jumps to a chain that does not exist, so the kernel refuses the whole
+ * transaction, as it would refuse a feature it lacks. */
+static int inject_fault(struct batch *bt, const struct nft_ctx *x)
+{
+	static const struct rs_origin o = {
+		.what = "fault injection (SEGMENTD_FAULT_REJECT)" };
+	const char *file = getenv("SEGMENTD_FAULT_REJECT");
+	struct rs_chain c = { .name = (char *)"forward" };
+	struct rs_rule r = { .verdict = RS_VERDICT_JUMP,
+			     .target = (char *)"no-such-chain", .origin = o };
+
+	if (!file || access(file, F_OK))
+		return 0;
+	return msg_rule(bt, x, &c, &r, 0);
+}
+
 /* One transaction: table `table` (as it is in ks) becomes rs. */
 static int transaction(struct nl *nl, const struct ruleset *rs,
 		       const char *table, const struct kstate *ks,
@@ -139,6 +158,7 @@ static int transaction(struct nl *nl, const struct ruleset *rs,
 	err = err ?: clear_old(&bt, &x, ks);
 	err = err ?: fill(&bt, &x);
 	err = err ?: delete_obsolete(&bt, &x, ks);
+	err = err ?: inject_fault(&bt, &x);
 	if (err)
 		diags_add(d, DIAG_ERROR, NULL, 0, "building the batch: %s",
 			  strerror(-err));

@@ -1,0 +1,61 @@
+#!/bin/bash
+# reject: the kernel refuses a reload's batch (as it would a feature it
+# lacks; simulated with SEGMENTD_FAULT_REJECT, which appends a rule that
+# jumps to a missing chain): the error is reported with what produced it,
+# the old ruleset stays (same fingerprint, same listing, its flows still
+# pass), a continuous forbidden flood gets nothing through; once the fault
+# is gone the same reload applies.  Also at start: `--once` exits 2.
+. tests/lib/kernel.sh
+SEGMENTCTL=$PWD/$BUILD/segmentctl
+[ -x "$FLOOD" ] && [ -x "$SEGMENTCTL" ] || topo_skip "flood or segmentctl not built"
+export SEGMENTD_SOCKET=$TOPO_DIR/control
+export SEGMENTD_FAULT_REJECT=$TOPO_DIR/reject
+CONF=$TOPO_DIR/segmentd.conf
+PORT=9999
+ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
+sha() { ctl --json status | sed -n 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/p'; }
+rules() { sd_table | grep -v '^[[:space:]]*flags' | sed 's/ *# progname .*$//'; }
+
+cp conf/segmentd.conf "$CONF"
+sed '/name = "file-pull"/,/},/d' conf/segmentd.conf >"$TOPO_DIR/b.conf"
+topo_build
+sd_start "$CONF"
+rm -f "$TOPO_DIR/sink.ready"
+topo_spawn mynumber "$TOPO_DIR/sink.out" "$PROBE" sink -r "$TOPO_DIR/sink.ready" "udp:$PORT"
+SINK_PID=$TOPO_PID
+topo_wait_file "$TOPO_DIR/sink.ready" "$SINK_PID" || fail "sink"
+topo_spawn internet "$TOPO_DIR/flood.out" "$FLOOD" -s 10.3.1.10 -d 600 10.1.1.20 "$PORT"
+FLOOD_PID=$TOPO_PID
+
+sha0=$(sha); rules0=$(rules)
+touch "$SEGMENTD_FAULT_REJECT"
+cp "$TOPO_DIR/b.conf" "$CONF"
+rc=0; ctl reload >"$TOPO_DIR/r.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "reload the kernel refuses: exit $rc, want 1: $(cat "$TOPO_DIR/r.out")"
+grep -q "kernel rejected rule .* for fault injection" "$TOPO_DIR/r.out" ||
+	fail "the refusal is not attributed: $(cat "$TOPO_DIR/r.out")"
+grep -q "unchanged" "$TOPO_DIR/r.out" || fail "no 'unchanged' in: $(cat "$TOPO_DIR/r.out")"
+echo "refused: $(grep -m1 'kernel rejected' "$TOPO_DIR/r.out")"
+[ "$(sha)" = "$sha0" ] || fail "the fingerprint changed"
+[ "$(rules)" = "$rules0" ] || fail "the ruleset changed"
+ctl verify >/dev/null || fail "verify after the refused reload"
+topo_expect "old ruleset: file-pull still passes" pass lgwan tcp 10.2.8.10 10.3.2.40 443
+ctl events | grep -q "reload-failed" || fail "no reload-failed event"
+
+rm -f "$SEGMENTD_FAULT_REJECT"
+ctl reload >/dev/null || fail "the same reload without the fault"
+topo_expect "new ruleset: file-pull revoked" drop lgwan tcp 10.2.8.10 10.3.2.40 443
+sd_stop || true
+
+touch "$SEGMENTD_FAULT_REJECT"
+rc=0; sd_once conf/segmentd.conf >"$TOPO_DIR/once.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--once refused by the kernel: exit $rc, want 2"
+topo_expect "after the refused --once: file-pull still revoked" drop lgwan tcp 10.2.8.10 10.3.2.40 443
+rm -f "$SEGMENTD_FAULT_REJECT"
+
+topo_stop "$FLOOD_PID" flood || true
+topo_stop "$SINK_PID" sink || true
+leaked=$(tail -n 1 "$TOPO_DIR/sink.out")
+echo "flood sent $(tail -n 1 "$TOPO_DIR/flood.out"), atena received $leaked"
+[ "$leaked" = 0 ] || fail "$leaked forbidden datagrams passed"
+echo "reject: all checks passed"
