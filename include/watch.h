@@ -73,5 +73,11 @@ enum watch_result watch_read(struct watch *w,
 			     void *ctx);
 
 void watch_reset_delta(struct watch *w);
+/* Stop and restart listening around our own big transactions when the
+ * table is owned (no one else can change it meanwhile): the kernel then
+ * builds no event per element for us to read back.  watch_resume drains
+ * what was queued and forgets it. */
+void watch_pause(struct watch *w);
+void watch_resume(struct watch *w);
 
 #endif

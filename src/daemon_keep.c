@@ -80,7 +80,14 @@ static void config_digest(const struct model *m, uint8_t out[32])
 /* Programs rs; on success it becomes what we enforce and verify against. */
 int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 {
-	int err = nft_apply(&d->nl, rs, diags, &d->level);
+	bool quiet = d->level == PROTECTION_OWNED && d->watch.sock;
+	int err;
+
+	if (quiet)
+		watch_pause(&d->watch);
+	err = nft_apply(&d->nl, rs, diags, &d->level);
+	if (quiet)
+		watch_resume(&d->watch);
 
 	if (err)
 		return err;
@@ -207,6 +214,7 @@ static void restore(struct daemon *d, const char *why, bool full)
 	if (err) {     /* structural, too much, or refused: all of it */
 		diags_free(&diags);
 		diags_init(&diags);
+		full = true;
 		err = nft_apply(&d->nl, &d->rs, &diags, &d->level);
 	}
 	watch_reset_delta(&d->watch);
@@ -223,9 +231,13 @@ static void restore(struct daemon *d, const char *why, bool full)
 			d->rs.table, strerror(-err));
 	} else {
 		d->restore_count++;
-		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms",
-			d->rs.table, e->restore_ms);
-		timer_set(d->confirm_fd, CONFIRM_AFTER_RESTORE_MS, 0);
+		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms%s",
+			d->rs.table, e->restore_ms, full ? "" :
+			" (only what changed)");
+		/* A full re-apply is confirmed by a full comparison; a repair
+		 * of what the events named is exact by construction. */
+		if (full)
+			timer_set(d->confirm_fd, CONFIRM_AFTER_RESTORE_MS, 0);
 	}
 	diags_free(&diags);
 }
@@ -301,8 +313,12 @@ int daemon_verify(struct daemon *d, const char *why)
 		return err;
 	}
 	malloc_trim(0);     /* the dump's buffers */
-	if (fingerprint_equal(&now, &d->expected))
+	if (fingerprint_equal(&now, &d->expected)) {
+		/* whatever the events said (or lost), the table is ours */
+		watch_reset_delta(&d->watch);
+		d->dirty = false;
 		return 1;
+	}
 	d->drift_count++;
 	daemon_event(d, EV_DRIFT, "%s: table '%s' %s (no event named the "
 		     "change)", why, d->rs.table,

@@ -429,13 +429,17 @@ static int repair_sets(struct batch *bt, const struct nft_ctx *x,
 		err = msg_set(bt, x, s, s->name, NFT_MSG_DELSETELEM);
 		err = err ?: msg_elems(bt, x, s);
 	}
-	for (size_t i = dl->elem_count; i-- > 0 && !err;) {
-		const struct rs_set *s = ruleset_find_set(x->rs,
-							  dl->elems[i].set);
+	/* Big interval sets: take out what was added, then put back what
+	 * was deleted in the order it went (an interval's start before its
+	 * end).  Anything that does not fit fails the batch: full apply. */
+	for (int pass = 0; pass < 2 && !err; pass++)
+		for (size_t i = 0; i < dl->elem_count && !err; i++) {
+			const struct watch_elem *e = &dl->elems[i];
+			const struct rs_set *s = ruleset_find_set(x->rs, e->set);
 
-		if (!refill_whole(s))
-			err = msg_undo_elem(bt, x, s, &dl->elems[i]);
-	}
+			if (!refill_whole(s) && e->added == (pass == 0))
+				err = msg_undo_elem(bt, x, s, e);
+		}
 	return err;
 }
 

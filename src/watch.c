@@ -302,3 +302,29 @@ enum watch_result watch_read(struct watch *w,
 		}
 	}
 }
+
+void watch_pause(struct watch *w)
+{
+	int grp = NFNLGRP_NFTABLES;
+
+	if (w->sock)
+		mnl_socket_setsockopt(w->sock, NETLINK_DROP_MEMBERSHIP, &grp,
+				      sizeof(grp));
+}
+
+void watch_resume(struct watch *w)
+{
+	static char buf[64 * 1024];
+	int grp = NFNLGRP_NFTABLES;
+
+	if (!w->sock)
+		return;
+	mnl_socket_setsockopt(w->sock, NETLINK_ADD_MEMBERSHIP, &grp,
+			      sizeof(grp));
+	while (recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
+	       errno == ENOBUFS)
+		;
+	memset(w->counts, 0, sizeof(w->counts));
+	w->touched = false;
+	watch_reset_delta(w);
+}

@@ -204,8 +204,10 @@ round() {
 	[ "$r" -gt 1 ] || expect_line "1 MiB without a newline" '^ERROR request too long ' "$out"
 	out=$(abuse many 1000 "$(hex 'version
 ')")
-	[ "$r" -gt 1 ] || expect_line "1,000 clients sending 'version'" '^ERROR busy: [0-9]+, OK: [0-9]+$' "$out"
-	case $out in "ERROR busy: "*", OK: "*) ;; *) fail "round $r: 1,000 clients: $out" ;; esac
+	# every client gets an answer: OK, or busy when more than the daemon's
+	# 64 are open at once (how many depends on the scheduler)
+	[ "$r" -gt 1 ] || expect_line "1,000 clients sending 'version'" '^(ERROR busy: [0-9]+, )?OK: [0-9]+$' "$out"
+	case $out in "ERROR busy: "*", OK: "*|"OK: 1000") ;; *) fail "round $r: 1,000 clients: $out" ;; esac
 	out=$(abuse many 1000 "")
 	[ "$r" -gt 1 ] || expect_line "1,000 silent clients" '^ERROR busy: [0-9]+, ERROR timeout: [0-9]+$' "$out"
 	case $out in "ERROR busy: "*", ERROR timeout: "*) ;; *) fail "round $r: 1,000 silent clients: $out" ;; esac

@@ -65,6 +65,19 @@ sd_start() {
 		fi
 		sleep 0.02
 	done
+	# the control socket comes up just after the first commit
+	if [ -n "${SEGMENTD_SOCKET:-}" ]; then
+		tries=500
+		until [ -S "$SEGMENTD_SOCKET" ]; do
+			tries=$((tries - 1))
+			if [ "$tries" -le 0 ] || ! kill -0 "$SD_PID" 2>/dev/null; then
+				echo "segmentd did not open $SEGMENTD_SOCKET:" >&2
+				cat "$log" >&2
+				return 1
+			fi
+			sleep 0.02
+		done
+	fi
 }
 
 sd_stop() {
