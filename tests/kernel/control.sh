@@ -21,7 +21,7 @@ tmp=$(mktemp -d)
 chmod 0755 "$tmp"
 pid=
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
 	nft delete table inet segmentd 2>/dev/null || true
 	rm -rf "$tmp"
 }

@@ -35,8 +35,8 @@ tmp=$(mktemp -d)
 pid=
 prober=
 cleanup() {
-	[ -n "$prober" ] && kill "$prober" 2>/dev/null && wait "$prober" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$prober" ] && kill "$prober" 2>/dev/null && wait "$prober" 2>/dev/null || true
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -15,8 +15,8 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 tmp=$(mktemp -d)
 lpid= dpid=
 cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null && wait "$lpid" 2>/dev/null
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null || true
+	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null && wait "$lpid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -33,7 +33,7 @@ cleanup() {
 	for p in "${loops[@]}"; do kill "$p" 2>/dev/null || true; done
 	if [ -n "$pid" ]; then
 		kill -CONT "$pid" 2>/dev/null || true
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
 	fi
 	rm -rf "$tmp"
 }
