@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libmnl/libmnl.h>
+
 #include "diag.h"
 #include "ruleset.h"
 
@@ -44,6 +46,12 @@ struct batch {
 	size_t count, capacity;
 	bool check;                      /* validate only: no BATCH_END */
 };
+
+/* Sends one request (a GET or a dump) and runs cb on every answer until
+ * the end.  Returns the callback's error if *cb_err is set (cb_err may be
+ * NULL), -errno if the socket or the kernel failed, else 0. */
+int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
+	    void *data, const int *cb_err);
 
 int batch_begin(struct batch *bt, struct nl *nl, bool check);
 /* Returns a buffer for the next message and records its origin; the

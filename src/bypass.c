@@ -177,23 +177,11 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 
 static int dump(struct nl *nl, uint16_t type, mnl_cb_t cb, void *data)
 {
-	static char buf[256 * 1024];
 	char req[256] = { 0 };
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(req, type, NFPROTO_UNSPEC,
 						     NLM_F_DUMP, nl->seq++);
-	uint32_t seq = nlh->nlmsg_seq;
-	int ret;
 
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, data);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
+	return nl_talk(nl, nlh, cb, data, NULL);
 }
 
 static int scan_nftables(struct nl *nl, const char *ours,

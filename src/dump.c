@@ -130,22 +130,7 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 static int talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		struct dump_ctx *x)
 {
-	static char buf[256 * 1024];
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t n;
-	int ret;
-
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, x);
-	} while (ret > MNL_CB_STOP);
-	if (ret < 0 && !x->err)
-		return -errno;
-	return x->err;
+	return nl_talk(nl, nlh, cb, x, &x->err);
 }
 
 static int get_table(struct nl *nl, struct dump_ctx *x)

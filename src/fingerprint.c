@@ -313,25 +313,7 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 static int talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *x,
 		int *cb_err)
 {
-	static char buf[256 * 1024];
-	uint32_t seq = nlh->nlmsg_seq;
-	int ret;
-
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, x);
-	} while (ret > MNL_CB_STOP);
-	if (cb_err && *cb_err != 0) {
-		int e = *cb_err;
-
-		return e;
-	}
-	return ret < 0 ? -errno : 0;
+	return nl_talk(nl, nlh, cb, x, cb_err);
 }
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)

@@ -250,3 +250,24 @@ int batch_send(struct batch *bt, struct diags *d)
 	bt->nl->last_commit_ns = now_ns() - start;
 	return err;
 }
+
+int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
+	    void *data, const int *cb_err)
+{
+	static char buf[256 * 1024];
+	uint32_t seq = nlh->nlmsg_seq;
+	int ret;
+
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, data);
+	} while (ret > MNL_CB_STOP);
+	if (cb_err && *cb_err)
+		return *cb_err;
+	return ret < 0 ? -errno : 0;
+}
