@@ -267,7 +267,10 @@ int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
 			return -errno;
 		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, data);
 	} while (ret > MNL_CB_STOP);
-	if (cb_err && *cb_err)
-		return *cb_err;
+	if (cb_err && *cb_err != 0) {
+		int e = *cb_err;
+
+		return e;
+	}
 	return ret < 0 ? -errno : 0;
 }
