@@ -132,12 +132,13 @@ static int delete_obsolete(struct batch *bt, const struct nft_ctx *x,
  * transaction, as it would refuse a feature it lacks. */
 static int inject_fault(struct batch *bt, const struct nft_ctx *x)
 {
-	static const struct rs_origin o = {
-		.what = "fault injection (SEGMENTD_FAULT_REJECT)" };
+	/* static: the batch keeps a pointer to the rule's origin until the
+	 * kernel's answers are read */
+	static const struct rs_chain c = { .name = (char *)"forward" };
+	static const struct rs_rule r = {
+		.verdict = RS_VERDICT_JUMP, .target = (char *)"no-such-chain",
+		.origin = { .what = "fault injection (SEGMENTD_FAULT_REJECT)" } };
 	const char *file = getenv("SEGMENTD_FAULT_REJECT");
-	struct rs_chain c = { .name = (char *)"forward" };
-	struct rs_rule r = { .verdict = RS_VERDICT_JUMP,
-			     .target = (char *)"no-such-chain", .origin = o };
 
 	if (!file || access(file, F_OK))
 		return 0;
