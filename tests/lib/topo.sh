@@ -392,6 +392,18 @@ topo_cleanup() {
 	done
 	TOPO_PIDS=
 	TOPO_NAMESPACES=
-	[ -n "${TOPO_DIR:-}" ] && rm -rf "$TOPO_DIR"
+	# A sanitizer build reports into the daemon's log (at exit for leaks):
+	# any report fails the test, whatever it checked.
+	local san=
+	if [ -n "${TOPO_DIR:-}" ]; then
+		san=$(grep -l -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' \
+			"$TOPO_DIR"/*.log "$TOPO_DIR"/*.out 2>/dev/null || true)
+		for f in $san; do
+			echo "FAIL: sanitizer report in $(basename "$f"):"
+			grep -m 20 -A 12 -E 'ERROR: |runtime error:' "$f" || true
+		done
+		rm -rf "$TOPO_DIR"
+	fi
 	TOPO_DIR=
+	[ -z "$san" ] || exit 1
 }
