@@ -227,8 +227,10 @@ static void restore(struct daemon *d, const char *why, bool full)
 		 err ? "restore FAILED" : "restored", e->restore_ms);
 	if (err) {
 		log_diags(&diags);
-		log_msg(LOG_ERR, "drift: restoring table '%s' failed: %s",
-			d->rs.table, strerror(-err));
+		log_msg(LOG_ERR, "drift: restoring table '%s' failed: %s; "
+			"trying again", d->rs.table, strerror(-err));
+		d->dirty = true;     /* the timer brings us back */
+		timer_set(d->restore_fd, RESTORE_MIN_GAP_MS * 10, 0);
 	} else {
 		d->restore_count++;
 		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms%s",

@@ -163,7 +163,8 @@ int table_probe(struct nl *nl, const char *table, bool *exists,
 	return err;
 }
 
-int kstate_read(struct nl *nl, const char *table, struct kstate *ks)
+static int kstate_read_once(struct nl *nl, const char *table,
+			    struct kstate *ks)
 {
 	char buf[8192] = { 0 };
 	struct dump_ctx x = { .table = table, .ks = ks };
@@ -214,4 +215,15 @@ void kstate_free(struct kstate *ks)
 	kobjs_free(ks->sets, ks->set_count);
 	kobjs_free(ks->objs, ks->obj_count);
 	memset(ks, 0, sizeof(*ks));
+}
+
+/* A dump that the kernel interrupts (the ruleset changed under it, EINTR)
+ * is read again. */
+int kstate_read(struct nl *nl, const char *table, struct kstate *ks)
+{
+	int err = -EINTR;
+
+	for (int i = 0; i < 8 && err == -EINTR; i++)
+		err = kstate_read_once(nl, table, ks);
+	return err;
 }

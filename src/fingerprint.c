@@ -435,6 +435,8 @@ int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp)
 		lines_free(&x.setnames);
 		lines_free(&x.elems);
 		fp->genid = g2;
+		if (err == -EINTR)
+			continue;    /* the ruleset changed under the dump */
 		if (err || (g1 == g2 && !x.intr))
 			return err;
 	}

@@ -270,8 +270,8 @@ static int dump(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 	return nl_talk(nl, nlh, cb, x, &x->err);
 }
 
-int readback_read(struct nl *nl, const char *table, bool reset,
-		  struct readback *rb)
+static int readback_read_once(struct nl *nl, const char *table, bool reset,
+			      struct readback *rb)
 {
 	char buf[1024] = { 0 };
 	struct rb_ctx x = { .table = table, .rb = rb };
@@ -297,6 +297,16 @@ int readback_read(struct nl *nl, const char *table, bool reset,
 	}
 	if (err)
 		readback_free(rb);
+	return err;
+}
+
+int readback_read(struct nl *nl, const char *table, bool reset,
+		  struct readback *rb)
+{
+	int err = -EINTR;
+
+	for (int i = 0; i < 8 && err == -EINTR; i++)
+		err = readback_read_once(nl, table, reset, rb);
 	return err;
 }
 

@@ -3,7 +3,7 @@
 # ~4 s (rules added and flushed away, set elements added and deleted,
 # chains added).  The daemon stays alive, its CPU over the storm stays under
 # 90% of one core (restores are at least 10 ms apart), every drift it
-# reports names one of the storm's nft processes, and within 2 s of the end
+# reports names one of the storm's nft processes, and within 5 s of the end
 # the kernel holds exactly what it held before: the listing (counters
 # aside) by the daemon's own restores, then `segmentctl verify` finds
 # nothing to do.  Fails if the daemon never restores, restores wrongly,
@@ -124,9 +124,10 @@ echo "storm: $((t1 - t0)) ms, $commits foreign transactions committed ($(tr '\n'
 echo "storm: daemon CPU over the storm: $cpu% of one core"
 [ "$cpu" -lt 90 ] || fail "daemon used $cpu% of a core during the storm (bound: 90%)"
 
-# Within 2 s of the end, the daemon's own restores bring the listing back.
+# Within 5 s of the end (generous for a sanitizer build on a busy CI
+# machine), the daemon's own restores bring the listing back.
 ok=
-while [ $(( $(now_ms) - t1 )) -lt 2000 ]; do
+while [ $(( $(now_ms) - t1 )) -lt 5000 ]; do
 	if [ "$(listing)" = "$list0" ]; then
 		ok=$(( $(now_ms) - t1 ))
 		break
@@ -135,7 +136,7 @@ while [ $(( $(now_ms) - t1 )) -lt 2000 ]; do
 done
 [ -n "$ok" ] || {
 	diff <(echo "$list0") <(listing) | head -n 20
-	fail "the table differs from before the storm 2 s after it ended"
+	fail "the table differs from before the storm 5 s after it ended"
 }
 echo "storm: listing equal to the one before the storm $ok ms after the storm"
 sleep 0.2    # the confirming verification after the last restore
