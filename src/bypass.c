@@ -29,8 +29,7 @@ struct scan {
 	int err;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void report(struct hook_report *r, const char *fmt, ...)
+void hook_report_add(struct hook_report *r, const char *fmt, ...)
 {
 	char **v = realloc(r->items, (r->count + 1) * sizeof(*v));
 	va_list ap;
@@ -198,7 +197,7 @@ static int scan_nftables(struct nl *nl, const char *ours,
 	for (size_t i = 0; i < s.n && !err; i++) {
 		const struct base_chain *b = &s.v[i];
 
-		report(out, "nftables: %s table '%s' chain '%s' hook %s%s%s "
+		hook_report_add(out, "nftables: %s table '%s' chain '%s' hook %s%s%s "
 		       "priority %d%s%s", family_name(b->family), b->table,
 		       b->name, hook_name(b->family, b->hook),
 		       b->dev[0] ? " device " : "", b->dev, b->prio,
@@ -220,7 +219,7 @@ static void scan_file(const char *path, const char *prefix,
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
 		if (line[0])
-			report(out, "%s: %s", prefix, line);
+			hook_report_add(out, "%s: %s", prefix, line);
 	}
 	fclose(f);
 }
@@ -244,13 +243,13 @@ static void scan_bridges(char *const *ifaces, size_t n,
 		if (!f)
 			continue;
 		fclose(f);
-		report(out, "bridge: zone interface '%s' is a bridge port",
+		hook_report_add(out, "bridge: zone interface '%s' is a bridge port",
 		       ifaces[i]);
 		for (size_t c = 0; c < 2; c++) {
 			f = fopen(calls[c], "re");
 			/* NOLINTNEXTLINE(cert-err34-c): a sysctl, 0 or 1 */
 			if (!f || fscanf(f, "%d", &v) != 1 || v == 0)
-				report(out, "bridge: %s is off: bridged zone "
+				hook_report_add(out, "bridge: %s is off: bridged zone "
 				       "traffic bypasses the forward chain",
 				       calls[c]);
 			if (f)
@@ -271,5 +270,6 @@ int bypass_scan(struct nl *nl, const char *our_table,
 	scan_file("/proc/net/netfilter/nfnetlink_queue",
 		  "NFQUEUE bound (queue portid ...)", out);
 	scan_bridges(ifaces, iface_count, out);
+	bypass_scan_tc(ifaces, iface_count, out);
 	return err;
 }

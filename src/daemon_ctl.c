@@ -57,6 +57,7 @@ static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
 	struct fingerprint now;
 	bool in_sync;
 
+	daemon_scan_hooks(d);     /* status shows the hooks as they are now */
 	sha256_hex(d->config_digest, cfg);
 	sha256_hex(d->expected.digest, exp);
 	iso_time(d->started, started, sizeof(started));

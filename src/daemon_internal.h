@@ -74,6 +74,7 @@ struct daemon {
 	uint64_t drift_count, restore_count;
 
 	struct hook_report hooks;        /* foreign hooks, last scan */
+	uint64_t ticks;
 	struct pending_commit pending;
 	struct denied *denied;           /* NFLOG reader of denied packets */
 	uint16_t denied_group;

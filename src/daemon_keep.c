@@ -354,7 +354,9 @@ void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data)
 	timer_ack(fd);
 	if (!d->have_rs || table_probe(&d->nl, d->rs.table, &exists, &flags))
 		return;
-	if (d->watch.elsewhere) {
+	/* nftables hooks elsewhere announce themselves by events; tc and
+	 * XDP do not: look again every 10 ticks anyway */
+	if (d->watch.elsewhere || ++d->ticks % 10 == 0) {
 		d->watch.elsewhere = false;
 		daemon_scan_hooks(d);
 	}

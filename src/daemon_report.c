@@ -120,6 +120,7 @@ static void gather(struct daemon *d, struct report *r)
 	r->f.last_apply = d->last_apply;
 	r->f.drift_count = d->drift_count;
 	r->f.restore_count = d->restore_count;
+	daemon_scan_hooks(d);
 	r->f.foreign_hooks = d->hooks.items;
 	r->f.foreign_hook_count = d->hooks.count;
 	r->f.ip_forward = read_int("/proc/sys/net/ipv4/ip_forward");
