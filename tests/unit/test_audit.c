@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden.h"
 #include "audit.h"
 #include "policy.h"
 
@@ -98,21 +99,6 @@ static char *render(const struct audit_facts *f, enum audit_lang lang,
 	return text;
 }
 
-/* Is the file at path exactly text? */
-static bool file_is(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	char *buf = malloc(len + 1);
-	FILE *f = fopen(path, "r");
-	bool same = f && buf && fread(buf, 1, len + 1, f) == len &&
-		    !memcmp(buf, text, len);
-
-	if (f)
-		fclose(f);
-	free(buf);
-	return same;
-}
-
 /* tests/golden/NAME (rewritten with UPDATE_GOLDEN=1: review the diff). */
 static void check_golden(const char *name, const char *got)
 {
@@ -120,14 +106,7 @@ static void check_golden(const char *name, const char *got)
 
 	snprintf(golden, sizeof(golden), "%s/tests/golden/%s", TOP_SRCDIR,
 		 name);
-	if (getenv("UPDATE_GOLDEN")) {
-		FILE *f = fopen(golden, "w");
-
-		ck_assert_ptr_nonnull(f);
-		fputs(got, f);
-		ck_assert_int_eq(fclose(f), 0);
-	}
-	ck_assert_msg(file_is(golden, got), "output differs from %s (or it is "
+	ck_assert_msg(golden_matches(golden, got), "output differs from %s (or it is "
 		      "missing): rerun with UPDATE_GOLDEN=1 and review the "
 		      "diff", golden);
 }

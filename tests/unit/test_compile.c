@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden.h"
 #include "policy.h"
 
 /* A fixed "now" so expiry is deterministic: 2026-11-01 00:00 UTC. */
@@ -35,51 +36,21 @@ static char *render_config(const char *path, struct ruleset *rs)
 	return text;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* conf/X.conf and conf/examples/X.conf -> tests/golden/X.nft */
 static void check_golden(const char *conf, const char *name)
 {
 	char path[512], golden[512];
 	struct ruleset rs;
-	char *got, *want;
+	char *got;
 
 	snprintf(path, sizeof(path), "%s/%s", TOP_SRCDIR, conf);
 	snprintf(golden, sizeof(golden), "%s/tests/golden/%s.nft", TOP_SRCDIR,
 		 name);
 	got = render_config(path, &rs);
-	if (getenv("UPDATE_GOLDEN")) {
-		FILE *f = fopen(golden, "w");
-
-		ck_assert_ptr_nonnull(f);
-		fputs(got, f);
-		fclose(f);
-	}
-	want = slurp(golden);
-	ck_assert_msg(want != NULL, "missing %s (make golden)", golden);
-	ck_assert_msg(!strcmp(got, want),
-		      "%s: compiled ruleset differs from %s (make golden and "
-		      "review the diff)", conf, golden);
+	ck_assert_msg(golden_matches(golden, got),
+		      "%s: compiled ruleset differs from %s, or it is missing "
+		      "(make golden and review the diff)", conf, golden);
 	free(got);
-	free(want);
 	ruleset_free(&rs);
 }
 
