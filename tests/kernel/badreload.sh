@@ -20,11 +20,7 @@ SEGMENTCTL=$BUILD/segmentctl
 [ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "badreload: build first"; exit 77; }
 command -v nft >/dev/null || { echo "badreload: nft missing"; exit 77; }
 
-if [ -z "${BADRELOAD_INSIDE:-}" ]; then
-	exec unshare -n -m --propagation private env BADRELOAD_INSIDE=1 "$0" "$@"
-fi
-mount -t tmpfs -o mode=0755 tmpfs /run
-ip link set lo up
+. tests/lib/private.sh
 tmp=$(mktemp -d)
 pid=
 cleanup() {

@@ -12,11 +12,7 @@ SEGMENTCTL=$PWD/$BUILD/segmentctl
 [ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "control: build first"; exit 77; }
 command -v nft >/dev/null || { echo "control: nft missing"; exit 77; }
 
-if [ -z "${CONTROL_INSIDE:-}" ]; then
-	exec unshare -n -m --propagation private env CONTROL_INSIDE=1 "$0" "$@"
-fi
-mount -t tmpfs -o mode=0755 tmpfs /run
-ip link set lo up
+. tests/lib/private.sh
 tmp=$(mktemp -d)
 chmod 0755 "$tmp"
 pid=

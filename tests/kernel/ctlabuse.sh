@@ -25,11 +25,7 @@ ROUNDS=${ROUNDS:-3}
 command -v nft >/dev/null || { echo "ctlabuse: nft missing"; exit 77; }
 command -v perl >/dev/null || { echo "ctlabuse: perl missing"; exit 77; }
 
-if [ -z "${CTLABUSE_INSIDE:-}" ]; then
-	exec unshare -n -m --propagation private env CTLABUSE_INSIDE=1 "$0" "$@"
-fi
-mount -t tmpfs -o mode=0755 tmpfs /run
-ip link set lo up
+. tests/lib/private.sh
 ulimit -n 4096    # 1,000 client sockets in one process
 tmp=$(mktemp -d)
 pid=

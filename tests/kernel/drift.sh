@@ -12,11 +12,7 @@ SEGMENTCTL=$PWD/$BUILD/segmentctl
 command -v nft >/dev/null || { echo "drift: nft missing"; exit 77; }
 
 # Re-run inside a private network and mount namespace with its own /run.
-if [ -z "${DRIFT_INSIDE:-}" ]; then
-	exec unshare -n -m --propagation private env DRIFT_INSIDE=1 "$0" "$@"
-fi
-mount -t tmpfs -o mode=0755 tmpfs /run
-ip link set lo up
+. tests/lib/private.sh
 tmp=$(mktemp -d)
 pid=
 cleanup() {

@@ -8,10 +8,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "notify: needs root"; exit 77; }
 [ -x "$BUILD/segmentd" ] && [ -x "$BUILD/tools/notify_listen" ] || { echo "notify: build first"; exit 77; }
-if [ -z "${NOTIFY_INSIDE:-}" ]; then
-	exec unshare -n -m --propagation private env NOTIFY_INSIDE=1 "$0" "$@"
-fi
-mount -t tmpfs -o mode=0755 tmpfs /run
+. tests/lib/private.sh
 tmp=$(mktemp -d)
 lpid= dpid=
 cleanup() {

@@ -16,11 +16,7 @@ BUILD=${BUILD:-build}
 command -v nft >/dev/null || { echo "storm: nft missing"; exit 77; }
 
 # Re-run inside a private network and mount namespace with its own /run.
-if [ -z "${STORM_INSIDE:-}" ]; then
-	exec unshare -n -m --propagation private env STORM_INSIDE=1 "$0" "$@"
-fi
-mount -t tmpfs -o mode=0755 tmpfs /run
-ip link set lo up
+. tests/lib/private.sh
 tmp=$(mktemp -d)
 # private copies: BUILD may be rebuilt while this runs
 cp "$BUILD/segmentd" "$BUILD/segmentctl" "$tmp/"

@@ -10,10 +10,7 @@ command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "valgrind: needs root"; exit 77; }
 [ -x "$BUILD/segmentd" ] && [ -x "$BUILD/segmentctl" ] || { echo "valgrind: build first"; exit 77; }
 case "$BUILD" in *san*) echo "valgrind: not on a sanitizer build"; exit 77 ;; esac
-if [ -z "${VG_INSIDE:-}" ]; then
-	exec unshare -n -m --propagation private env VG_INSIDE=1 "$0" "$@"
-fi
-mount -t tmpfs -o mode=0755 tmpfs /run
+. tests/lib/private.sh
 tmp=$(mktemp -d)
 pid=
 cleanup() {
