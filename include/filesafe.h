@@ -11,12 +11,14 @@
  *     non-root run, e.g. a unit test or `segmentd --check` by an admin on
  *     a copy of their own, trusts its own files as well: trusting yourself
  *     gives no one else anything);
- *   - it is writable by its group or by others (whatever the group: a
- *     group-writable file is writable by every member);
+ *   - it is writable by others, or by a group other than root (gid 0):
+ *     the rule of sudo for sudoers, so that a tree a root user unpacked
+ *     from a release tarball (files 0664, directories 0775, root:root)
+ *     is accepted as it is, while a group of users never is;
  *   - a directory on its way from / is owned by an untrusted user, or is
- *     writable by its group or others without the sticky bit (then anyone
- *     there can replace the file; with the sticky bit, as /tmp, they
- *     cannot touch entries they do not own).
+ *     writable by others or by a group other than root, without the
+ *     sticky bit (then anyone there can replace the file; with the sticky
+ *     bit, as /tmp, they cannot touch entries they do not own).
  *
  * A symbolic link is followed: the target and every directory above it
  * are checked, and so are the directories that hold the link.
@@ -29,12 +31,16 @@
 
 #include <stddef.h>
 
-/* Returns 0 when path is safe; -EPERM when it is not, with why set to the
- * reason ("writable by group 'staff'", "directory '/etc/segmentd' is
- * writable by others", "owned by 'nobody' (uid 65534), not by root", "not
- * a regular file (a FIFO)"); another -errno when it cannot be checked
- * (why says so: "cannot check: No such file or directory").  why gets at
- * most len bytes, NUL-terminated; it may be NULL when len is 0. */
+/* Returns 0 when path is safe; -EPERM when it is not, with why set to one
+ * sentence that names the full path, its owner:group and mode, what is
+ * wrong, the rule and the command that fixes it:
+ *   '/srv/s.conf' (root:staff 0664) is writable by group 'staff'; only
+ *   root may write ...; fix: chmod g-w /srv/s.conf
+ * (a directory: "directory '/srv' (...) above '/srv/s.conf' is ...");
+ * another -errno when it cannot be checked, why saying which directory
+ * stopped it ("cannot check 'conf/x.conf' (Permission denied): directory
+ * '/root' (root:root 0700) cannot be entered by user 'nobody' ...").  why
+ * gets at most len bytes, NUL-terminated; it may be NULL when len is 0. */
 int filesafe_check(const char *path, char *why, size_t len);
 
 #endif

@@ -1,6 +1,8 @@
 /* filesafe.c - refuse a config file that someone other than root could
- * have written (the rules are in filesafe.h). */
+ * have written (the rule is in filesafe.h).  Every refusal names the
+ * path, its owner:group and mode, the rule and the command that fixes it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -14,7 +16,8 @@
 
 #include "filesafe.h"
 
-#define NAME_MAX_TEXT 96   /* "'a-user-name' (uid 4294967295)" */
+#define RULE "only root may write a config file and the directories above " \
+	"it (group root may too, as for sudoers)"
 
 __attribute__((format(printf, 4, 5)))
 static int say(char *why, size_t len, int err, const char *fmt, ...)
@@ -34,28 +37,62 @@ static bool trusted(uid_t uid)
 	return uid == 0 || uid == geteuid();
 }
 
-/* "'nobody' (uid 65534)", or "uid 65534" when it has no name. */
-static void user_text(uid_t uid, char *buf, size_t len)
+/* The user's name, or its number when it has none. */
+static void user_name(uid_t uid, char *buf, size_t len)
 {
 	struct passwd pw, *found = NULL;
 	char scratch[1024];
 
 	if (!getpwuid_r(uid, &pw, scratch, sizeof(scratch), &found) && found)
-		snprintf(buf, len, "'%s' (uid %u)", pw.pw_name, (unsigned)uid);
+		snprintf(buf, len, "%s", pw.pw_name);
 	else
-		snprintf(buf, len, "uid %u", (unsigned)uid);
+		snprintf(buf, len, "%u", (unsigned)uid);
 }
 
-/* "'staff'", or "gid 50" when it has no name. */
-static void group_text(gid_t gid, char *buf, size_t len)
+static void group_name(gid_t gid, char *buf, size_t len)
 {
 	struct group gr, *found = NULL;
 	char scratch[4096];
 
 	if (!getgrgid_r(gid, &gr, scratch, sizeof(scratch), &found) && found)
-		snprintf(buf, len, "'%s'", gr.gr_name);
+		snprintf(buf, len, "%s", gr.gr_name);
 	else
-		snprintf(buf, len, "gid %u", (unsigned)gid);
+		snprintf(buf, len, "%u", (unsigned)gid);
+}
+
+/* "root:root 0664" */
+static void owner_mode(const struct stat *st, char *buf, size_t len)
+{
+	char user[64], group[64];
+
+	user_name(st->st_uid, user, sizeof(user));
+	group_name(st->st_gid, group, sizeof(group));
+	snprintf(buf, len, "%s:%s %04o", user, group,
+		 (unsigned)(st->st_mode & 07777));
+}
+
+/* path as one shell word: as it is when it is plain, else in quotes. */
+static void shell_word(const char *path, char *buf, size_t len)
+{
+	const char *plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_./+-,:@%=";
+	size_t out = 0;
+
+	if (*path && strspn(path, plain) == strlen(path)) {
+		snprintf(buf, len, "%s", path);
+		return;
+	}
+	buf[out++] = '\'';
+	for (const char *p = path; *p && out + 6 < len; p++) {
+		if (*p == '\'') {
+			memcpy(buf + out, "'\\''", 4);
+			out += 4;
+		} else {
+			buf[out++] = *p;
+		}
+	}
+	buf[out++] = '\'';
+	buf[out] = '\0';
 }
 
 static const char *kind_name(mode_t mode)
@@ -73,50 +110,79 @@ static const char *kind_name(mode_t mode)
 	return "of an unknown kind";
 }
 
-/* Owner and write bits of one file or directory; what prefixes the
- * reason: "" for the config file, "directory '/x' is " for a directory. */
-static int check_owner_mode(const struct stat *st, const char *what,
-			    char *why, size_t len)
+/* What is wrong with one file or directory ("owned by 'nobody' (uid
+ * 65534), not by root", "writable by group 'staff' and by others") and
+ * the command that fixes it; false when nothing is. */
+static bool owner_mode_problem(const struct stat *st, const char *path,
+			       char *problem, size_t plen, char *fix, size_t flen)
 {
-	char name[NAME_MAX_TEXT];
+	bool owner = !trusted(st->st_uid);
+	bool group = (st->st_mode & S_IWGRP) && st->st_gid != 0;
+	bool others = (st->st_mode & S_IWOTH) != 0;
+	char name[64], word[PATH_MAX + 16];
 
-	if (!trusted(st->st_uid)) {
-		user_text(st->st_uid, name, sizeof(name));
-		return say(why, len, -EPERM, "%sowned by %s, not by root%s",
-			   what, name, geteuid() ? " or this user" : "");
-	}
 	/* sticky: the others cannot rename or remove what they do not own */
 	if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
-		return 0;
-	if (st->st_mode & S_IWGRP) {
-		group_text(st->st_gid, name, sizeof(name));
-		return say(why, len, -EPERM, "%swritable by group %s", what,
-			   name);
+		group = others = false;
+	if (!owner && !group && !others)
+		return false;
+	if (owner) {
+		user_name(st->st_uid, name, sizeof(name));
+		snprintf(problem, plen, "owned by '%s' (uid %u), not by root%s",
+			 name, (unsigned)st->st_uid,
+			 geteuid() ? " or this user" : "");
+	} else {
+		group_name(st->st_gid, name, sizeof(name));
+		snprintf(problem, plen, "writable by %s%s%s",
+			 group ? "group '" : "", group ? name : "",
+			 group && others ? "' and by others" :
+			 group ? "'" : "others");
 	}
-	if (st->st_mode & S_IWOTH)
-		return say(why, len, -EPERM, "%swritable by others", what);
-	return 0;
+	shell_word(path, word, sizeof(word));
+	snprintf(fix, flen, "%s%s%s%s%s", owner ? "chown root:root " : "",
+		 owner ? word : "", owner && (group || others) ? " && " : "",
+		 group || others ? (group && others ? "chmod go-w " :
+				    group ? "chmod g-w " : "chmod o-w ") : "",
+		 group || others ? word : "");
+	return true;
+}
+
+/* The refusal of one file (dir NULL) or of a directory above it. */
+static int refuse(const struct stat *st, const char *path, const char *file,
+		  char *why, size_t len)
+{
+	char problem[128], fix[2 * PATH_MAX + 64], om[160];
+
+	if (!owner_mode_problem(st, path, problem, sizeof(problem), fix,
+				sizeof(fix)))
+		return 0;
+	owner_mode(st, om, sizeof(om));
+	if (!file)
+		return say(why, len, -EPERM, "'%s' (%s) is %s; " RULE
+			   "; fix: %s", path, om, problem, fix);
+	return say(why, len, -EPERM, "directory '%s' (%s) above '%s' is %s; "
+		   RULE "; fix: %s", path, om, file, problem, fix);
 }
 
 /* Every directory above path (absolute), up to and including "/". */
 static int check_parents(const char *path, char *why, size_t len)
 {
-	char dir[PATH_MAX], what[PATH_MAX + 32];
+	char dir[PATH_MAX];
 	struct stat st;
 	char *slash;
 
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return say(why, len, -ENAMETOOLONG, "cannot check: %s",
-			   strerror(ENAMETOOLONG));
+		return say(why, len, -ENAMETOOLONG, "cannot check '%s': %s",
+			   path, strerror(ENAMETOOLONG));
 	while ((slash = strrchr(dir, '/'))) {
 		int err;
 
 		slash[slash == dir] = '\0';     /* "/etc" -> "/", keep the root */
 		if (stat(dir, &st))
 			return say(why, len, -errno, "cannot check directory "
-				   "'%s': %s", dir, strerror(errno));
-		snprintf(what, sizeof(what), "directory '%s' is ", dir);
-		err = check_owner_mode(&st, what, why, len);
+				   "'%s' above '%s': %s", dir, path,
+				   strerror(errno));
+		err = refuse(&st, dir, path, why, len);
 		if (err || strcmp(dir, "/") == 0)
 			return err;
 	}
@@ -136,6 +202,44 @@ static char *absolute(const char *path)
 	return out;
 }
 
+/* The file could not be resolved: say which directory stopped us, with
+ * its owner and mode (a user that cannot enter /root, mode 0700, is the
+ * usual case), or else why. */
+static int cannot_check(const char *path, int err, char *why, size_t len)
+{
+	char *given = path[0] ? absolute(path) : NULL, *slash, om[160];
+	char user[64];
+	struct stat st;
+	int r;
+
+	if (!given)
+		return say(why, len, err, "cannot check '%s': %s", path,
+			   strerror(-err));
+	for (slash = strchr(given + 1, '/'); slash && err == -EACCES;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (faccessat(AT_FDCWD, given, X_OK, AT_EACCESS) == 0) {
+			*slash = '/';
+			continue;
+		}
+		if (stat(given, &st))
+			break;
+		owner_mode(&st, om, sizeof(om));
+		user_name(geteuid(), user, sizeof(user));
+		r = say(why, len, err, "cannot check '%s' (%s): directory "
+			"'%s' (%s) cannot be entered by user '%s' (uid %u); "
+			"run as root, or use a copy of the config where this "
+			"user can read it and every directory above it",
+			path, strerror(-err), given, om, user,
+			(unsigned)geteuid());
+		free(given);
+		return r;
+	}
+	free(given);
+	return say(why, len, err, "cannot check '%s': %s", path,
+		   strerror(-err));
+}
+
 int filesafe_check(const char *path, char *why, size_t len)
 {
 	char *real = realpath(path, NULL), *given = NULL;
@@ -145,21 +249,21 @@ int filesafe_check(const char *path, char *why, size_t len)
 	if (!real || stat(real, &st)) {
 		err = -errno;
 		free(real);
-		return say(why, len, err, "cannot check: %s", strerror(-err));
+		return cannot_check(path, err, why, len);
 	}
 	if (!S_ISREG(st.st_mode))
-		err = say(why, len, -EPERM, "not a regular file (%s)",
-			  kind_name(st.st_mode));
+		err = say(why, len, -EPERM, "'%s' is not a regular file (%s); "
+			  "a config must be one", real, kind_name(st.st_mode));
 	else
-		err = check_owner_mode(&st, "", why, len);
+		err = refuse(&st, real, NULL, why, len);
 	if (!err)
 		err = check_parents(real, why, len);
 	/* a link: whoever can write where it lies can point it elsewhere */
 	if (!err) {
 		given = absolute(path);
 		if (!given)
-			err = say(why, len, -ENOMEM, "cannot check: %s",
-				  strerror(ENOMEM));
+			err = say(why, len, -ENOMEM, "cannot check '%s': %s",
+				  path, strerror(ENOMEM));
 		else if (strcmp(given, real))
 			err = check_parents(given, why, len);
 	}
