@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct loop;
 typedef void (*loop_cb)(struct loop *l, int fd, uint32_t events, void *data);
@@ -38,5 +39,16 @@ int timer_open(uint64_t first_ms, uint64_t interval_ms);
 int timer_set(int fd, uint64_t first_ms, uint64_t interval_ms);
 /* Reads the expiration count (0 if none). */
 uint64_t timer_ack(int fd);
+
+/* A wall-clock timerfd (CLOCK_REALTIME, CLOEXEC|NONBLOCK), for dates such
+ * as a flow's expiry: it fires at an absolute instant, so a clock stepped
+ * by NTP after boot does not shift it, and it is cancelled by any step
+ * (TFD_TIMER_CANCEL_ON_SET) so the caller can look at the clock again.
+ * timer_set_wall(fd, 0) disarms.  timer_ack_wall() returns 1 when the
+ * instant has come, 0 when nothing happened, -ECANCELED when the clock was
+ * set (the timer must be armed again). */
+int timer_open_wall(void);
+int timer_set_wall(int fd, time_t at);
+int timer_ack_wall(int fd);
 
 #endif

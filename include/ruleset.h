@@ -120,6 +120,7 @@ struct rs_obj {
 struct ruleset {
 	char *table;              /* family is always inet */
 	bool ownership;           /* request OWNER|PERSIST */
+	time_t compiled_at;       /* flows that expired by then are left out */
 	struct rs_obj *objs;
 	size_t obj_count, obj_capacity;
 	struct rs_set *sets;

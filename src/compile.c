@@ -240,6 +240,7 @@ int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
 	ruleset_init(rs);
 	rs->table = strdup(m->settings.table ? m->settings.table : "segmentd");
 	rs->ownership = m->settings.ownership;
+	rs->compiled_at = now;
 	if (!rs->table)
 		return -ENOMEM;
 	err = compile_counters(&c);

@@ -189,7 +189,11 @@ static int setup(struct daemon *d)
 	err = err ?: add_timer(d, &d->full_fd, 0, 0, daemon_on_full);
 	err = err ?: add_timer(d, &d->restore_fd, 0, 0, daemon_on_restore);
 	err = err ?: add_timer(d, &d->confirm_fd, 0, 0, daemon_on_confirm);
-	err = err ?: add_timer(d, &d->expiry_fd, 0, 0, daemon_on_expiry);
+	d->expiry_fd = timer_open_wall();
+	if (!err && d->expiry_fd < 0)
+		err = d->expiry_fd;
+	err = err ?: loop_add(&d->loop, d->expiry_fd, EPOLLIN, daemon_on_expiry,
+			      d);
 	err = err ?: add_timer(d, &d->dog_fd, dog, dog, on_dog);
 	err = err ?: add_timer(d, &d->commit_fd, 0, 0, daemon_on_commit_timeout);
 	return err;

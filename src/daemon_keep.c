@@ -423,39 +423,42 @@ void daemon_scan_hooks(struct daemon *d)
 	d->hooks = now;
 }
 
-/* The next instant a programmed flow expires, armed as a one-shot timer. */
+/* The first expiry after the enforced ruleset was compiled, armed on the
+ * wall clock (an expiry is a date: NTP stepping the clock after boot must
+ * not shift it).  An instant already past fires at once. */
 void daemon_arm_expiry(struct daemon *d)
 {
-	time_t now = time(NULL), next = 0;
+	time_t since = d->have_rs ? d->rs.compiled_at : 0, next = 0;
 
 	for (size_t i = 0; i < d->model.flow_count; i++) {
 		const struct flow *f = &d->model.flows[i];
 
-		if (f->has_expiry && f->expires > now &&
+		if (f->has_expiry && f->expires > since &&
 		    (!next || f->expires < next))
 			next = f->expires;
 	}
-	timer_set(d->expiry_fd, next ? (uint64_t)(next - now) * 1000 + 1 : 0,
-		  0);
+	timer_set_wall(d->expiry_fd, next);
 }
 
-void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
+/* Did a flow of the model cross its expiry between the enforced ruleset's
+ * compile and now?  (A clock stepped back changes nothing: an expired flow
+ * stays out until the next reload, fail closed.) */
+static bool expiry_due(const struct daemon *d, time_t now)
 {
-	struct daemon *d = data;
-	time_t now = time(NULL), before = d->last_apply;
-	struct ruleset rs;
-	struct diags diags;
-	int err;
+	time_t since = d->have_rs ? d->rs.compiled_at : now;
 
-	timer_ack(fd);
-	diags_init(&diags);
-	err = ruleset_compile(&d->model, now, &rs);
-	if (!err && (err = daemon_enforce(d, &rs, &diags)))
-		ruleset_free(&rs);
-	log_diags(&diags);
-	diags_free(&diags);
-	/* logged once the replace is done: the log line means "in force" */
-	for (size_t i = 0; !err && i < d->model.flow_count; i++) {
+	for (size_t i = 0; i < d->model.flow_count; i++) {
+		const struct flow *f = &d->model.flows[i];
+
+		if (f->has_expiry && f->expires > since && f->expires <= now)
+			return true;
+	}
+	return false;
+}
+
+static void expiry_log(struct daemon *d, time_t before, time_t now)
+{
+	for (size_t i = 0; i < d->model.flow_count; i++) {
 		const struct flow *f = &d->model.flows[i];
 
 		if (f->has_expiry && f->expires <= now && f->expires > before) {
@@ -465,12 +468,38 @@ void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
 				     f->name, f->expires_text);
 		}
 	}
+}
+
+void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct daemon *d = data;
+	time_t now = time(NULL), before;
+	struct ruleset rs;
+	struct diags diags;
+	int err;
+
+	if (timer_ack_wall(fd) == -ECANCELED)
+		log_msg(LOG_NOTICE, "the system clock was set: flow expiries "
+			"checked against the new time");
+	if (!d->have_rs || !expiry_due(d, now)) {
+		daemon_arm_expiry(d);
+		return;
+	}
+	before = d->rs.compiled_at;
+	diags_init(&diags);
+	err = ruleset_compile(&d->model, now, &rs);
+	if (!err && (err = daemon_enforce(d, &rs, &diags)))
+		ruleset_free(&rs);
+	log_diags(&diags);
+	diags_free(&diags);
 	if (err) {
 		log_msg(LOG_ERR, "expiry: the ruleset without the expired "
 			"flows could not be programmed: %s; retrying in 5 s",
 			strerror(-err));
-		timer_set(d->expiry_fd, 5000, 0);
+		timer_set_wall(d->expiry_fd, now + 5);
 		return;
 	}
+	/* logged once the replace is done: the log line means "in force" */
+	expiry_log(d, before, now);
 	daemon_arm_expiry(d);
 }

@@ -148,3 +148,29 @@ uint64_t timer_ack(int fd)
 		return 0;
 	return n;
 }
+
+int timer_open_wall(void)
+{
+	int fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int timer_set_wall(int fd, time_t at)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = at } };
+
+	if (at <= 0)    /* disarm */
+		return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+	return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
+			       &its, NULL) ? -errno : 0;
+}
+
+int timer_ack_wall(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		return n > 0;
+	return errno == ECANCELED ? -ECANCELED : 0;
+}
