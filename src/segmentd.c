@@ -25,15 +25,19 @@ enum mode { MODE_RUN, MODE_CHECK, MODE_PRINT, MODE_ONCE, MODE_MATRIX };
 
 static void usage(FILE *out)
 {
-	fputs("Usage: segmentd [-c FILE] [--check | --print | --once]\n"
+	fputs("Usage: segmentd [-c FILE] [--check | --print | --once | "
+	      "--matrix]\n"
 	      "Enforce network segmentation between zones with one nftables "
 	      "table.\n\n"
+	      "Options:\n"
 	      "  -c, --config FILE  zone config (default " DEFAULT_CONFIG ")\n"
 	      "      --check        validate the config and let the kernel "
 	      "check the\n"
 	      "                     exact ruleset without committing it\n"
-	      "      --print        print the ruleset as nft text\n"
-	      "      --once         program the ruleset and exit\n"
+	      "      --print        print the ruleset as nft text (nft -f "
+	      "accepts it)\n"
+	      "      --once         program the ruleset and exit (the table "
+	      "stays)\n"
 	      "      --matrix       compare the zone matrix of the config "
 	      "with the one\n"
 	      "                     read back from the kernel's table "
@@ -41,8 +45,9 @@ static void usage(FILE *out)
 	      "  -V, --version      print the version\n"
 	      "  -h, --help         this help\n\n"
 	      "Without a mode, segmentd programs the ruleset and runs in the "
-	      "foreground\n(SIGHUP reloads, SIGTERM stops and leaves the "
-	      "ruleset enforced).\n"
+	      "foreground:\nSIGHUP reloads (`segmentctl reload` waits for the "
+	      "outcome), SIGTERM stops\nand leaves the ruleset enforced; "
+	      "`segmentctl` asks the running daemon.\n"
 	      "Exit status: 0 ok, 1 invalid config, 2 kernel rejected, "
 	      "64 usage.\n", out);
 }
