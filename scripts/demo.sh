@@ -20,8 +20,18 @@ if [ "$(id -u)" != 0 ]; then
 fi
 topo_init "$BUILD"
 sd_init "$BUILD"
-trap topo_cleanup EXIT
 CONF=conf/segmentd.conf
+
+# A config that fails validation or file safety stops the demo here, with
+# its errors, before any namespace or probe (the daemon would otherwise
+# start DEGRADED, with a lockdown table, and every probe would fail).  The
+# kernel's look at the batch happens in a network namespace of its own.
+echo "checking $CONF (segmentd --check) ..."
+if ! unshare -n "$SEGMENTD" --check -c "$CONF" >/dev/null; then
+	echo "demo: $CONF is refused (the errors above); fix it and run make demo again" >&2
+	exit 1
+fi
+trap topo_cleanup EXIT
 
 cat <<'TXT'
 segmentd demo: the zones of conf/segmentd.conf as network namespaces

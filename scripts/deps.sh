@@ -1,7 +1,20 @@
 #!/bin/sh
 # scripts/deps.sh - installs the Debian packages that building segmentd, its
-# tests and the demo need, but only those that are missing (quiet when all
-# are there).  For Debian 12 (bookworm), as root; `make deps` runs it and
+# tests, the demo, the man pages and the Debian package need, but only
+# those that are missing (quiet when all are there).  tests/fresh.sh proves
+# the list on a fresh minbase system: a package missing here fails it.
+#
+#   python3                       tests/kernel/control.sh
+#   iptables                      foreign hooks (legacy iptables rules)
+#   perl                          tests/kernel/ctlabuse.sh
+#   util-linux                    setpriv (tests/kernel/check.sh), unshare
+#   debootstrap, systemd-container, curl, ca-certificates
+#                                 tests/kernel/systemd.sh's container
+#   man-db, groff                 man -l man/segmentd.8 (Japanese text needs
+#                                 a UTF-8 locale: LANG=C.UTF-8, in libc)
+#   debhelper ... bash-completion make deb, lintian, the completion
+#
+# For Debian 12 (bookworm), as root; `make deps` runs it and
 # `make check` / `make demo` run it first.
 #
 #   scripts/deps.sh          install what is missing
@@ -13,7 +26,10 @@ gcc make libc6-dev pkg-config
 libnftnl-dev libmnl-dev libconfig-dev
 check valgrind clang libclang-rt-14-dev
 nftables iproute2 iputils-ping procps util-linux iperf3 faketime time
-debootstrap systemd-container
+iptables python3 perl
+debootstrap systemd-container curl ca-certificates
+man-db groff
+debhelper dpkg-dev fakeroot lintian bash-completion
 "
 
 # The packages of $PACKAGES that are not installed (dpkg -s would also
@@ -45,12 +61,20 @@ echo "deps: installing $todo"
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# A mirror that fails now and then is retried (three tries, 10 s apart).
+tries=0
 # shellcheck disable=SC2086 # one word per package
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $todo; } >"$log" 2>&1; then
-	cat "$log" >&2
-	echo "deps: apt-get failed" >&2
-	exit 1
-fi
+until { apt-get update -qq && apt-get install -y -qq --no-install-recommends $todo; } >"$log" 2>&1; do
+	tries=$((tries + 1))
+	if [ "$tries" -ge 3 ]; then
+		cat "$log" >&2
+		echo "deps: apt-get failed $tries times" >&2
+		exit 1
+	fi
+	echo "deps: apt-get failed (try $tries of 3); again in 10 s:" \
+		"$(tail -n 1 "$log")" >&2
+	sleep 10
+done
 todo=$(missing)
 if [ -n "$todo" ]; then
 	echo "deps: still missing after apt-get install: $todo" >&2

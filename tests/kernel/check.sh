@@ -5,6 +5,8 @@
 #  - exits 1 for broken copies of the shipped config, naming every problem
 #    as "file:line: error:" with the right line, and for every
 #    tests/bad/*.conf with an "error:" message;
+#  - exits 2 as an unprivileged user (the kernel refuses), on a copy that
+#    user can read; exits 1 naming the directory that user cannot enter;
 #  - leaves the caller's own network namespace as it was (same ruleset).
 set -eu
 BUILD=${BUILD:-build}
@@ -12,7 +14,12 @@ SEGMENTD=${SEGMENTD:-$PWD/$BUILD/segmentd}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (unshare -n)"; exit 77; }
 [ -x "$SEGMENTD" ] || { echo "SKIP: $SEGMENTD not built (make)"; exit 77; }
 command -v nft >/dev/null || { echo "SKIP: nft not installed"; exit 77; }
-command -v unshare >/dev/null || { echo "SKIP: unshare not installed"; exit 77; }
+# setpriv (util-linux, installed by scripts/deps.sh) is not optional: a
+# part of this test must not quietly go missing.
+for tool in unshare setpriv; do
+	command -v "$tool" >/dev/null ||
+		{ echo "FAIL: $tool not installed (scripts/deps.sh installs util-linux)"; exit 1; }
+done
 
 if [ "${1:-}" != --inside ]; then
 	before=$(nft list ruleset)
@@ -27,8 +34,11 @@ if [ "${1:-}" != --inside ]; then
 fi
 
 # ---- inside the private network namespace ----
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/segmentd-check.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# $tmp is root's (0700); $pub is readable by everyone, for part 6.
+tmp=$(mktemp -d /tmp/segmentd-check.XXXXXX)
+pub=$(mktemp -d /tmp/segmentd-check-pub.XXXXXX)
+trap 'rm -rf "$tmp" "$pub"' EXIT
+chmod 0755 "$pub"
 ip link set lo up
 failures=0
 fail() {
@@ -123,16 +133,36 @@ done
 echo "ok: $count configs of tests/bad: exit 1 with an error message"
 
 # 6. the kernel refuses: exit 2 with the kernel's reason (here: no
-# CAP_NET_ADMIN, as an unprivileged user)
-if command -v setpriv >/dev/null; then
-	rc=0
-	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$SEGMENTD" --check -c conf/segmentd.conf 2>"$tmp/err" || rc=$?
-	if [ "$rc" = 2 ] && grep -q "kernel rejected.*Operation not permitted" "$tmp/err"; then
-		echo "ok: kernel refusal: exit 2, $(head -n 1 "$tmp/err")"
-	else
-		fail "kernel refusal: exit $rc, stderr: $(cat "$tmp/err")"
-	fi
+# CAP_NET_ADMIN, as an unprivileged user).  That user (nobody) cannot
+# enter /root (0700), where a root user's checkout usually is: it reads a
+# copy in a directory of its own reach (/tmp is sticky, root's: safe).
+nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+cp conf/segmentd.conf "$pub/segmentd.conf"
+chmod 0644 "$pub/segmentd.conf"
+rc=0
+nobody "$SEGMENTD" --check -c "$pub/segmentd.conf" 2>"$tmp/err" || rc=$?
+if [ "$rc" = 2 ] && grep -q "kernel rejected.*Operation not permitted" "$tmp/err"; then
+	echo "ok: kernel refusal: exit 2, $(head -n 1 "$tmp/err")"
+else
+	fail "kernel refusal: exit $rc, stderr: $(cat "$tmp/err")"
+fi
+
+# 7. a user who cannot enter a directory above the config is told which
+# directory, its owner and mode, and what to do: a copy in $tmp/open
+# (0755) below $tmp (0700), read through the working directory, as a
+# checkout in /root/segmentd is.
+mkdir -m 0755 "$tmp/open"
+cp conf/segmentd.conf "$tmp/open/closed.conf"
+chmod 0644 "$tmp/open/closed.conf"
+rc=0
+(cd "$tmp/open" && nobody "$SEGMENTD" --check -c closed.conf) 2>"$tmp/err" || rc=$?
+want="cannot check 'closed.conf' (Permission denied): directory '$tmp' (root:root 0700) cannot be entered by user 'nobody' (uid 65534)"
+if [ "$rc" = 1 ] && grep -qF "$want" "$tmp/err"; then
+	echo "ok: a directory nobody cannot enter: exit 1, named with its owner and mode"
+else
+	fail "a directory nobody cannot enter: exit $rc, stderr: $(cat "$tmp/err")"
 fi
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
