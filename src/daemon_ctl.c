@@ -337,10 +337,43 @@ static uint64_t pkts(const struct readback *rb, const char *fmt, ...)
 	return c ? c->packets : 0;
 }
 
-static void counters_text(const struct daemon *d, const struct readback *rb,
-			  FILE *out)
+/* counters [NAME...]: the rows of the named zones and flows only (a zone
+ * pair when one side is named, a flow when it or one of its zones is
+ * named); every row without names. */
+struct row_filter {
+	const struct model *m;
+	const char *const *names;
+	int count;
+};
+
+static bool named(const struct row_filter *f, const char *name)
 {
-	const struct model *m = &d->model;
+	if (f->count == 0)
+		return true;
+	for (int i = 0; i < f->count; i++)
+		if (!strcmp(f->names[i], name))
+			return true;
+	return false;
+}
+
+static bool flow_wanted(const struct row_filter *f, const struct flow *fl)
+{
+	const struct model *m = f->m;
+
+	return named(f, fl->name) ||
+	       named(f, m->zones[endpoint_zone(m, &fl->from)].name) ||
+	       named(f, m->zones[endpoint_zone(m, &fl->to)].name);
+}
+
+static bool pair_wanted(const struct row_filter *f, size_t a, size_t b)
+{
+	return named(f, f->m->zones[a].name) || named(f, f->m->zones[b].name);
+}
+
+static void counters_text(const struct row_filter *f,
+			  const struct readback *rb, FILE *out)
+{
+	const struct model *m = f->m;
 
 	fprintf(out, "%-34s %14s %14s\n", "zone pair", "new accepted",
 		"dropped pkts");
@@ -348,6 +381,8 @@ static void counters_text(const struct daemon *d, const struct readback *rb,
 		for (size_t b = 0; b < m->zone_count; b++) {
 			char pair[80];
 
+			if (!pair_wanted(f, a, b))
+				continue;
 			snprintf(pair, sizeof(pair), "%s > %s",
 				 m->zones[a].name, m->zones[b].name);
 			fprintf(out, "%-34s %14llu %14llu\n", pair,
@@ -357,28 +392,100 @@ static void counters_text(const struct daemon *d, const struct readback *rb,
 					m->zones[a].name, m->zones[b].name));
 		}
 	fprintf(out, "\n%-34s %14s\n", "flow", "new accepted");
-	for (size_t f = 0; f < m->flow_count; f++)
-		fprintf(out, "%-34s %14llu\n", m->flows[f].name,
-			(unsigned long long)pkts(rb, "flow_%s", m->flows[f].name));
+	for (size_t i = 0; i < m->flow_count; i++)
+		if (flow_wanted(f, &m->flows[i]))
+			fprintf(out, "%-34s %14llu\n", m->flows[i].name,
+				(unsigned long long)pkts(rb, "flow_%s",
+							 m->flows[i].name));
 	fprintf(out, "\n%-34s %14s %14s\n", "zone", "spoofed pkts",
 		"to gateway");
 	for (size_t z = 0; z < m->zone_count; z++)
-		fprintf(out, "%-34s %14llu %14llu\n", m->zones[z].name,
-			(unsigned long long)pkts(rb, "spoof_%s", m->zones[z].name),
-			(unsigned long long)pkts(rb, "mgmt_%s_drop", m->zones[z].name));
-	fprintf(out, "\n%-34s %14llu\n", "unzoned (dropped pkts)",
-		(unsigned long long)pkts(rb, "unzoned_drop"));
+		if (named(f, m->zones[z].name))
+			fprintf(out, "%-34s %14llu %14llu\n", m->zones[z].name,
+				(unsigned long long)pkts(rb, "spoof_%s",
+							 m->zones[z].name),
+				(unsigned long long)pkts(rb, "mgmt_%s_drop",
+							 m->zones[z].name));
+	if (f->count == 0)
+		fprintf(out, "\n%-34s %14llu\n", "unzoned (dropped pkts)",
+			(unsigned long long)pkts(rb, "unzoned_drop"));
 }
 
-static void counters_json(const struct readback *rb, FILE *out)
+/* Whether counter NAME belongs to a wanted row (names as compile.c makes
+ * them: pair_A_B_new|drop, flow_F, spoof_Z, mgmt_Z_drop). */
+static bool counter_wanted(const struct row_filter *f, const char *name)
 {
+	const struct model *m = f->m;
+	char want[160];
+
+	if (f->count == 0)
+		return true;
+	for (size_t a = 0; a < m->zone_count; a++) {
+		const char *za = m->zones[a].name;
+
+		for (size_t b = 0; b < m->zone_count; b++) {
+			if (!pair_wanted(f, a, b))
+				continue;
+			snprintf(want, sizeof(want), "pair_%s_%s_",
+				 za, m->zones[b].name);
+			if (!strncmp(name, want, strlen(want)) &&
+			    (!strcmp(name + strlen(want), "new") ||
+			     !strcmp(name + strlen(want), "drop")))
+				return true;
+		}
+		if (named(f, za) &&
+		    ((!strncmp(name, "spoof_", 6) && !strcmp(name + 6, za)) ||
+		     (snprintf(want, sizeof(want), "mgmt_%s_drop", za),
+		      !strcmp(name, want))))
+			return true;
+	}
+	for (size_t i = 0; i < m->flow_count; i++)
+		if (flow_wanted(f, &m->flows[i]) && !strncmp(name, "flow_", 5) &&
+		    !strcmp(name + 5, m->flows[i].name))
+			return true;
+	return false;
+}
+
+static void counters_json(const struct row_filter *f,
+			  const struct readback *rb, FILE *out)
+{
+	bool first = true;
+
 	fputs("{\"counters\":{", out);
-	for (size_t i = 0; i < rb->counter_count; i++)
+	for (size_t i = 0; i < rb->counter_count; i++) {
+		if (!counter_wanted(f, rb->counters[i].name))
+			continue;
 		fprintf(out, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}",
-			i ? "," : "", rb->counters[i].name,
+			first ? "" : ",", rb->counters[i].name,
 			(unsigned long long)rb->counters[i].packets,
 			(unsigned long long)rb->counters[i].bytes);
+		first = false;
+	}
 	fputs("}}\n", out);
+}
+
+/* The names given to counters (the arguments before any option); each
+ * must be a zone or a flow of the enforced config. */
+static int row_filter_init(struct row_filter *f, const struct daemon *d,
+			   const struct control_request *r, FILE *out)
+{
+	f->m = &d->model;
+	f->names = (const char *const *)r->argv;
+	f->count = 0;
+	for (int i = 0; i < r->argc; i++) {
+		const char *name = r->argv[i];
+		bool flow = false;
+
+		for (size_t k = 0; k < d->model.flow_count && !flow; k++)
+			flow = !strcmp(d->model.flows[k].name, name);
+		if (!flow && model_find_zone(&d->model, name) < 0) {
+			fprintf(out, "no zone or flow '%s' in the enforced "
+				"config (segmentctl names lists them)\n", name);
+			return -ENOENT;
+		}
+		f->count++;
+	}
+	return 0;
 }
 
 static enum control_status cmd_counters(struct daemon *d,
@@ -386,6 +493,8 @@ static enum control_status cmd_counters(struct daemon *d,
 					FILE *out)
 {
 	bool reset = has_arg(r, "--reset");
+	struct control_request names = *r;
+	struct row_filter filter;
 	struct readback rb;
 	int err;
 
@@ -393,20 +502,44 @@ static enum control_status cmd_counters(struct daemon *d,
 		fprintf(out, "no ruleset enforced by this daemon\n");
 		return CONTROL_FAIL;
 	}
+	names.argc = 0;     /* the names: the arguments before any option */
+	while (names.argc < r->argc && r->argv[names.argc][0] != '-')
+		names.argc++;
+	if (row_filter_init(&filter, d, &names, out))
+		return CONTROL_FAIL;
 	err = readback_read(&d->nl, d->rs.table, reset, &rb);
 	if (err) {
 		fprintf(out, "reading counters: %s\n", strerror(-err));
 		return CONTROL_FAIL;
 	}
 	if (r->json)
-		counters_json(&rb, out);
+		counters_json(&filter, &rb, out);
 	else
-		counters_text(d, &rb, out);
+		counters_text(&filter, &rb, out);
 	if (reset && !r->json)
 		fputs("(counters reset to zero as they were read)\n", out);
 	if (reset)
 		log_msg(LOG_NOTICE, "counters reset by segmentctl");
 	readback_free(&rb);
+	return CONTROL_OK;
+}
+
+/* names: the zones and flows of the enforced config, one per line (for
+ * shell completion and scripts); names are [a-z0-9-], no escaping. */
+static enum control_status cmd_names(const struct daemon *d, bool json,
+				     FILE *out)
+{
+	const struct model *m = &d->model;
+
+	fputs(json ? "{\"zones\":[" : "", out);
+	for (size_t z = 0; z < m->zone_count; z++)
+		fprintf(out, json ? "%s\"%s\"" : "%szone %s\n",
+			json && z ? "," : "", m->zones[z].name);
+	fputs(json ? "],\"flows\":[" : "", out);
+	for (size_t i = 0; i < m->flow_count; i++)
+		fprintf(out, json ? "%s\"%s\"" : "%sflow %s\n",
+			json && i ? "," : "", m->flows[i].name);
+	fputs(json ? "]}\n" : "", out);
 	return CONTROL_OK;
 }
 
@@ -477,6 +610,8 @@ enum control_status daemon_control(void *ctx, const struct control_request *r,
 		return cmd_matrix(d, r, out);
 	if (!strcmp(r->verb, "counters"))
 		return cmd_counters(d, r, out);
+	if (!strcmp(r->verb, "names"))
+		return cmd_names(d, r->json, out);
 	if (!strcmp(r->verb, "audit"))
 		return daemon_audit(d, r, out);
 	if (!strcmp(r->verb, "metrics"))

@@ -1,0 +1,78 @@
+#!/bin/bash
+# cli: the command lines an admin meets first.
+#  - `segmentd --help` names every long option segmentd.c accepts, and
+#    `segmentctl --help` every verb the daemon answers (daemon_ctl.c);
+#  - `segmentctl names` lists the zones and flows of the enforced config;
+#    `segmentctl counters NAME...` shows only those rows and refuses an
+#    unknown name;
+#  - the bash completion completes verbs, options and, from a running
+#    daemon, zone and flow names.
+. tests/lib/kernel.sh
+SEGMENTCTL=$PWD/$BUILD/segmentctl
+export SEGMENTD_SOCKET=$TOPO_DIR/control
+
+# the sources are the truth: every option and verb they handle
+for opt in $(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", [a-z_]*argument.*/\1/p' src/segmentd.c); do
+	"$SEGMENTD" --help | grep -q -- "--$opt" || fail "segmentd --help does not list --$opt"
+done
+for verb in $(sed -n 's/.*strcmp(r->verb, "\([a-z-]*\)").*/\1/p' src/daemon_ctl.c); do
+	"$SEGMENTCTL" --help | grep -qE "^  $verb( |$)" || fail "segmentctl --help does not list '$verb'"
+done
+echo "help: every option and verb listed"
+
+topo_build
+sd_start conf/segmentd.conf
+
+names=$("$SEGMENTCTL" names)
+for z in mynumber lgwan internet lgwan-net cloud; do
+	grep -qx "zone $z" <<<"$names" || fail "names: zone $z missing"
+done
+for f in mail-in chukan-link mynumber-intake dns-via-sc; do
+	grep -qx "flow $f" <<<"$names" || fail "names: flow $f missing"
+done
+[ "$("$SEGMENTCTL" --json names | head -c 10)" = '{"zones":[' ] || fail "names --json"
+
+# one zone: its 9 pairs (5 zones: 5 + 5 - 1), its flows, its own row
+out=$("$SEGMENTCTL" counters lgwan-net)
+[ "$(grep -c ' > ' <<<"$out")" = 9 ] || { echo "$out"; fail "counters lgwan-net: not 9 pairs"; }
+grep -q '^lgwan-services ' <<<"$out" || fail "counters lgwan-net: flow lgwan-services missing"
+grep -q '^chukan-link ' <<<"$out" || fail "counters lgwan-net: flow chukan-link missing"
+grep -q '^mail-in ' <<<"$out" && fail "counters lgwan-net: shows mail-in"
+grep -q '^unzoned' <<<"$out" && fail "counters lgwan-net: shows the unzoned row"
+# one flow: its row and no pair
+out=$("$SEGMENTCTL" counters mail-in)
+grep -q '^mail-in ' <<<"$out" || fail "counters mail-in: row missing"
+grep -q ' > ' <<<"$out" && fail "counters mail-in: shows zone pairs"
+json=$("$SEGMENTCTL" --json counters mail-in)
+grep -q '"flow_mail-in"' <<<"$json" || fail "counters --json mail-in: $json"
+grep -q '"pair_' <<<"$json" && fail "counters --json mail-in shows pairs: $json"
+# unfiltered: all 25 pairs and the unzoned row
+out=$("$SEGMENTCTL" counters)
+[ "$(grep -c ' > ' <<<"$out")" = 25 ] || fail "counters: not 25 pairs"
+grep -q '^unzoned' <<<"$out" || fail "counters: no unzoned row"
+rc=0
+out=$("$SEGMENTCTL" counters no-such-zone) || rc=$?
+[ "$rc" = 1 ] || fail "counters no-such-zone: exit $rc, want 1"
+grep -q "no zone or flow 'no-such-zone'" <<<"$out" || fail "counters no-such-zone: $out"
+echo "names and counters filter: ok"
+
+# completion, as bash runs it on TAB
+complete_words() {
+	# shellcheck disable=SC1091
+	PATH=$PWD/$BUILD:$PATH bash -c '
+		. scripts/bash-completion/segmentctl
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_segmentctl; printf "%s\n" "${COMPREPLY[@]}"' complete "$@"
+}
+got=$(complete_words segmentctl co | sort | tr '\n' ' ')
+[ "$got" = "confirm counters " ] || fail "completion of 'co': '$got'"
+got=$(complete_words segmentctl --json counters lgwan | sort | tr '\n' ' ')
+[ "$got" = "lgwan lgwan-net lgwan-services " ] || fail "completion of zone/flow names: '$got'"
+got=$(complete_words segmentctl matrix -- | sort | tr '\n' ' ')
+[ "$got" = "--dot --json " ] || fail "completion of matrix options: '$got'"
+echo "completion: ok"
+
+rc=0
+sd_stop || rc=$?
+[ "$rc" = 0 ] || fail "segmentd exited with $rc"
+echo "cli: all checks passed"
