@@ -69,5 +69,5 @@ cp conf/segmentd.conf "$CONF"
 out=$(SSH_CONNECTION="10.2.9.10 50000 10.2.0.1 22" ctl reload 2>&1) || fail "reload A: $out"
 echo "$out" | grep -q WARNING && fail "a warning although lg-admin keeps ssh: $out"
 echo "ok: warned for a session the new policy cuts off, not otherwise"
-sd_stop || true
+sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
 echo "confirm: all checks passed"

@@ -60,5 +60,5 @@ echo "ok: counters: 2 new lgwan>internet (screen-transfer), drops and spoofs cou
 ctl counters --reset >/dev/null
 [ "$(counter pair_lgwan_internet_new)" = 0 ] || fail "reset did not zero the counters"
 echo "ok: counters --reset"
-sd_stop || true
+sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
 echo "matrix: all checks passed"

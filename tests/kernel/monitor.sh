@@ -27,4 +27,5 @@ grep -q 'tcp/3389' "$TOPO_DIR/denied.out" && fail "allowed traffic listed as den
 ctl --json denied | grep -q '"pair":"mynumber>internet"' || fail "json: $(ctl --json denied)"
 n=$(grep -c "denied: new tuple mynumber>internet" "$TOPO_DIR/segmentd.log" || true)
 [ "$n" = 1 ] || fail "the new tuple was logged $n times, want once"
+sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
 echo "monitor: all checks passed"

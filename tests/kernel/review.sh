@@ -42,5 +42,5 @@ rc=0; ctl audit >"$TOPO_DIR/audit.out" || rc=$?
 grep -q "\[FAIL\]  8. Zone interfaces" "$TOPO_DIR/audit.out" || { cat "$TOPO_DIR/audit.out"; fail "no interface failure"; }
 grep -q "inet0" "$TOPO_DIR/audit.out" || fail "the missing interface is not named"
 echo "ok: audit fails when a zone interface is missing"
-sd_stop || true
+sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
 echo "review: all checks passed"

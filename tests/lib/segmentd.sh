@@ -6,14 +6,19 @@
 #                          environment variable overrides it); exit 77 if
 #                          it is not built
 #   sd_once CONF           segmentd --once -c CONF in the gateway
-#   sd_start CONF          segmentd -c CONF in the foreground mode, in the
+#   sd_start CONF [LOG]    segmentd -c CONF in the foreground mode, in the
 #                          background (private /run), waits until it owns
-#                          its table; pid in SD_PID
-#   sd_stop                SIGTERM, waits; returns the daemon's exit status
+#                          its table; pid in SD_PID, log in SD_LOG
+#                          (default TOPO_DIR/segmentd.log)
+#   sd_stop [WANT]         SIGTERM, waits; returns 1 (saying why) unless
+#                          the exit status is WANT (default 0) and the log
+#                          holds no sanitizer report.  Every test that
+#                          starts the daemon ends with `sd_stop || fail`.
 #   sd_table               nft -s list table inet $SD_TABLE (gateway)
 #   sd_table_flags         the table's "flags" line (e.g. "flags owner")
 
 SD_TABLE=${SD_TABLE:-segmentd}
+. tests/lib/sanitizer.sh
 
 sd_init() {
 	local build=${1:-build}
@@ -44,6 +49,7 @@ sd_owned() {
 # /run (tmpfs), so a control socket never collides with the host's.
 sd_start() {
 	local conf=$1 log=${2:-$TOPO_DIR/segmentd.log}
+	SD_LOG=$log
 	case $conf in /*) ;; *) conf=$PWD/$conf ;; esac
 	# shellcheck disable=SC2016 # expanded by that sh
 	topo_spawn gw "$log" unshare -m --propagation private \
@@ -82,8 +88,8 @@ sd_start() {
 
 sd_stop() {
 	local pid=$SD_PID rc=0
-	[ -n "$pid" ] || return 0
+	[ -n "$pid" ] || { echo "sd_stop: no daemon running"; return 1; }
 	SD_PID=
 	topo_stop "$pid" segmentd || rc=$?
-	return "$rc"
+	exit_check segmentd "$rc" "${SD_LOG:-$TOPO_DIR/segmentd.log}" "${1:-0}"
 }

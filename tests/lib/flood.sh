@@ -1,0 +1,116 @@
+# tests/lib/flood.sh - a forbidden UDP flood (tests/tools/flood) with the
+# shellcheck shell=bash
+# controls that make "nothing arrived" mean something.  Source
+# tests/lib/kernel.sh first (topo_*, fail, FLOOD).
+#
+#   flood_init FROM SRC TO DST PORT   the flood's path: from zone FROM's
+#                          address SRC to zone TO's address DST, udp PORT;
+#                          a missing flood tool fails (make builds it)
+#   flood_control          the positive control, run where the path is open
+#                          (no segmentd, or a rule letting it through): a
+#                          0.3 s flood must be sent, be seen at the gateway
+#                          and be counted at the receiver
+#   flood_start            the flood in the background (pid in FLOOD_PID)
+#                          and a counter at the receiver; returns once the
+#                          gateway sees it arriving
+#   flood_stop             ends it; fails unless it ran the whole time and
+#                          sent, the gateway received at least FLOOD_MIN
+#                          packets on the flood's interface meanwhile, and
+#                          the receiver counted none
+#
+# At the receiver the count is an nftables counter in TO's own namespace
+# (prerouting, priority -400, the flood's addresses and port): it sees a
+# datagram that got through even if no socket takes it.  At the gateway it
+# is the rx_packets of FROM's interface (no rule there: the daemon under
+# test would report a foreign base chain); the probes of a test add a few
+# dozen packets at most, far below FLOOD_MIN.
+
+FLOOD_MIN=${FLOOD_MIN:-1000}
+
+flood_init() {
+	FLOOD_FROM=$1 FLOOD_SRC=$2 FLOOD_TO=$3 FLOOD_DST=$4 FLOOD_PORT=$5
+	[ -x "$FLOOD" ] || fail "flood: $FLOOD is missing (make tools)"
+	FLOOD_IF=$(topo_links_table | awk -v z="$FLOOD_FROM" '$1 == z { print $2 }')
+	[ -n "$FLOOD_IF" ] || fail "flood: no gateway interface for zone $FLOOD_FROM"
+	FLOOD_PID=
+}
+
+# The gateway's received packets on the flood's interface.
+flood_gw_rx() {
+	topo_exec gw cat "/sys/class/net/$FLOOD_IF/statistics/rx_packets"
+}
+
+flood_count_start() {
+	local fam=ip
+	case $FLOOD_DST in *:*) fam=ip6 ;; esac
+	topo_exec "$FLOOD_TO" nft -f - <<EOF || fail "flood: cannot arm the receiver's counter"
+table inet flood_arrivals {
+	counter seen { }
+	chain prerouting {
+		type filter hook prerouting priority -400; policy accept;
+		$fam saddr $FLOOD_SRC $fam daddr $FLOOD_DST udp dport $FLOOD_PORT counter name "seen"
+	}
+}
+EOF
+}
+
+# The receiver's count into FLOOD_GOT; removes the counter.
+flood_count_read() {
+	local out
+	out=$(topo_exec "$FLOOD_TO" nft list counter inet flood_arrivals seen) ||
+		fail "flood: the receiver's counter is gone"
+	topo_exec "$FLOOD_TO" nft delete table inet flood_arrivals
+	FLOOD_GOT=$(echo "$out" | sed -n 's/.*packets \([0-9]*\).*/\1/p')
+	[ -n "$FLOOD_GOT" ] || fail "flood: no count in: $out"
+}
+
+# flood_require_sent SENT GW_RX: the flood said it sent, the gateway saw it.
+flood_require_sent() {
+	case $1 in '' | *[!0-9]*) fail "flood: no packet count from the flood tool: '$1'" ;; esac
+	[ "$1" -gt 0 ] || fail "flood: the flood tool sent nothing"
+	[ "$2" -ge "$FLOOD_MIN" ] ||
+		fail "flood: the gateway received $2 packets on $FLOOD_IF (flood tool: $1 sent), fewer than $FLOOD_MIN: no flood"
+}
+
+flood_control() {
+	local rx0 sent rx
+	flood_count_start
+	rx0=$(flood_gw_rx)
+	sent=$(topo_exec "$FLOOD_FROM" "$FLOOD" -s "$FLOOD_SRC" -d 0.3 "$FLOOD_DST" "$FLOOD_PORT") ||
+		fail "flood: the flood tool failed"
+	rx=$(( $(flood_gw_rx) - rx0 ))
+	flood_count_read
+	echo "flood control (path open): sent $sent, the gateway received $rx on $FLOOD_IF," \
+		"the receiver ($FLOOD_TO $FLOOD_DST) counted $FLOOD_GOT"
+	flood_require_sent "$sent" "$rx"
+	[ "$FLOOD_GOT" -gt 0 ] || fail "flood: the flood does not reach $FLOOD_DST even with the path open"
+}
+
+flood_arriving() { [ "$(flood_gw_rx)" -ge "$((FLOOD_RX0 + FLOOD_MIN))" ]; }
+
+flood_start() {
+	flood_count_start
+	FLOOD_RX0=$(flood_gw_rx)
+	topo_spawn "$FLOOD_FROM" "$TOPO_DIR/flood.out" "$FLOOD" -s "$FLOOD_SRC" -d 3600 \
+		"$FLOOD_DST" "$FLOOD_PORT"
+	FLOOD_PID=$TOPO_PID
+	topo_wait_until 10 flood_arriving ||
+		fail "flood: the flood does not arrive at the gateway ($FLOOD_IF)"
+}
+
+flood_stop() {
+	local pid=$FLOOD_PID rx rc=0 sent
+	[ -n "$pid" ] || fail "flood: flood_stop without flood_start"
+	FLOOD_PID=
+	kill -0 "$pid" 2>/dev/null ||
+		fail "flood: the flood ended before the test did: $(cat "$TOPO_DIR/flood.out")"
+	rx=$(( $(flood_gw_rx) - FLOOD_RX0 ))
+	topo_stop "$pid" flood || rc=$?
+	[ "$rc" = 0 ] || fail "flood: the flood tool exited $rc: $(cat "$TOPO_DIR/flood.out")"
+	sent=$(tail -n 1 "$TOPO_DIR/flood.out")
+	flood_count_read
+	echo "flood: sent $sent, the gateway received $rx on $FLOOD_IF," \
+		"the receiver ($FLOOD_TO $FLOOD_DST) counted $FLOOD_GOT"
+	flood_require_sent "$sent" "$rx"
+	[ "$FLOOD_GOT" = 0 ] || fail "$FLOOD_GOT forbidden datagrams reached $FLOOD_DST"
+}
