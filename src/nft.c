@@ -26,7 +26,13 @@
 
 #include "nft_internal.h"
 
-#define ELEMS_PER_MSG 800
+/* The elements of one NEWSETELEM message go in one nested attribute
+ * (NFTA_SET_ELEM_LIST_ELEMENTS), whose length is 16 bits: past 64 KiB it
+ * wraps and the kernel sees a truncated list.  A message is cut by bytes,
+ * at a budget well below that (elem_wire_size() overestimates). */
+#define ELEM_LIST_BUDGET (48 * 1024)
+#define NLA_HDR 4
+#define NLA_ALIGNED(n) (((n) + 3u) & ~3u)
 #define NFT_TYPE_IPADDR 7
 #define NFT_TYPE_IP6ADDR 8
 #define NFT_TYPE_MARK 19
@@ -290,20 +296,40 @@ static int elem_add(struct nftnl_set *ns, const struct rs_set *s,
 	return 0;
 }
 
+/* An upper bound of the bytes elem_add() puts in the element list for e:
+ * per element a list-element nest, a key nest with its value and a flags
+ * attribute; a map element adds a data nest, a verdict nest, its code and
+ * the chain name; an address interval is two elements. */
+static size_t elem_wire_size(const struct rs_set *s, const struct rs_elem *e)
+{
+	size_t one = NLA_HDR + NLA_HDR + NLA_HDR + 16 + NLA_HDR + 4;
+
+	if (s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6)
+		return 2 * one;
+	if (s->is_map && e->chain)
+		one += 3 * NLA_HDR + 4 + NLA_HDR +
+		       NLA_ALIGNED(strlen(e->chain) + 1);
+	return one;
+}
+
 static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
 			   const struct rs_set *s, size_t *i)
 {
 	struct nftnl_set *ns = set_alloc(x, s);
 	struct nlmsghdr *nlh;
-	size_t n = 0, first = *i;
+	size_t n = 0, first = *i, bytes = 0;
 	uint32_t seq;
 	void *buf;
 	int err = 0;
 
 	if (!ns)
 		return -ENOMEM;
-	for (; *i < s->elem_count && n < ELEMS_PER_MSG && !err; (*i)++)
+	for (; *i < s->elem_count && !err; (*i)++) {
+		bytes += elem_wire_size(s, &s->elems[*i]);
+		if (n && bytes > ELEM_LIST_BUDGET)
+			break;
 		err = elem_add(ns, s, &s->elems[*i], &n);
+	}
 	buf = err ? NULL : batch_next(bt, &seq, &s->origin,
 				      "set '%s' elements %zu-%zu", s->name,
 				      first + 1, *i);
@@ -315,6 +341,9 @@ static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
 		NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, seq);
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
+	/* never send a list whose length wrapped (a bug in the budget) */
+	if (nlh->nlmsg_len > ELEM_LIST_BUDGET + 4096)
+		return -EMSGSIZE;
 	return batch_commit_msg(bt);
 }
 
