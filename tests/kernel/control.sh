@@ -95,8 +95,7 @@ idle=$!
 expect 0 status
 wait "$idle" || fail "idle client: no ERROR timeout"
 
-kill "$pid"
-wait "$pid" || true
+private_stop "$pid" "$tmp/log" || fail "the daemon did not stop cleanly"
 pid=
 [ ! -e /run/segmentd/control ] || fail "socket left behind"
 expect 3 status

@@ -31,7 +31,7 @@ start() {   # start CONF
 	done
 	fail "daemon did not answer"
 }
-stop() { kill "$pid"; wait "$pid" || true; pid=; }
+stop() { private_stop "$pid" "$tmp/log" || fail "the daemon did not stop cleanly"; pid=; }
 ruleset_sha() { "$SEGMENTCTL" --json status | sed 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/'; }
 listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
 

@@ -30,7 +30,8 @@ nft list table inet segmentd >/dev/null || fail "READY=1 came before the table e
 sleep 1.2                                  # two watchdog periods at 500 ms
 kill -HUP "$dpid"
 for _ in $(seq 200); do [ "$(grep -c READY=1 "$tmp/dgrams")" -ge 2 ] && break; sleep 0.02; done
-kill -TERM "$dpid"; wait "$dpid"; dpid=
+private_stop "$dpid" "$tmp/log" || fail "the daemon did not stop cleanly"
+dpid=
 sleep 0.1
 order=$(sed -E 's/^(READY|RELOADING|WATCHDOG|STOPPING)=1.*/\1/' "$tmp/dgrams" | grep -E '^(READY|RELOADING|WATCHDOG|STOPPING)$' | uniq | tr '\n' ' ')
 echo "notify: sequence: $order"

@@ -160,4 +160,6 @@ if echo "$ev" | grep -o '"kind":"drift","pid":[0-9]*,"process":"[^"]*"' |
 	fail "segmentctl events attributes a drift to another process"
 fi
 echo "storm: $drifts drift reports, each naming a storm nft (pid and name); $restores restores (at most one per 10 ms)"
+private_stop "$pid" "$tmp/log" || fail "the daemon did not stop cleanly"
+pid=
 echo "storm: PASS"
