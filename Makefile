@@ -6,6 +6,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKG_CONFIG ?= pkg-config
 CC         ?= cc
 
@@ -114,7 +115,18 @@ golden: all unit-bins
 bench: all
 	$(Q)bench/run.sh $(BUILD)
 
-install: all
+# The units in systemd/ are templates: @SBINDIR@ becomes $(SBINDIR), the
+# directory this install puts the programs in.  Rewritten on every run, so
+# `make install PREFIX=/usr` never installs a unit made for another prefix.
+UNITS := segmentd.service segmentd-metrics.service segmentd-metrics.timer
+units:
+	@mkdir -p $(BUILD)/systemd
+	$(Q)for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u >$(BUILD)/systemd/$$u.tmp && \
+		mv -f $(BUILD)/systemd/$$u.tmp $(BUILD)/systemd/$$u || exit 1; \
+	done
+
+install: all units
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/segmentd \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/segmentd $(DESTDIR)$(SBINDIR)/segmentd
@@ -124,13 +136,35 @@ install: all
 	install -m 0644 man/segmentd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/segmentd.8 man/segmentctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(UNITDIR)
-	install -m 0644 systemd/segmentd.service systemd/segmentd-metrics.service \
-		systemd/segmentd-metrics.timer $(DESTDIR)$(UNITDIR)/
+	install -m 0644 $(UNITS:%=$(BUILD)/systemd/%) $(DESTDIR)$(UNITDIR)/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 scripts/bash-completion/segmentctl $(DESTDIR)$(BASHCOMPDIR)/segmentctl
+
+# The Debian package (debian/, debhelper), into $(DEBOUT)/.  debian/rules
+# compiles in debian/build, apart from $(BUILD); no fakeroot needed
+# (Rules-Requires-Root: no).  debian/rules gets none of this make's
+# variables (BUILD=...).  The Makefile's VERSION and debian/changelog's must
+# agree.
+DEBOUT ?= build
+deb:
+	$(Q)dpkg-checkbuilddeps
+	$(Q)v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "deb: debian/changelog says '$$v', the Makefile $(VERSION)" >&2; exit 1; }
+	@mkdir -p $(DEBOUT)
+	$(Q)unset MAKEFLAGS MFLAGS MAKELEVEL && \
+		export DEB_RULES_REQUIRES_ROOT=no DEB_OUTDIR=$(abspath $(DEBOUT)) && \
+		debian/rules clean && debian/rules build && debian/rules binary
+	@echo "deb: $(DEBOUT)/segmentd_$(VERSION)_$$(dpkg --print-architecture).deb"
+
+# debian/rules clean without debhelper: what a package build leaves in debian/.
+DEB_LEFTOVERS := debian/build debian/segmentd debian/.debhelper debian/files \
+	debian/debhelper-build-stamp debian/*.substvars debian/*.debhelper.log \
+	debian/*.debhelper
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san $(DEB_LEFTOVERS)
 
 .PHONY: all tools deps check unit unit-bins kernel demo golden bench install \
-	clean fuzz lint
+	units deb clean fuzz lint
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)

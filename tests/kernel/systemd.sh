@@ -6,8 +6,9 @@
 #                                        --private-network: its own netns)
 #   cached rootfs (tests/lib/rootfs.sh)  /     overlay on a tmpfs (--volatile)
 #   BUILD/segmentd               ro -->  /usr/local/sbin/segmentd
-#   BUILD/segmentctl (if built)  ro -->  /usr/local/sbin/segmentctl
-#   systemd/segmentd.service     ro -->  /etc/systemd/system/segmentd.service
+#   BUILD/segmentctl             ro -->  /usr/local/sbin/segmentctl
+#   segmentd.service as `make install` writes it (`make units`,
+#   PREFIX=/usr/local)           ro -->  /etc/systemd/system/segmentd.service
 #   $WORK/etc/segmentd.conf      rw -->  /etc/segmentd/segmentd.conf
 #
 # Checks, all inside the container:
@@ -18,7 +19,8 @@
 #     readable but read-only), segmentctl reaches the daemon;
 #   - a foreign `nft add rule` is refused (EPERM);
 #   - reload -> active, a reload line in the journal; a broken config ->
-#     reload keeps the same table, the journal names file:line;
+#     `systemctl reload` fails (ExecReload= is the synchronous segmentctl
+#     reload), the table stays the same, the journal names file:line;
 #   - SIGKILL, and a hung daemon under a 2 s watchdog: restarted, the table
 #     never missing meanwhile; WATCHDOG=1 pings arrive;
 #   - settings.control_group: its members use segmentctl, others do not;
@@ -29,7 +31,7 @@
 # tests/run-kernel.sh sets it); exit 0 pass, 77 skip, else fail.  Nothing
 # touches the host's network namespace; cleanup stops the container
 # (SIGTERM to systemd-nspawn, SIGKILL after a bound) and removes $WORK and
-# the run's cgroup.
+# the run's cgroup (tests/lib/container.sh).
 
 set -u -o pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -38,262 +40,44 @@ BUILD=${1:-${BUILD:-build}}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 
 . tests/lib/rootfs.sh
+. tests/lib/container.sh
 
 MAX_EXPOSURE=2.0
-UNIT=segmentd.service
 CONF_IN=/etc/segmentd/segmentd.conf
-MACHINE=segmentd-test-$$
-T0=$EPOCHREALTIME
 WORK=
-NSPAWN_PID=
-CPID=
 WATCH_PID=
-CGROUPS=
-NSPAWN_RUNDIR_OURS=
-FAILED=0
-
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
 
 # The container has no sanitizer runtime: the service runs the plain build.
 case $BUILD in *san*) skip "a sanitizer build cannot run inside the container" ;; esac
 
-say() {
-	printf '[%5.1fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$T0" 'BEGIN { print a - b }')" "$*"
-}
-
-fail() {
-	echo "FAIL: $*" >&2
-	FAILED=$((FAILED + 1))
-}
-
-ok() {
-	say "ok: $*"
-}
-
-# ctr CMD...: CMD in every namespace of the container, with a clean
-# environment (the host's NOTIFY_SOCKET, SYSTEMD_* must not leak in), killed
-# after 30 s; ctr_within SECONDS CMD...: the same with another bound.
-ctr() {
-	ctr_within 30 "$@"
-}
-
-ctr_within() {
-	local secs=$1
-	shift
-	timeout "$secs" nsenter -t "$CPID" -a env -i \
-		PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
-		SYSTEMD_PAGER= \
-		SYSTEMD_COLORS=0 "$@"
-}
-
-# wait_until SECONDS CMD...: polls CMD every 0.1 s.
-wait_until() {
-	local end
-	end=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
-
-alive() {
-	kill -0 "$1" 2>/dev/null
-}
-
-gone() {
-	! alive "$1"
-}
-
-# stop_pid PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL.
-stop_pid() {
-	local pid=$1 end
-	end=$(($(date +%s) + $2))
-	alive "$pid" || return 0
-	kill -TERM "$pid" 2>/dev/null
-	while alive "$pid" && [ "$(date +%s)" -lt "$end" ]; do
-		sleep 0.1
-	done
-	alive "$pid" && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-
 cleanup() {
 	local rc=$?
 	[ -n "$WATCH_PID" ] && { touch "$WORK/watch.stop"; stop_pid "$WATCH_PID" 5; }
-	if [ "$FAILED" -gt 0 ] && [ -n "$CPID" ] && alive "$CPID"; then
-		echo "--- journal of $UNIT (last 40 lines)" >&2
-		ctr_within 10 journalctl -q -u "$UNIT" --no-pager -n 40 >&2
-	fi
-	if [ -n "$NSPAWN_PID" ] && alive "$NSPAWN_PID"; then
-		# SIGTERM asks the container's systemd to power off.
-		stop_pid "$NSPAWN_PID" 20
-		# If nspawn had to be killed, its init may live on: killing
-		# a pid namespace's init ends every process in it.
-		if [ -n "$CPID" ] && alive "$CPID"; then
-			kill -KILL "$CPID" 2>/dev/null
-			wait_until 5 gone "$CPID"
-		fi
-	fi
-	# systemd-nspawn leaves its run directories behind where /run is not
-	# a tmpfs; remove them if this run made them and nobody uses them.
-	rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
-	[ -n "$NSPAWN_RUNDIR_OURS" ] && rmdir /run/systemd/nspawn/propagate \
-		/run/systemd/nspawn/locks /run/systemd/nspawn 2>/dev/null
-	cgroup_remove
-	if [ "$FAILED" -gt 0 ] && [ -n "$WORK" ] && [ -s "$WORK/nspawn.log" ]; then
-		echo "--- container console (last 15 lines)" >&2
-		tail -n 15 "$WORK/nspawn.log" >&2
-	fi
-	[ -n "$WORK" ] && rm -rf "$WORK"
+	container_teardown
 	exit "$rc"
 }
 
 preflight() {
-	[ "$(id -u)" = 0 ] || skip "needs root (systemd-nspawn)"
-	local c
-	for c in systemd-nspawn nsenter; do
-		command -v "$c" >/dev/null 2>&1 || skip "'$c' is not installed"
-	done
-	command -v debootstrap >/dev/null 2>&1 || [ -r "$ROOTFS_STAMP" ] ||
-		skip "'debootstrap' is not installed and no cached rootfs"
+	container_preflight
 	[ -x "$BUILD/segmentd" ] || skip "$BUILD/segmentd not built (make)"
-	SEGMENTCTL=
-	[ -x "$BUILD/segmentctl" ] && SEGMENTCTL=$BUILD/segmentctl
+	[ -x "$BUILD/segmentctl" ] || skip "$BUILD/segmentctl not built (make)"
 	[ -r systemd/segmentd.service ] || { echo "no systemd/segmentd.service" >&2; exit 1; }
 }
 
-# With --keep-unit and no systemd on the host, systemd-nspawn puts its
-# "payload" and "supervisor" cgroups below the cgroup it starts in, and the
-# container's systemd builds its tree there: two runs started from one
-# cgroup would share (and kill) each other's units.  So each run gets a
-# cgroup of its own, in each hierarchy systemd tracks processes with (v1
-# name=systemd, the v2 one); cgroup_remove deletes it after the container.
-cgroup_create() {
-	local line rel dir
-	while IFS= read -r line; do
-		rel=${line#*:*:}
-		case $line in
-		*:name=systemd:*) dir=/sys/fs/cgroup/systemd$rel ;;
-		0::*)   if [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-				dir=/sys/fs/cgroup/unified$rel
-			elif [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
-				dir=/sys/fs/cgroup$rel
-			else
-				continue
-			fi ;;
-		*) continue ;;
-		esac
-		dir=${dir%/}/$MACHINE
-		mkdir "$dir" || { fail "cannot create cgroup $dir"; return 1; }
-		CGROUPS="$CGROUPS $dir"
-	done </proc/self/cgroup
-}
-
-# cgroup_enter: moves the calling (sub)shell into the run's cgroups.
-cgroup_enter() {
-	local dir
-	for dir in $CGROUPS; do
-		echo "$BASHPID" >"$dir/cgroup.procs" || return 1
-	done
-}
-
-cgroup_remove() {
-	local dir
-	for dir in $CGROUPS; do
-		[ -d "$dir" ] || continue
-		find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
-		[ -d "$dir" ] && echo "warning: cgroup $dir still in use" >&2
-	done
-	CGROUPS=
-}
-
-container_pid1() {
-	local pid
-	for pid in $(cat /proc/"$NSPAWN_PID"/task/*/children 2>/dev/null); do
-		[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = systemd ] && { echo "$pid"; return 0; }
-	done
-	return 1
-}
-
-boot_finished() {
-	case $(ctr systemctl is-system-running 2>/dev/null) in
-	running|degraded) return 0 ;;
-	*) return 1 ;;
-	esac
-}
-
+# The unit as `make install` (PREFIX=/usr/local) installs it, made in $WORK.
 boot() {
-	local state
 	mkdir "$WORK/etc"
 	install -m 0600 conf/segmentd.conf "$WORK/etc/segmentd.conf"
-	say "booting $MACHINE on $ROOTFS"
-	cgroup_create || return 1
-	[ -e /run/systemd/nspawn ] || NSPAWN_RUNDIR_OURS=1
-	( cgroup_enter || exit 1
-	  exec systemd-nspawn --quiet -D "$ROOTFS" --volatile=overlay \
-		--private-network --register=no --keep-unit -b \
-		--machine="$MACHINE" \
+	make -s --no-print-directory BUILD="$WORK" PREFIX=/usr/local units ||
+		{ fail "make units"; return 1; }
+	grep -q '^ExecReload=/usr/local/sbin/segmentctl reload$' "$WORK/systemd/$UNIT" ||
+		{ fail "the installed unit's ExecReload= is not /usr/local/sbin/segmentctl reload"; return 1; }
+	container_boot \
 		--bind-ro="$BUILD/segmentd:/usr/local/sbin/segmentd" \
-		${SEGMENTCTL:+--bind-ro="$SEGMENTCTL:/usr/local/sbin/segmentctl"} \
-		--bind-ro="$TOP/systemd/segmentd.service:/etc/systemd/system/$UNIT" \
+		--bind-ro="$BUILD/segmentctl:/usr/local/sbin/segmentctl" \
+		--bind-ro="$WORK/systemd/$UNIT:/etc/systemd/system/$UNIT" \
 		--bind="$WORK/etc:/etc/segmentd" \
-		systemd.wants="$UNIT" ) >"$WORK/nspawn.log" 2>&1 </dev/null &
-	NSPAWN_PID=$!
-	wait_until 20 container_pid1 || {
-		alive "$NSPAWN_PID" || wait "$NSPAWN_PID"
-		fail "no container init under systemd-nspawn ($NSPAWN_PID)"
-		return 1
-	}
-	CPID=$(container_pid1)
-	wait_until 60 boot_finished || {
-		fail "the container did not finish booting in 60 s" \
-			"($(ctr systemctl is-system-running 2>&1))"
-		return 1
-	}
-	state=$(ctr systemctl is-system-running)
-	say "container up (init pid $CPID, system $state)"
-	[ "$state" = running ] || ctr systemctl --failed --no-legend >&2
-}
-
-is_active() {
-	[ "$(ctr systemctl is-active "$UNIT")" = "$1" ]
-}
-
-main_pid() {
-	ctr systemctl show -p MainPID --value "$UNIT"
-}
-
-table() {
-	ctr nft -s list table inet segmentd
-}
-
-# Never `table | grep -q`: under pipefail, grep's early exit fails nft
-# with EPIPE.
-table_owned() {
-	local t
-	t=$(table) || return 1
-	grep -qE '^[[:space:]]*flags .*owner' <<<"$t"
-}
-
-# journal_count REGEX: the service's journal lines matching REGEX.
-journal_count() {
-	ctr journalctl -q -u "$UNIT" -o cat --no-pager | grep -cE "$1"
-}
-
-journal_grows() {
-	[ "$(journal_count "$1")" -gt "$2" ]
-}
-
-show_service() {
-	ctr systemctl status --no-pager -n 30 "$UNIT" >&2
-}
-
-monotonic() {
-	ctr systemctl show -p ActiveEnterTimestampMonotonic --value "$1"
+		systemd.wants="$UNIT"
 }
 
 # Booted with systemd.wants=segmentd.service: early boot, sandbox and all,
@@ -344,12 +128,10 @@ test_sandbox() {
 		>/dev/null || fail "the service cannot read /proc/sys/net or /proc/net"
 	ctr nsenter -t "$pid" -m sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward' \
 		2>/dev/null && fail "the service can write /proc/sys"
-	if [ -n "$SEGMENTCTL" ]; then
-		ctr segmentctl status >/dev/null || fail "segmentctl status (root) failed"
-	fi
+	ctr segmentctl status >/dev/null || fail "segmentctl status (root) failed"
 	[ "$FAILED" -eq 0 ] && ok "sandbox: CapEff=CAP_NET_ADMIN+CAP_CHOWN, NoNewPrivs, seccomp;" \
 		"/proc/sys readable, read-only; control socket in /run/segmentd" \
-		"${SEGMENTCTL:+(segmentctl status works)}"
+		"(segmentctl status works)"
 }
 
 test_foreign_change() {
@@ -375,13 +157,19 @@ test_reload() {
 }
 
 test_bad_reload() {
-	local err_re line n
+	local err_re line n out
 	cp "$WORK/etc/segmentd.conf" "$WORK/segmentd.conf.good"
 	printf 'this is = not { libconfig\n' >>"$WORK/etc/segmentd.conf"
 	line=$(wc -l <"$WORK/etc/segmentd.conf")
 	err_re="$CONF_IN:$line: "
 	n=$(journal_count "$err_re")
-	ctr_within 30 systemctl reload "$UNIT" || fail "systemctl reload (broken config)"
+	# ExecReload= waits for the daemon's verdict: the reload failed, so
+	# systemctl reload must fail too (a kill -HUP would say it worked).
+	if out=$(ctr_within 30 systemctl reload "$UNIT" 2>&1); then
+		fail "systemctl reload succeeded with a broken config"
+	else
+		ok "broken config: systemctl reload fails: $(head -n 1 <<<"$out")"
+	fi
 	if wait_until 15 journal_grows "$err_re" "$n"; then
 		ok "broken config: journal: $(ctr journalctl -q -u "$UNIT" -o cat | grep -E "$err_re" | tail -n 1)"
 	else
@@ -498,10 +286,6 @@ test_watchdog() {
 # segmentctl, others may not.
 test_control_group() {
 	local mode
-	if [ -z "$SEGMENTCTL" ]; then
-		say "control group: skipped ($BUILD/segmentctl not built)"
-		return 0
-	fi
 	cp "$WORK/etc/segmentd.conf" "$WORK/segmentd.conf.good"
 	sed -i 's/^\([[:space:]]*\)table = "segmentd";/&\n\1control_group = "adm";/' \
 		"$WORK/etc/segmentd.conf"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # tests/lib/rootfs.sh - a minimal Debian rootfs that boots systemd in
 # systemd-nspawn, built once with debootstrap and cached outside the repo.
-# Sourced by bash scripts (tests/kernel/systemd.sh).
+# Sourced by bash scripts (tests/kernel/systemd.sh, tests/kernel/deb.sh).
 #
 #   rootfs_ensure    sets ROOTFS to a ready tree, building it when it is
 #                    missing, stale (other suite or packages) or broken;
@@ -21,8 +21,10 @@
 ROOTFS_CACHE=${SEGMENTD_ROOTFS_CACHE:-/var/cache/segmentd-test}
 ROOTFS_MIRROR=${SEGMENTD_ROOTFS_MIRROR:-http://deb.debian.org/debian}
 ROOTFS_SUITE=bookworm
-# procps: /bin/kill, which the unit's ExecReload= runs (every real Debian
-# has it; minbase does not).
+# procps: /bin/kill, which tests/kernel/systemd.sh runs inside (kill -STOP
+# for the watchdog check; every real Debian has it, minbase does not).  The
+# unit's ExecReload= no longer needs it (segmentctl reload).  apt (in
+# minbase) installs the .deb offline: its dependencies are all here.
 ROOTFS_PACKAGES=systemd,systemd-sysv,dbus,nftables,iproute2,netbase,procps,libnftnl11,libmnl0,libconfig9
 ROOTFS=$ROOTFS_CACHE/rootfs
 ROOTFS_STAMP=$ROOTFS_CACHE/rootfs.stamp
