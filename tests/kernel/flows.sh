@@ -3,8 +3,11 @@
 # through a gateway programmed by `segmentd --once -c conf/segmentd.conf`:
 # every declared flow passes (TCP, UDP, ICMP; IPv4 and IPv6), everything
 # else, the reply directions, spoofed sources and the gateway itself are
-# dropped.  A control run first proves that the same probes that must be
-# dropped do pass through the bare gateway, so a drop means segmentd.
+# dropped.  Every row is also judged at its receiver (tests/lib/flows.sh):
+# a drop is no reply and nothing arrived.  A control run first proves that
+# the same probes that must be dropped do pass through the bare gateway and
+# are counted at their receivers, so a drop means segmentd, and a leak would
+# be seen (tests/kernel/leak_selftest.sh proves the latter with one).
 . tests/lib/kernel.sh
 . tests/lib/flows.sh
 topo_build

@@ -31,6 +31,7 @@
 # topo_wait_file / topo_wait_until (wait for a condition, never blindly),
 # topo_addr_add / topo_addr_del (extra or spoofed addresses),
 # topo_arrivals_start / _read (count what reaches a zone namespace),
+# topo_count_* / topo_verdict (per-probe counters at the receiver, below),
 # topo_zone_of / topo_name_of ADDR (lookups in the tables below).
 # Duplicate address detection is off in every namespace, so IPv6 works at
 # once (no first-packet losses while link-local addresses are tentative).
@@ -276,34 +277,44 @@ EOF
 	topo_start_servers
 }
 
-# topo_zone_of ADDR: the namespace key ("gw" or a zone) holding ADDR.
-topo_zone_of() {
-	local want=$1 zone name addr ifname addrs
+# The tables above as lookups, read once here: TOPO_ZONE_OF[ADDR] (the
+# namespace key, "gw" for the gateway's addresses), TOPO_NAME_OF[ADDR].
+declare -gA TOPO_ZONE_OF=() TOPO_NAME_OF=()
+topo_tables_load() {
+	local zone ifname addrs addr name
 	while read -r zone ifname addrs; do
 		for addr in $addrs; do
-			[ "${addr%/*}" = "$want" ] && { echo gw; return 0; }
+			TOPO_ZONE_OF[${addr%/*}]=gw TOPO_NAME_OF[${addr%/*}]=gateway
 		done
 	done <<EOF
 $(topo_links_table)
 EOF
 	while read -r zone name addr; do
-		[ "${addr%/*}" = "$want" ] && { echo "$zone"; return 0; }
+		TOPO_ZONE_OF[${addr%/*}]=$zone TOPO_NAME_OF[${addr%/*}]=$name
 	done <<EOF
 $(topo_hosts_table)
 EOF
+}
+topo_tables_load
+
+# topo_zone_of ADDR: the namespace key ("gw" or a zone) holding ADDR; an
+# address not in the tables (added by a test) is looked up in our
+# namespaces.
+topo_zone_of() {
+	local want=$1 ns
+	[ -z "${TOPO_ZONE_OF[$want]:-}" ] || { echo "${TOPO_ZONE_OF[$want]}"; return 0; }
+	for ns in ${TOPO_NAMESPACES:-}; do
+		if ip -n "$ns" -o addr show | grep -q "inet6\{0,1\} $want/"; then
+			echo "${ns#"$TOPO_ID"-}"
+			return 0
+		fi
+	done
 	return 1
 }
 
 # topo_name_of ADDR: the host name for ADDR ("gateway" for its addresses).
 topo_name_of() {
-	local want=$1 zone name addr
-	while read -r zone name addr; do
-		[ "${addr%/*}" = "$want" ] && { echo "$name"; return 0; }
-	done <<EOF
-$(topo_hosts_table)
-EOF
-	[ "$(topo_zone_of "$want")" = gw ] && { echo gateway; return 0; }
-	echo "?"
+	echo "${TOPO_NAME_OF[$1]:-?}"
 }
 
 # topo_addr_add ZONE ADDR / topo_addr_del ZONE ADDR: an extra (/32, /128)
@@ -350,18 +361,133 @@ topo_arrivals_read() {
 	echo "$out" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
+# Judging a probe at its receiver.  A timeout alone proves no drop: replies
+# of unmarked connections are dropped too, so a forbidden packet that got
+# through looks the same.  Each probe gets a named counter in the namespace
+# of its destination and its own source port (ICMP: echo id), so that the
+# counter sees this probe's packets and no other's.  The counter sits at
+# prerouting, priority -400, before anything there could drop it; for the
+# gateway's own addresses at input after segmentd's filter chain, since
+# what that chain drops has not arrived.
+#   topo_sport_take N       first of N source ports not yet used in this run
+#                           (61000-65535: above the ephemeral range)
+#   topo_count_add ZONE NAME PROTO SRC DST PORT SPORT
+#                           declares counter NAME (letters, digits, _)
+#   topo_count_arm          installs what was declared: one nft per namespace
+#   topo_count_read         reads and removes them (one nft list per
+#                           namespace) into TOPO_COUNT[NAME]
+#   topo_count_get NAME     packets counted for NAME (after topo_count_read)
+#   topo_verdict RC N [VAR] probe exit status and arrivals ("-": not
+#                           counted) -> pass, drop, leaked (arrived, no
+#                           reply), timeout (not counted), refused, error(..);
+#                           printed, or assigned to VAR
+TOPO_COUNT_TABLE=probe_count
+declare -gA TOPO_COUNT=()
+
+topo_sport_take() {
+	local n=$1 file=$TOPO_DIR/sport next
+	next=$(cat "$file" 2>/dev/null || echo 61000)
+	[ $((next + n)) -le 65536 ] || next=61000
+	echo $((next + n)) >"$file"
+	echo "$next"
+}
+
+topo_count_add() {
+	local zone=$1 name=$2 proto=$3 src=$4 dst=$5 port=$6 sport=$7 fam=ip match
+	case $dst in *:*) fam=ip6 ;; esac
+	case $proto:$fam in
+	tcp:*|udp:*) match="$proto sport $sport $proto dport $port" ;;
+	icmp:ip) match="icmp type echo-request icmp id $sport" ;;
+	icmp:ip6) match="icmpv6 type echo-request icmpv6 id $sport" ;;
+	*) topo_die "topo_count_add: unknown protocol $proto" ;;
+	esac
+	[ -d "$TOPO_DIR/count" ] || mkdir "$TOPO_DIR/count"
+	printf 'counter %s { }\n' "$name" >>"$TOPO_DIR/count/$zone.counters"
+	printf '%s saddr %s %s daddr %s %s counter name "%s"\n' \
+		"$fam" "$src" "$fam" "$dst" "$match" "$name" >>"$TOPO_DIR/count/$zone.rules"
+}
+
+topo_count_arm() {
+	local f zone hook prio
+	for f in "$TOPO_DIR"/count/*.rules; do
+		[ -e "$f" ] || continue
+		zone=$(basename "$f" .rules)
+		hook=prerouting prio=-400
+		[ "$zone" != gw ] || hook=input prio=300
+		{
+			echo "table inet $TOPO_COUNT_TABLE {"
+			cat "$TOPO_DIR/count/$zone.counters"
+			echo "chain count { type filter hook $hook priority $prio; policy accept;"
+			cat "$f"
+			printf '}\n}\n'
+		} | topo_exec "$zone" nft -f - || topo_die "cannot install the probe counters in $zone"
+		echo "$zone" >>"$TOPO_DIR/count/armed"
+		rm -f "$f" "$TOPO_DIR/count/$zone.counters"
+	done
+}
+
+topo_count_read() {
+	local zone name n
+	TOPO_COUNT=()
+	[ -e "$TOPO_DIR/count/armed" ] || return 0
+	for zone in $(sort -u "$TOPO_DIR/count/armed"); do
+		while read -r name n; do
+			TOPO_COUNT[$name]=$n
+		done < <(topo_exec "$zone" nft list table inet "$TOPO_COUNT_TABLE" |
+			awk '$1 == "counter" && $3 == "{" { name = $2 }
+			     $1 == "packets" && name != "" { print name, $2; name = "" }')
+		topo_exec "$zone" nft delete table inet "$TOPO_COUNT_TABLE"
+	done
+	rm -f "$TOPO_DIR/count/armed"
+}
+
+topo_count_get() {
+	echo "${TOPO_COUNT[$1]:-}"
+}
+
+topo_verdict() {
+	local rc=$1 n=$2 reply=timeout word
+	case $rc in 0) reply=pass ;; 1) ;; 2) reply=refused ;; *) reply="error($rc)" ;; esac
+	case $reply:$n in
+	refused:* | error*:* | *:-) word=$reply ;;
+	*: | *:*[!0-9]*) word="error(counter)" ;;
+	pass:0) word="error(uncounted)" ;;
+	pass:*) word=pass ;;
+	timeout:0) word=drop ;;
+	timeout:*) word=leaked ;;
+	esac
+	if [ -n "${3:-}" ]; then printf -v "$3" %s "$word"; else echo "$word"; fi
+}
+
 # topo_expect WHAT pass|drop ZONE tcp|udp|icmp SRC DST [PORT]: one probe
 # (1 s timeout); prints "ok: WHAT: ..." and returns 0 when it got WANT,
-# else prints "FAIL: ..." and returns 1.
+# else prints "FAIL: ..." and returns 1.  "pass" needs the reply; "drop"
+# needs no reply and nothing arrived in DST's namespace (counted there).
 topo_expect() {
 	local what=$1 want=$2 zone=$3 proto=$4 src=$5 dst=$6 port=${7:-} rc=0
-	# shellcheck disable=SC2086 # no port for icmp
-	topo_exec "$zone" "$PROBE" "$proto" -t 1000 -s "$src" "$dst" $port || rc=$?
-	case $want:$rc in
-	pass:0|drop:1) echo "ok: $what: $want" ;;
-	*) echo "FAIL: $what: expected $want, probe exit $rc" \
-		"(0 pass, 1 dropped, 2 refused, 3 error)"; return 1 ;;
-	esac
+	local dzone sport='' n=- got
+	if [ "$want" = drop ]; then
+		dzone=$(topo_zone_of "$dst") ||
+			{ echo "FAIL: $what: no namespace of ours holds $dst"; return 1; }
+		sport=$(topo_sport_take 1)
+		topo_count_add "$dzone" expect "$proto" "$src" "$dst" "$port" "$sport"
+		topo_count_arm
+	fi
+	# shellcheck disable=SC2086 # no port for icmp, no -p for pass
+	topo_exec "$zone" "$PROBE" "$proto" -t 1000 ${sport:+-p "$sport"} \
+		-s "$src" "$dst" $port || rc=$?
+	if [ "$want" = drop ]; then
+		topo_count_read
+		n=$(topo_count_get expect)
+	fi
+	got=$(topo_verdict "$rc" "$n")
+	if [ "$got" = "$want" ]; then
+		echo "ok: $what: $want"
+		return 0
+	fi
+	echo "FAIL: $what: expected $want, got $got (probe exit $rc: 0 reply," \
+		"1 none, 2 refused, 3 error${sport:+; packets arrived at $dst: $n})"
+	return 1
 }
 
 # Kills the processes we started (by pid), then any process left in our

@@ -4,8 +4,10 @@
  *       Listens on every address (separate IPv4 and IPv6 sockets) on the
  *       given ports: TCP accepts and writes one line, UDP echoes (from the
  *       address the datagram was sent to).  Runs until SIGTERM/SIGINT.
- *   probe tcp|udp|icmp -s SRC [-t MS] [-v] DST [PORT]
- *       One connection / echo from SRC to DST.  Exit status:
+ *   probe tcp|udp|icmp -s SRC [-p SPORT] [-t MS] [-v] DST [PORT]
+ *       One connection / echo from SRC to DST; -p fixes the source port
+ *       (ICMP: the echo identifier), so that a counter at the receiver can
+ *       tell this probe's packets from any other's.  Exit status:
  *       0 passed, 1 timed out (dropped), 2 refused or ICMP unreachable,
  *       3 local error.  Default timeout 400 ms.  ICMP needs root (raw socket).
  *   probe sink [-r FILE] [-d SECONDS] udp:PORT
@@ -65,8 +67,8 @@ struct endpoint {
 static int usage(void)
 {
 	fputs("usage: probe serve [-r FILE] tcp:PORT,... udp:PORT,...\n"
-	      "       probe tcp|udp -s SRC [-t MS] [-v] DST PORT\n"
-	      "       probe icmp -s SRC [-t MS] [-v] DST\n"
+	      "       probe tcp|udp -s SRC [-p SPORT] [-t MS] [-v] DST PORT\n"
+	      "       probe icmp -s SRC [-p ECHO_ID] [-t MS] [-v] DST\n"
 	      "       probe sink [-r FILE] [-d SECONDS] udp:PORT\n"
 	      "exit: 0 pass, 1 timeout (dropped), 2 refused/unreachable, "
 	      "3 local error\n", stderr);
@@ -569,19 +571,23 @@ static int cmd_sink(int argc, char **argv)
 struct client_args {
 	struct endpoint src, dst;
 	int timeout_ms;
+	uint16_t sport;     /* 0: the kernel's choice (ICMP: a random id) */
 };
 
-/* Parses "-s SRC [-t MS] [-v] DST [PORT]" (PORT only when want_port). */
+/* Parses "-s SRC [-p SPORT] [-t MS] [-v] DST [PORT]" (PORT only when
+ * want_port). */
 static int client_args_parse(int argc, char **argv, bool want_port,
 			     struct client_args *a)
 {
 	const char *src = NULL;
-	long port = 0, ms = 400;
+	long port = 0, ms = 400, sport = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:t:v")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:t:v")) != -1) {
 		if (opt == 's')
 			src = optarg;
+		else if (opt == 'p' && parse_number(optarg, 1, 65535, &sport) == 0)
+			;
 		else if (opt == 't' && parse_number(optarg, 1, 600000, &ms) == 0)
 			;
 		else if (opt == 'v')
@@ -593,7 +599,8 @@ static int client_args_parse(int argc, char **argv, bool want_port,
 		return -EINVAL;
 	if (want_port && parse_number(argv[optind + 1], 1, 65535, &port) < 0)
 		return -EINVAL;
-	if (endpoint_parse(src, 0, &a->src) < 0 ||
+	a->sport = (uint16_t)sport;
+	if (endpoint_parse(src, want_port ? a->sport : 0, &a->src) < 0 ||
 	    endpoint_parse(argv[optind], (uint16_t)port, &a->dst) < 0)
 		return -EINVAL;
 	if (a->src.ss.ss_family != a->dst.ss.ss_family) {
@@ -607,9 +614,13 @@ static int client_args_parse(int argc, char **argv, bool want_port,
 static int client_socket(const struct client_args *a, int type, int proto)
 {
 	int fd = socket(a->dst.ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	int one = 1;
 
 	if (fd < 0)
 		return -1;
+	/* a fixed source port may still be in TIME_WAIT from an earlier probe */
+	if (a->sport && type != SOCK_RAW)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&a->src.ss, a->src.len) < 0) {
 		fprintf(stderr, "probe: bind source: %s\n", strerror(errno));
 		close(fd);
@@ -813,7 +824,8 @@ static int icmp_classify(const struct client_args *a, uint16_t id,
 
 static int icmp_exchange(const struct client_args *a, int fd, int64_t deadline)
 {
-	uint16_t id = htons((uint16_t)(getpid() ^ (now_ms() & 0xffff)));
+	uint16_t id = htons(a->sport ? a->sport :
+			    (uint16_t)(getpid() ^ (now_ms() & 0xffff)));
 	uint16_t seq = 0;
 	int64_t next_send = 0;
 	uint8_t buf[1500];
