@@ -192,7 +192,8 @@ inside() {
 # make_part DIR TARGET NAME: make TARGET in /root/DIR; a kernel test that
 # skipped fails the part.
 make_part() {
-	local dir=$1 target=$2 name=$3 rc=0 log=$RUN/$dir-$target.log
+	local dir=$1 target=$2 name=$3 rc=0 log
+	log=$RUN/$dir-$target.log
 	say "$name: make $target in /root/$dir"
 	inside "$log" 1 bash -c "cd /root/$dir && make $target" || rc=$?
 	if [ "$rc" = 0 ] && grep -q '^SKIP ' "$log"; then
