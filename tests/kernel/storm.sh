@@ -42,7 +42,11 @@ fail() {
 }
 ctl() { "$SEGMENTCTL" -t 5 "$@"; }   # a stuck daemon must not hang the test
 listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
-ticks() { local -a f; read -r -a f <"/proc/$pid/stat"; echo $((f[13] + f[14])); }
+ticks() {    # in $(...): a dead daemon's log goes to stderr, the exit to the caller
+	local -a f
+	read -r -a f <"/proc/$pid/stat" 2>/dev/null || fail "the daemon died" >&2
+	echo $((f[13] + f[14]))
+}
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 
 sed 's/ownership = true;/ownership = false;/' conf/segmentd.conf >"$tmp/unowned.conf"

@@ -15,8 +15,9 @@
 #                          gateway sees it arriving
 #   flood_stop             ends it; fails unless it ran the whole time and
 #                          sent, the gateway received at least FLOOD_MIN
-#                          packets on the flood's interface meanwhile, and
-#                          the receiver counted none
+#                          packets on the flood's interface meanwhile and
+#                          still receives it at the end, and the receiver
+#                          counted none
 #
 # At the receiver the count is an nftables counter in TO's own namespace
 # (prerouting, priority -400, the flood's addresses and port): it sees a
@@ -105,6 +106,9 @@ flood_stop() {
 	kill -0 "$pid" 2>/dev/null ||
 		fail "flood: the flood ended before the test did: $(cat "$TOPO_DIR/flood.out")"
 	rx=$(( $(flood_gw_rx) - FLOOD_RX0 ))
+	FLOOD_RX0=$(flood_gw_rx)    # and it still arrives now, at the end
+	topo_wait_until 5 flood_arriving ||
+		fail "flood: the flood no longer arrives at the gateway ($FLOOD_IF) at the end of the run"
 	topo_stop "$pid" flood || rc=$?
 	[ "$rc" = 0 ] || fail "flood: the flood tool exited $rc: $(cat "$TOPO_DIR/flood.out")"
 	sent=$(tail -n 1 "$TOPO_DIR/flood.out")
