@@ -185,8 +185,8 @@ flows_run() {
 		[ "$mark" = OK ] || failed=$((failed + 1))
 	done
 	echo
-	echo "${#Z[@]} probes: $(( ${#Z[@]} - failed )) as expected, $failed FAIL" \
-		"(drop = no reply within ${FLOWS_DROP_TIMEOUT_MS} ms and none of the probe's" \
-		"packets arrived at the destination; leaked = arrived there, no reply)"
+	echo "drop: no reply within ${FLOWS_DROP_TIMEOUT_MS} ms and none of the probe's packets" \
+		"counted at the destination; leaked: counted there, no reply"
+	echo "${#Z[@]} probes: $(( ${#Z[@]} - failed )) as expected, $failed FAIL"
 	[ "$failed" -eq 0 ]
 }
