@@ -24,6 +24,11 @@ struct fingerprint {
 
 /* Returns 0 (fp->exists false if there is no such table) or -errno. */
 int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp);
+/* The fingerprint the kernel's dump will have when it holds exactly rs,
+ * created with table_flags (nft_table_flags()): computed from the messages
+ * that would create it, never from the kernel.  Returns 0 or -errno. */
+int fingerprint_expect(struct nl *nl, const struct ruleset *rs,
+		       uint32_t table_flags, struct fingerprint *fp);
 bool fingerprint_equal(const struct fingerprint *a, const struct fingerprint *b);
 /* The ruleset generation id (NFT_MSG_GETGEN): cheap, for change polling. */
 int nl_genid(struct nl *nl, uint32_t *genid);

@@ -68,6 +68,15 @@ struct watch_delta;
 int nft_repair(struct nl *nl, const struct ruleset *rs, uint32_t table_flags,
 	       const struct watch_delta *delta, struct diags *d);
 
+/* The table flags nft_apply() asks for at a protection level. */
+uint32_t nft_table_flags(enum protection level);
+/* Builds, never sends, the batch that would create the table of rs from
+ * nothing with flags: the compiled ruleset in the kernel's message form
+ * (fingerprint_expect() reads it).  Uses nl's sequence numbers only.
+ * Returns 0 (bt to be freed with batch_free) or -errno. */
+int nft_batch_build_full(struct nl *nl, const struct ruleset *rs,
+			 uint32_t flags, struct batch *bt);
+
 /* Lets the kernel validate the whole batch without committing anything
  * (in a scratch table, so it works even while another process owns ours). */
 int nft_check(struct nl *nl, const struct ruleset *rs, struct diags *d);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon_internal.h"
+#include "enforce.h"
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
@@ -77,30 +78,47 @@ static void config_digest(const struct model *m, uint8_t out[32])
 	sha256_final(&s, out);
 }
 
-/* Programs rs; on success it becomes what we enforce and verify against. */
-int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
+static int enforce_quietly(struct daemon *d, const struct ruleset *rs,
+			   struct diags *diags, struct fingerprint *expected)
 {
 	bool quiet = d->level == PROTECTION_OWNED && d->watch.sock;
 	int err;
 
 	if (quiet)
 		watch_pause(&d->watch);
-	err = nft_apply(&d->nl, rs, diags, &d->level);
+	err = enforce_apply(&d->nl, rs, diags, &d->level, expected);
 	if (quiet)
 		watch_resume(&d->watch);
+	return err;
+}
 
+/* Programs rs; on success it becomes what we enforce and verify against:
+ * the state computed from rs, which the kernel was just shown to hold.  A
+ * commit the kernel does not hold as compiled fails, and the previous
+ * ruleset (if any) is programmed again: it stays the baseline. */
+int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
+{
+	struct fingerprint expected;
+	int err = enforce_quietly(d, rs, diags, &expected);
+
+	if ((err == -EPROTO || err == -EAGAIN) && d->have_rs) {
+		struct diags again;
+
+		diags_init(&again);
+		if (enforce_quietly(d, &d->rs, &again, &d->expected))
+			d->dirty = true;    /* the restore path retries */
+		log_diags(&again);
+		diags_free(&again);
+	}
 	if (err)
 		return err;
 	if (d->have_rs)
 		ruleset_free(&d->rs);
 	d->rs = *rs;
 	d->have_rs = true;
+	d->expected = expected;
 	d->last_apply = time(NULL);
 	d->dirty = false;
-	err = fingerprint_read(&d->nl, d->rs.table, &d->expected);
-	if (err)
-		log_msg(LOG_WARNING, "reading back table '%s': %s",
-			d->rs.table, strerror(-err));
 	/* Parsing and dumping a big config leave tens of MB freed but held
 	 * by malloc: give them back, the daemon idles for months. */
 	malloc_trim(0);
@@ -215,11 +233,21 @@ static void restore(struct daemon *d, const char *why, bool full)
 		diags_free(&diags);
 		diags_init(&diags);
 		full = true;
-		err = nft_apply(&d->nl, &d->rs, &diags, &d->level);
+		/* verified against the compiled ruleset at once: a restore
+		 * the kernel does not hold as compiled has failed */
+		err = enforce_apply(&d->nl, &d->rs, &diags, &d->level,
+				    &d->expected);
 	}
 	watch_reset_delta(&d->watch);
 	now_mono(&done);
 	d->last_restore = done;
+	if (err == -EAGAIN) {   /* overtaken by more drift: not a failure */
+		log_msg(LOG_NOTICE, "drift: table '%s' changed again while it "
+			"was restored; restoring again", d->rs.table);
+		diags_free(&diags);
+		timer_set(d->restore_fd, RESTORE_MIN_GAP_MS, 0);
+		return;
+	}
 	d->dirty = false;
 	e = event_new(d, err ? EV_RESTORE_FAILED : EV_RESTORE);
 	e->restore_ms = ms_between(&d->detected, &done);

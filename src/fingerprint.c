@@ -3,6 +3,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/batch.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/object.h>
@@ -11,12 +12,15 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "fingerprint.h"
 #include "nft.h"
+#include "nft_internal.h"
 #include "sha256.h"
 
 #define DUMP_RETRIES 5
@@ -344,14 +348,28 @@ static struct nlmsghdr *request(char *buf, uint16_t type, uint16_t flags,
 	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, nl->seq++);
 }
 
+/* A set's line: "S header elems=<digest of its element lines>"; empties
+ * elems. */
+static int set_line(struct fp_ctx *x, const char *hdr, struct lines *elems)
+{
+	char hexd[65], *line = NULL;
+	uint8_t d[32];
+
+	lines_digest(elems, d);
+	lines_free(elems);
+	sha256_hex(d, hexd);
+	if (asprintf(&line, "S %s elems=%s", hdr, hexd) < 0)
+		line = NULL;
+	return lines_add(&x->lines, line);
+}
+
 /* Elements of one set ("name flags=..." header in setname), hashed into a
  * "S header elems=<digest>" line. */
 static int dump_set_elems(struct nl *nl, struct fp_ctx *x, const char *hdr)
 {
-	char buf[1024] = { 0 }, name[256], hexd[65], *line = NULL;
+	char buf[1024] = { 0 }, name[256];
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
-	uint8_t d[32];
 	int err;
 
 	if (!s)
@@ -363,14 +381,7 @@ static int dump_set_elems(struct nl *nl, struct fp_ctx *x, const char *hdr)
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	err = talk(nl, nlh, elem_cb, x, &x->err);
-	if (err)
-		return err;
-	lines_digest(&x->elems, d);
-	lines_free(&x->elems);
-	sha256_hex(d, hexd);
-	if (asprintf(&line, "S %s elems=%s", hdr, hexd) < 0)
-		line = NULL;
-	return lines_add(&x->lines, line);
+	return err ? err : set_line(x, hdr, &x->elems);
 }
 
 static int dump_once(struct nl *nl, struct fp_ctx *x)
@@ -447,4 +458,172 @@ bool fingerprint_equal(const struct fingerprint *a, const struct fingerprint *b)
 {
 	return a->exists == b->exists &&
 	       !memcmp(a->digest, b->digest, sizeof(a->digest));
+}
+
+/* The expected fingerprint: the messages of a batch that creates the table
+ * from nothing (nft_batch_build_full) go through the same callbacks as the
+ * kernel's dump, so the two digests are equal exactly when the kernel holds
+ * what was compiled.  Elements are collected per set, as a dump of each
+ * set would give them. */
+struct expect_ctx {
+	struct fp_ctx x;
+	struct lines *set_elems;   /* parallel to x.setnames */
+	size_t cap;
+};
+
+/* libnftnl numbers the elements of a message it builds 1, 2, 3... (the
+ * kernel takes any type) but parses only NFTA_LIST_ELEM: a copy of the
+ * message with every element renumbered parses as a dump's would. */
+static struct nlmsghdr *elems_renumbered(const struct nlmsghdr *nlh)
+{
+	struct nlmsghdr *copy = malloc(nlh->nlmsg_len);
+	struct nlattr *list, *el;
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, nlh, nlh->nlmsg_len);
+	mnl_attr_for_each(list, copy, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(list) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(el, list)
+			el->nla_type = (uint16_t)((el->nla_type & ~NLA_TYPE_MASK) |
+						  NFTA_LIST_ELEM);
+	}
+	return copy;
+}
+
+static int expect_elems(struct expect_ctx *e, const struct nlmsghdr *nlh)
+{
+	struct nlmsghdr *copy = elems_renumbered(nlh);
+	struct nftnl_set *s = nftnl_set_alloc();
+	const char *name;
+	size_t i, len;
+	int err = -EIO;
+
+	if (!copy || !s || nftnl_set_elems_nlmsg_parse(copy, s) < 0)
+		goto out;
+	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	len = name ? strlen(name) : 0;
+	for (i = 0; i < e->x.setnames.n; i++)
+		if (!strncmp(e->x.setnames.v[i], name ? name : "", len) &&
+		    e->x.setnames.v[i][len] == ' ')
+			break;
+	err = -ENOENT;                 /* elements before their set */
+	if (i == e->x.setnames.n)
+		goto out;
+	e->x.elems = e->set_elems[i];
+	err = elem_cb(copy, &e->x) == MNL_CB_OK ? 0 : (e->x.err ?: -EIO);
+	e->set_elems[i] = e->x.elems;
+	memset(&e->x.elems, 0, sizeof(e->x.elems));
+out:
+	nftnl_set_free(s);
+	free(copy);
+	return err;
+}
+
+static int expect_set(struct expect_ctx *e, const struct nlmsghdr *nlh)
+{
+	if (e->x.setnames.n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 16;
+		struct lines *v = realloc(e->set_elems, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(v + e->cap, 0, (cap - e->cap) * sizeof(*v));
+		e->set_elems = v;
+		e->cap = cap;
+	}
+	return set_cb(nlh, &e->x) == MNL_CB_OK ? 0 : (e->x.err ?: -EIO);
+}
+
+static int expect_msg(struct expect_ctx *e, const struct nlmsghdr *nlh)
+{
+	mnl_cb_t cb = NULL;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+		return 0;                 /* batch begin and end */
+	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+	case NFT_MSG_NEWTABLE: cb = table_cb; break;
+	case NFT_MSG_NEWCHAIN: cb = chain_cb; break;
+	case NFT_MSG_NEWRULE: return 0;  /* expect_rules() */
+	case NFT_MSG_NEWOBJ: cb = obj_cb; break;
+	case NFT_MSG_NEWSET: return expect_set(e, nlh);
+	case NFT_MSG_NEWSETELEM: return expect_elems(e, nlh);
+	default: return -EINVAL;  /* a full batch deletes nothing */
+	}
+	return cb(nlh, &e->x) == MNL_CB_OK ? 0 : (e->x.err ?: -EIO);
+}
+
+static int expect_walk(struct expect_ctx *e, struct batch *bt)
+{
+	int n = nftnl_batch_iovec_len(bt->b), err = 0;
+	struct iovec *iov = calloc((size_t)n, sizeof(*iov));
+
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(bt->b, iov, n);
+	for (int i = 0; i < n && !err; i++) {
+		const struct nlmsghdr *nlh = iov[i].iov_base;
+		int len = (int)iov[i].iov_len;
+
+		for (; !err && mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len))
+			err = expect_msg(e, nlh);
+	}
+	free(iov);
+	return err;
+}
+
+/* Rules from the objects the batch was built from, not from its messages:
+ * libnftnl writes some names without their NUL (objref), which the kernel
+ * accepts and its own parser would read past; the kernel dumps them
+ * terminated.  Chains in the order of the ruleset, rules in chain order. */
+static int expect_rules(struct expect_ctx *e, const struct ruleset *rs)
+{
+	struct nft_ctx nx = { .rs = rs, .table = rs->table };
+	int err = 0;
+
+	for (size_t i = 0; i < rs->chain_count && !err; i++) {
+		const struct rs_chain *c = &rs->chains[i];
+
+		for (size_t j = 0; j < c->rule_count && !err; j++) {
+			struct nftnl_rule *r;
+
+			err = nft_rule_build(&nx, c->name, &c->rules[j], &r);
+			if (err)
+				break;
+			err = lines_add(&e->x.lines, rule_line(&e->x, r));
+			e->x.fp->rules++;
+			nftnl_rule_free(r);
+		}
+	}
+	return err;
+}
+
+int fingerprint_expect(struct nl *nl, const struct ruleset *rs,
+		       uint32_t table_flags, struct fingerprint *fp)
+{
+	struct expect_ctx e = { .x = { .table = rs->table, .fp = fp } };
+	struct batch bt;
+	int err;
+
+	memset(fp, 0, sizeof(*fp));
+	err = nft_batch_build_full(nl, rs, table_flags, &bt);
+	if (err)
+		return err;
+	err = expect_walk(&e, &bt);
+	err = err ?: expect_rules(&e, rs);
+	for (size_t i = 0; !err && i < e.x.setnames.n; i++)
+		err = set_line(&e.x, e.x.setnames.v[i], &e.set_elems[i]);
+	if (!err) {
+		fp->flags = table_flags;
+		lines_digest(&e.x.lines, fp->digest);
+	}
+	for (size_t i = 0; i < e.cap; i++)
+		lines_free(&e.set_elems[i]);
+	free(e.set_elems);
+	lines_free(&e.x.lines);
+	lines_free(&e.x.setnames);
+	batch_free(&bt);
+	return err;
 }

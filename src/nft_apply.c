@@ -169,6 +169,27 @@ static int transaction(struct nl *nl, const struct ruleset *rs,
 	return err;
 }
 
+uint32_t nft_table_flags(enum protection level)
+{
+	return level == PROTECTION_OWNED ? OWNED_FLAGS : 0;
+}
+
+int nft_batch_build_full(struct nl *nl, const struct ruleset *rs,
+			 uint32_t flags, struct batch *bt)
+{
+	struct nft_ctx x = { .rs = rs, .table = rs->table };
+	struct kstate empty = { 0 };
+	int err = batch_begin(bt, nl, true);
+
+	err = err ?: msg_table(bt, rs->table, NFT_MSG_NEWTABLE, flags);
+	err = err ?: add_objects(bt, &x, &empty);
+	err = err ?: clear_old(bt, &x, &empty);
+	err = err ?: fill(bt, &x);
+	if (err)
+		batch_free(bt);
+	return err;
+}
+
 static int delete_table(struct nl *nl, const char *table, struct diags *d)
 {
 	struct batch bt;

@@ -73,9 +73,10 @@ static int lookup(struct nftnl_rule *r, const char *set, uint32_t set_id,
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
-		if (neg)
-			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
-					   NFT_LOOKUP_F_INV);
+		/* always sent, as the kernel always dumps it: the rule we
+		 * build and the one we read back print alike */
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
+				   neg ? NFT_LOOKUP_F_INV : 0);
 		if (verdict)
 			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG,
 					   NFT_REG_VERDICT);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "enforce.h"
 #include "matrix.h"
 #include "readback.h"
 #include "nft.h"
@@ -96,6 +97,7 @@ static int one_shot(enum mode mode, const char *path)
 	struct ruleset rs;
 	struct diags d;
 	enum protection level;
+	struct fingerprint expected;
 	struct nl nl;
 	int err, status = EXIT_OK;
 
@@ -129,7 +131,7 @@ static int one_shot(enum mode mode, const char *path)
 	if (mode == MODE_CHECK)
 		err = nft_check(&nl, &rs, &d);
 	else
-		err = nft_apply(&nl, &rs, &d, &level);
+		err = enforce_apply(&nl, &rs, &d, &level, &expected);
 	diags_print(&d, stderr);
 	diags_free(&d);
 	/* SEGMENTD_TIMING=1: figures for bench/ (not a stable interface). */

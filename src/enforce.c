@@ -1,0 +1,74 @@
+/* enforce.c - apply the compiled ruleset, then prove the kernel holds it. */
+#include <errno.h>
+#include <string.h>
+
+#include "enforce.h"
+
+int enforce_verify(struct nl *nl, const char *table,
+		   const struct fingerprint *expected, struct fingerprint *now)
+{
+	int err = fingerprint_read(nl, table, now);
+
+	if (err)
+		return err;
+	return fingerprint_equal(now, expected);
+}
+
+#define RACE_RETRIES 3
+
+/* One apply and its verification.  -EAGAIN: the table differs, but another
+ * transaction was committed after ours (ownership off): that is drift, not
+ * a failed apply. */
+static int apply_once(struct nl *nl, const struct ruleset *rs,
+		      struct diags *d, enum protection *level,
+		      struct fingerprint *expected)
+{
+	struct fingerprint now;
+	uint32_t before = 0;
+	bool known = nl_genid(nl, &before) == 0;
+	int err = nft_apply(nl, rs, d, level);
+
+	if (err)
+		return err;
+	err = fingerprint_expect(nl, rs, nft_table_flags(*level), expected);
+	if (err) {
+		diags_add(d, DIAG_ERROR, NULL, 0, "computing the expected "
+			  "state of table '%s': %s", rs->table, strerror(-err));
+		return err;
+	}
+	err = enforce_verify(nl, rs->table, expected, &now);
+	if (err < 0) {
+		diags_add(d, DIAG_ERROR, NULL, 0, "reading table '%s' back: %s",
+			  rs->table, strerror(-err));
+		return err;
+	}
+	/* one commit of ours moves the generation by exactly one */
+	if (err == 0 && known && now.genid != before + 1 && *level ==
+	    PROTECTION_UNOWNED)
+		return -EAGAIN;
+	if (err == 0) {
+		diags_add(d, DIAG_ERROR, NULL, 0, "the kernel's table '%s' "
+			  "differs from the compiled ruleset after the commit "
+			  "(%zu chains, %zu rules, %zu sets, %zu elements "
+			  "read; %zu, %zu, %zu, %zu compiled)", rs->table,
+			  now.chains, now.rules, now.sets, now.elements,
+			  expected->chains, expected->rules, expected->sets,
+			  expected->elements);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int enforce_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
+		  enum protection *level, struct fingerprint *expected)
+{
+	int err = -EAGAIN;
+
+	for (int i = 0; i < RACE_RETRIES && err == -EAGAIN; i++)
+		err = apply_once(nl, rs, d, level, expected);
+	if (err == -EAGAIN)
+		diags_add(d, DIAG_WARNING, NULL, 0, "table '%s' was changed by "
+			  "another process after each of %d applies", rs->table,
+			  RACE_RETRIES);
+	return err;
+}
