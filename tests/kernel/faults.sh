@@ -23,7 +23,17 @@
 #     full; either way, after the storm `segmentctl verify` agrees within
 #     10 s and the daemon's CPU use falls back to idle.  Whether ENOBUFS
 #     happened is reported, not required (8 MiB of socket buffer may hold a
-#     storm this machine can make).
+#     storm this machine can make; tests/kernel/watchdog.sh makes the
+#     kernel drop events and requires the full comparison).
+#  d. An opening tamper (ownership off): an accept for the forbidden
+#     flood's port inserted in fwd_internet_mynumber while a UDP flood
+#     (RATE packets/s, internet vbrowser -> mynumber atena) runs.  Control:
+#     with the daemon stopped (SIGSTOP) the tamper lets the flood reach
+#     atena (counted in atena's own namespace), and after SIGCONT the
+#     restore closes it again (0 arrive).  Then TAMPERS times with the
+#     daemon running: each tamper must be undone (the rule gone from nft's
+#     listing, a restore logged, `segmentctl verify` OK); the datagrams
+#     that reached atena before each restore are counted and reported.
 . tests/lib/kernel.sh
 SEGMENTCTL=$BUILD/segmentctl
 case $SEGMENTCTL in /*) ;; *) SEGMENTCTL=$PWD/$SEGMENTCTL ;; esac
@@ -31,6 +41,8 @@ case $SEGMENTCTL in /*) ;; *) SEGMENTCTL=$PWD/$SEGMENTCTL ;; esac
 KILLS=${KILLS:-10}
 STORMS=${STORMS:-4}
 STORM_SECS=${STORM_SECS:-6}
+TAMPERS=${TAMPERS:-10}
+RATE=${RATE:-20000}
 PORT=9999
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 CONF=$TOPO_DIR/segmentd.conf
@@ -307,4 +319,58 @@ leftover=$(topo_exec gw nft list table inet segmentd | grep -c 'chain storm' || 
 topo_stop "$SD_PID" segmentd || fail "exit status on SIGTERM after the storm"
 SD_PID=
 echo "(c: $(( $(date +%s) - t0 )) s)"
+
+echo "== d. an opening tamper undone, measured at the receiver"
+t0=$(date +%s)
+cp "$TOPO_DIR/small-unowned.conf" "$CONF"
+start_daemon "$CONF" "$TOPO_DIR/d.log"
+OPEN="insert rule inet segmentd fwd_internet_mynumber udp dport $PORT accept"
+tamper_present() { topo_exec gw nft list chain inet segmentd fwd_internet_mynumber | grep -q "udp dport $PORT accept"; }
+restores() { grep -c "drift: table 'segmentd' restored in" "$TOPO_DIR/d.log" || true; }
+count_start() { topo_arrivals_start mynumber 10.3.1.10 10.1.1.20 udp "$PORT"; }
+topo_spawn internet "$TOPO_DIR/d-flood.out" "$FLOOD" -s 10.3.1.10 -r "$RATE" -d 600 10.1.1.20 "$PORT"
+FLOOD_PID=$TOPO_PID
+# control: the daemon stopped, the tamper open for 0.5 s
+count_start
+kill -STOP "$SD_PID"
+# shellcheck disable=SC2086 # the nft words
+topo_exec gw nft $OPEN
+sleep 0.5
+open_count=$(topo_arrivals_read mynumber)
+n=$(restores)
+kill -CONT "$SD_PID"
+echo "control: with the daemon stopped, the tamper let $open_count datagrams reach atena in 0.5 s"
+[ "$open_count" -gt $((RATE / 20)) ] || fail "the flood does not reach atena through the opened path"
+topo_wait_until 5 sh -c "[ \$(grep -c 'restored in' '$TOPO_DIR/d.log') -gt $n ]" ||
+	fail "the control tamper was not restored after SIGCONT"
+tamper_present && fail "the control tamper is still in the chain after the restore"
+count_start
+sleep 0.5
+closed_count=$(topo_arrivals_read mynumber)
+[ "$closed_count" = 0 ] || fail "$closed_count datagrams reached atena after the restore"
+echo "control: after the restore 0 arrive in 0.5 s"
+leaks=
+total=0
+for i in $(seq "$TAMPERS"); do
+	n=$(restores)
+	count_start
+	# shellcheck disable=SC2086 # the nft words
+	topo_exec gw nft $OPEN
+	topo_wait_until 5 sh -c "[ \$(grep -c 'restored in' '$TOPO_DIR/d.log') -gt $n ]" ||
+		{ cat "$TOPO_DIR/d.log"; fail "tamper $i: no restore within 5 s"; }
+	sleep 0.1     # what was in flight
+	tamper_present && fail "tamper $i: the accept is still in the chain after the restore"
+	leaked=$(topo_arrivals_read mynumber)
+	leaks="$leaks $leaked"
+	total=$((total + leaked))
+done
+ctl verify >"$TOPO_DIR/verify.out" 2>&1 || fail "verify after the tampers: $(cat "$TOPO_DIR/verify.out")"
+topo_stop "$FLOOD_PID" flood || fail "flood failed: $(cat "$TOPO_DIR/d-flood.out")"
+times=$(grep -o "restored in [0-9.]* ms" "$TOPO_DIR/d.log" | tail -n "$TAMPERS" | awk '{ printf "%s ", $3 }')
+echo "$TAMPERS opening tampers under a $RATE/s forbidden flood, each restored:" \
+	"datagrams that reached atena before the restore:$leaks (total $total," \
+	"about $((total * 1000 / RATE / TAMPERS)) ms open per tamper); restore times (ms): $times"
+topo_stop "$SD_PID" segmentd || fail "exit status on SIGTERM after the tampers"
+SD_PID=
+echo "(d: $(( $(date +%s) - t0 )) s)"
 echo "faults: all checks passed"
