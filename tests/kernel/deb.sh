@@ -17,6 +17,8 @@
 #     enable --now -> active, the table owned;
 #   - systemctl reload with a changed config -> ok, the table changes; a
 #     broken config -> systemctl reload FAILS, the table is unchanged;
+#   - an upgrade (apt reinstall) restarts the running daemon, the table
+#     unchanged, the admin's config kept;
 #   - systemctl stop -> the table stays;
 #   - apt remove -> the daemon stopped, the table stays, the conffile too;
 #     apt purge -> the files and the conffile gone, the table still there
@@ -214,6 +216,25 @@ test_reload() {
 	put_conf conf/segmentd.conf
 }
 
+# An upgrade (here a reinstall) restarts a running daemon (try-restart);
+# the table stays, and the new daemon owns it again.
+test_upgrade() {
+	local old out
+	old=$(main_pid)
+	if ! out=$(ctr_apt install --reinstall "$DEBDIR_IN/$(basename "$DEB")" 2>&1); then
+		fail "apt reinstall: $(tail -n 5 <<<"$out")"
+		return 1
+	fi
+	grep -qF 'segmentd --check' <<<"$out" &&
+		fail "an upgrade repeats the first-install message"
+	is_active active || fail "not active after an upgrade"
+	[ "$(main_pid)" != "$old" ] || fail "an upgrade did not restart the daemon (main pid $old)"
+	table_owned || fail "the table is not owned after an upgrade"
+	table_rules | cmp -s - "$WORK/table.good" || fail "an upgrade changed the table"
+	ctr cat "$CONF_IN" | cmp -s - conf/segmentd.conf || fail "an upgrade replaced the admin's $CONF_IN"
+	[ "$FAILED" -eq 0 ] && ok "upgrade (apt reinstall): restarted (main pid $old -> $(main_pid)), the table unchanged and owned, the admin's config kept"
+}
+
 test_stop() {
 	ctr_within 30 systemctl stop "$UNIT" || fail "systemctl stop"
 	is_active inactive || fail "not inactive after stop"
@@ -269,6 +290,7 @@ test_install || exit 1
 test_not_enforcing
 test_check_then_enable || exit 1
 test_reload
+test_upgrade
 test_stop
 test_remove_purge
 
