@@ -2,6 +2,9 @@
 # Drift: with ownership off, every kind of tampering from `nft` is noticed,
 # attributed to that nft process (pid and name), and restored; with
 # ownership on, the kernel refuses the same tampering and nothing changes.
+# Without table persistence (SEGMENTD_NO_PERSIST=1, as on kernels before
+# 6.9; tests/lib/mode.sh) ownership on cannot be had: the daemon says so,
+# runs unowned, and the same tampering is restored and attributed instead.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -13,6 +16,7 @@ command -v nft >/dev/null || { echo "drift: nft missing"; exit 77; }
 
 # Re-run inside a private network and mount namespace with its own /run.
 . tests/lib/private.sh
+. tests/lib/mode.sh
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -76,14 +80,37 @@ stop
 nft delete table inet segmentd
 
 # Ownership on: the kernel refuses, nothing changes, nothing to restore.
+# Without persistence: unowned, and each tamper is restored.
 start conf/segmentd.conf
 sha0=$(ruleset_sha)
 list0=$(listing)
-for cmd in "insert rule inet segmentd forward accept" \
-	   "flush chain inet segmentd fwd_lgwan_internet" \
-	   "delete table inet segmentd" \
-	   "delete element inet segmentd zone_mynumber_v4 { 10.1.0.0/16 }" \
-	   "add table inet segmentd { flags dormant; }"; do
+"$SEGMENTCTL" status | grep -q "^protection: *$MODE_PROTECTION\$" ||
+	fail "$MODE: status does not say protection $MODE_PROTECTION: $("$SEGMENTCTL" status)"
+flags=$(nft list table inet segmentd | sed -n 's/^\t\(flags[^;]*\);\{0,1\}$/\1/p')   # the table's
+mode_flags_ok "$flags" || fail "$MODE: the table's flags are '$flags'"
+tampers=("insert rule inet segmentd forward accept"
+	 "flush chain inet segmentd fwd_lgwan_internet"
+	 "delete table inet segmentd"
+	 "delete element inet segmentd zone_mynumber_v4 { 10.1.0.0/16 }"
+	 "add table inet segmentd { flags dormant; }")
+if ! mode_owned; then
+	grep -q "no persistent table ownership" "$tmp/log" ||
+		fail "nopersist: no warning that the table runs unowned"
+	n0=$("$SEGMENTCTL" events | grep -c ' drift ' || true)
+	for cmd in "${tampers[@]}"; do
+		# shellcheck disable=SC2086 # the nft words
+		tamper "ownership on, unowned: $cmd" $cmd
+	done
+	n=$(( $("$SEGMENTCTL" events | grep -c ' drift ') - n0 ))
+	[ "$n" -ge 5 ] || fail "nopersist: events lists $n drift events more, want >= 5"
+	echo "drift: ownership on without persistence: table unowned ('$flags'), 5 tampers restored and attributed"
+	stop
+	nft list table inet segmentd >/dev/null || fail "table gone after stop"
+	echo "drift: PASS ($MODE)"
+	exit 0
+fi
+for cmd in "${tampers[@]}"; do
+	# shellcheck disable=SC2086 # the nft words
 	if out=$(nft $cmd 2>&1); then
 		fail "owned: 'nft $cmd' succeeded"
 	fi
@@ -96,4 +123,4 @@ grep -q "drift:" "$tmp/log" && fail "owned: drift reported although refused"
 echo "drift: owned: 5 tampering attempts refused with EPERM, table unchanged"
 stop
 nft list table inet segmentd >/dev/null || fail "table gone after stop"
-echo "drift: PASS"
+echo "drift: PASS ($MODE)"
