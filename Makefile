@@ -143,8 +143,8 @@ install: all units
 # The Debian package (debian/, debhelper), into $(DEBOUT)/.  debian/rules
 # compiles in debian/build, apart from $(BUILD); no fakeroot needed
 # (Rules-Requires-Root: no).  debian/rules gets none of this make's
-# variables (BUILD=...).  The Makefile's VERSION and debian/changelog's must
-# agree.
+# variables (BUILD=...); two runs in one tree take turns (flock).  The
+# Makefile's VERSION and debian/changelog's must agree.
 DEBOUT ?= build
 deb:
 	$(Q)dpkg-checkbuilddeps
@@ -153,12 +153,13 @@ deb:
 	@mkdir -p $(DEBOUT)
 	$(Q)unset MAKEFLAGS MFLAGS MAKELEVEL && \
 		export DEB_RULES_REQUIRES_ROOT=no DEB_OUTDIR=$(abspath $(DEBOUT)) && \
-		debian/rules clean && debian/rules build && debian/rules binary
+		flock debian/.lock sh -c \
+		'debian/rules clean && debian/rules build && debian/rules binary'
 	@echo "deb: $(DEBOUT)/segmentd_$(VERSION)_$$(dpkg --print-architecture).deb"
 
 # debian/rules clean without debhelper: what a package build leaves in debian/.
 DEB_LEFTOVERS := debian/build debian/segmentd debian/.debhelper debian/files \
-	debian/debhelper-build-stamp debian/*.substvars debian/*.debhelper.log \
+	debian/.lock debian/debhelper-build-stamp debian/*.substvars debian/*.debhelper.log \
 	debian/*.debhelper
 
 clean:
