@@ -8,7 +8,9 @@
 # TARGET/ with the fix).
 #
 # Targets: config (bytes -> config_load_string -> model_validate ->
-# ruleset_compile -> ruleset_render), control (bytes -> control_parse).
+# ruleset_compile -> ruleset_render), control (bytes -> control_parse),
+# nflog (one NFLOG datagram -> nflog_parse and denied_feed per message ->
+# denied_render).
 # The working corpus grows in BUILD/fuzz/corpus-TARGET (seeded from
 # tests/fuzz/corpus/TARGET), so the tree's seeds stay as they are and a
 # later run goes on from where the last one stopped.
@@ -26,7 +28,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-TARGETS=${*:-config control}
+TARGETS=${*:-config control nflog}
 BUILD=${BUILD:-build}
 CC=${CC:-clang}
 case $CC in *clang*) ;; *) CC=clang ;; esac   # libFuzzer is clang's
@@ -43,11 +45,14 @@ SRC[config]="src/config.c src/config_flows.c src/config_value.c src/config_zones
 	src/model.c src/addr.c src/validate.c src/validate_guard.c src/validate_net.c
 	src/compile.c src/compile_chains.c src/ruleset.c src/render.c src/diag.c"
 SRC[control]="src/control.c"
+SRC[nflog]="src/nflog.c src/denied.c src/model.c"
 # Longest generated input: a config of a few hundred lines (the huge-list
 # seeds are cut there; the loader's size limits are tested in tests/bad);
-# a request a little over CONTROL_MAX_REQUEST.
+# a request a little over CONTROL_MAX_REQUEST; a datagram of a dozen logged
+# packets (each a few hundred bytes: NFLOG_COPY_RANGE of payload).
 MAXLEN[config]=16384
 MAXLEN[control]=5000
+MAXLEN[nflog]=4096
 
 # shellcheck disable=SC2054,SC2086,SC2207 # -fsanitize's commas; pkg-config's words
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -fno-omit-frame-pointer

@@ -342,6 +342,13 @@ static bool rate_allow(struct denied *dn, uint64_t second, unsigned per_second)
 	return true;
 }
 
+/* mnl_nlmsg_ok() compares nlmsg_len as an int: a length of 2 GiB or more
+ * passes as negative and mnl_nlmsg_next() jumps far past the datagram. */
+static bool message_ok(const struct nlmsghdr *nlh, int len)
+{
+	return mnl_nlmsg_ok(nlh, len) && nlh->nlmsg_len <= (uint32_t)len;
+}
+
 /* One datagram: any number of messages. */
 static void consume(struct denied *dn, int len, time_t now, uint64_t second,
 		    void (*on_new)(void *ctx, const struct denied_entry *e),
@@ -350,7 +357,7 @@ static void consume(struct denied *dn, int len, time_t now, uint64_t second,
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)dn->buf;
 	const struct denied_entry *e;
 
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	for (; message_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (denied_feed(dn, nlh, now, &e) || !e || !on_new)
 			continue;
 		if (rate_allow(dn, second, per_second))
