@@ -35,12 +35,14 @@ grep -q 'ownership = false;' "$CONF" && grep -q "verify_interval = $VERIFY_MS;" 
 # What was compiled, read back from a kernel: --print loaded into a
 # scratch namespace.  And what the gateway's kernel has.
 "$SEGMENTD" --print -c "$CONF" >"$TOPO_DIR/print.nft" || fail "segmentd --print"
+# shellcheck disable=SC2016 # expanded by that sh
 COMPILED=$(unshare -n sh -c 'nft -f "$1" && nft -s list table inet segmentd' sh "$TOPO_DIR/print.nft") ||
 	fail "the compiled table does not load into a scratch namespace"
 kernel_listing() { topo_exec gw nft -s list table inet segmentd 2>/dev/null; }
 is_ours() { [ "$(kernel_listing)" = "$COMPILED" ]; }
 
 topo_build
+# shellcheck disable=SC2016 # expanded by that sh
 topo_spawn gw "$LOG" unshare -m --propagation private \
 	sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$0" -c "$1"' "$SEGMENTD" "$CONF"
 SD_PID=$TOPO_PID
@@ -57,6 +59,7 @@ awk 'BEGIN {
 	print "delete table inet noise"
 }' >"$TOPO_DIR/noise.nft"
 netlink_drops() {   # drops counted on the gateway's netfilter netlink sockets
+	# shellcheck disable=SC2016 # awk's fields
 	topo_exec gw awk 'NR > 1 && $2 == 12 { d += $9 } END { print d + 0 }' /proc/net/netlink
 }
 drops0=$(netlink_drops)
