@@ -12,7 +12,9 @@
 #                                 tests/kernel/systemd.sh's container
 #   man-db, groff                 man -l man/segmentd.8 (Japanese text needs
 #                                 a UTF-8 locale: LANG=C.UTF-8, in libc)
-#   debhelper ... bash-completion make deb, lintian, the completion
+#   build-essential, debhelper ... bash-completion
+#                                 make deb (dpkg-checkbuilddeps), lintian,
+#                                 the completion
 #
 # For Debian 12 (bookworm), as root; `make deps` runs it and
 # `make check` / `make demo` run it first.
@@ -29,7 +31,7 @@ nftables iproute2 iputils-ping procps util-linux iperf3 faketime time
 iptables python3 perl
 debootstrap systemd-container curl ca-certificates
 man-db groff
-debhelper dpkg-dev fakeroot lintian bash-completion
+build-essential debhelper dpkg-dev fakeroot lintian bash-completion
 "
 
 # The packages of $PACKAGES that are not installed (dpkg -s would also

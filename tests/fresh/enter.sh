@@ -3,19 +3,20 @@
 # filesystem ROOT with every capability, the way a fresh machine would run
 # it.  tests/fresh.sh calls it through
 #
-#   unshare -m -p -f --propagation private --kill-child sh enter.sh ROOT CMD...
+#   unshare -m --propagation private sh enter.sh ROOT CMD...
 #
-# so every mount below lives in a private mount namespace (the host never
-# sees one, and they all go when the last process inside exits) and every
-# process inside is in a private pid namespace (killing its init ends
-# them all).  The network namespace is the host's: apt reaches the mirror
-# there; the tests make their own namespaces and never touch it.
+# so every mount below lives in a private mount namespace: the host never
+# sees one, and they all go when the last process inside exits.  The pid
+# namespace is the host's, as on a machine of its own (the kernel names
+# processes by their global pid in nftables events), and so is the
+# network namespace: apt reaches the mirror there; the tests make their
+# own namespaces and never touch it.
 #
 # A plain chroot is not enough: `ip netns exec` needs a root it can mark
 # rslave ("mount --make-rslave / failed") and `nsenter -a` would land in
-# the host's /.  So ROOT becomes / by pivot_root, with /proc (of the new
-# pid namespace), /sys and /dev (with /dev/pts) from the host, and a tmpfs
-# on /run, as a booted machine has.
+# the host's /.  So ROOT becomes / by pivot_root, with /proc, /sys and
+# /dev (with /dev/pts) from the host, and a tmpfs on /run, as a booted
+# machine has.
 set -eu
 root=$1
 shift
