@@ -23,6 +23,15 @@
 int enforce_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
 		  enum protection *level, struct fingerprint *expected);
 
+/* The guard table first (it must admit the marks of new flows before the
+ * main table sets them; it only matters while the main table is gone),
+ * then the main table: two transactions, each verified.  guard may be
+ * NULL (no guard: the lockdown table). */
+int enforce_apply_pair(struct nl *nl, const struct ruleset *rs,
+		       const struct ruleset *guard, struct diags *d,
+		       enum protection *level, struct fingerprint *expected,
+		       struct fingerprint *guard_expected);
+
 /* Whether the kernel's table equals *expected now: 1 yes, 0 no (with
  * *now the kernel's fingerprint), or -errno. */
 int enforce_verify(struct nl *nl, const char *table,

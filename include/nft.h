@@ -55,6 +55,10 @@ int table_probe(struct nl *nl, const char *table, bool *exists,
  * anything in it.  Returns 0, -ENOENT if there is none, or -errno. */
 int nft_adopt(struct nl *nl, const char *table, struct diags *d);
 
+/* Deletes one of our tables if it exists (a stale guard table).  Returns
+ * 0 or -errno. */
+int nft_remove_table(struct nl *nl, const char *table, struct diags *d);
+
 /* True if the kernel accepts OWNER|PERSIST tables (probe, no commit). */
 bool nft_probe_persist(struct nl *nl);
 /* Brings the kernel to rs.  Returns 0, or a negative errno with every

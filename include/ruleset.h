@@ -173,6 +173,13 @@ int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs);
 int ruleset_compile_lockdown(const char *table, bool ownership,
 			     struct ruleset *rs);
 
+/* compile_guard.c: the guard table of a compiled ruleset (named
+ * "<table>-guard"): base chains after the main table's, policy drop,
+ * accepting only what the main table marked as allowed, so that deleting
+ * the main table opens nothing.  Returns 0 or -ENOMEM. */
+int ruleset_compile_guard(const struct ruleset *main, struct ruleset *guard);
+void ruleset_guard_name(const char *table, char *buf, size_t len);
+
 /* render.c: the ruleset as nft text that `nft -f` accepts. */
 int ruleset_render(const struct ruleset *rs, FILE *out);
 

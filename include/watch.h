@@ -38,6 +38,8 @@ struct watch_elem {
  * came or went) or `overflow` ask for a full re-apply. */
 struct watch_delta {
 	bool structural, overflow;
+	bool main;                           /* the main table was touched */
+	bool guard;                          /* the guard table was touched */
 	char chains[WATCH_MAX_CHAINS][64];   /* rules added/deleted there */
 	size_t chain_count;
 	struct watch_elem *elems;            /* in event order */
@@ -48,6 +50,7 @@ struct watch {
 	struct mnl_socket *sock;
 	int fd;
 	char table[64];
+	char guard[80];          /* our guard table ("" until set) */
 	uint32_t self_portid;    /* our batches' portid: not drift */
 	unsigned counts[32];     /* messages touching our table, by type,
 				  * since the last NEWGEN */
@@ -73,6 +76,9 @@ enum watch_result watch_read(struct watch *w,
 			     void *ctx);
 
 void watch_reset_delta(struct watch *w);
+/* Also watch our guard table: a foreign change there is drift too,
+ * reported in delta.guard (the main table's in delta.main). */
+void watch_guard(struct watch *w, const char *guard);
 /* Stop and restart listening around our own big transactions when the
  * table is owned (no one else can change it meanwhile): the kernel then
  * builds no event per element for us to read back.  watch_resume drains

@@ -29,6 +29,15 @@ struct scan {
 	int err;
 };
 
+/* Our table or its guard table (compile_guard.c). */
+static bool table_is_ours(const struct scan *s, const char *table)
+{
+	char guard[RS_NAME_MAX + 8];
+
+	ruleset_guard_name(s->ours, guard, sizeof(guard));
+	return !strcmp(table, s->ours) || !strcmp(table, guard);
+}
+
 void hook_report_add(struct hook_report *r, const char *fmt, ...)
 {
 	char **v = realloc(r->items, (r->count + 1) * sizeof(*v));
@@ -87,7 +96,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) ||
 	    (nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_INET &&
-	     !strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), s->ours))) {
+	     table_is_ours(s, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)))) {
 		nftnl_chain_free(c);
 		return MNL_CB_OK;
 	}

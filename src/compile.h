@@ -50,5 +50,12 @@ static inline struct rs_origin origin_of(struct compiler *c, const char *kind,
 void endpoint_set_name(const struct model *m, const struct endpoint *e,
 		       int family, char *buf, size_t len);
 int compile_chains(struct compiler *c);
+/* The conntrack mark of connections to the gateway itself that the main
+ * table admitted (management, unzoned input): the guard table's input
+ * admits them too. */
+uint32_t compile_gateway_mark(void);
+/* The start of an input chain, main or guard: loopback, established and
+ * related connections, IPv6 neighbour discovery (hop limit 255). */
+int compile_input_base(struct rs_chain *ch, const struct rs_origin *o);
 
 #endif

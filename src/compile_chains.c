@@ -51,6 +51,11 @@ static uint32_t flow_mark(const char *kind, const char *name, const char *svc)
 	return h | 0x80000000u;
 }
 
+uint32_t compile_gateway_mark(void)
+{
+	return flow_mark("gateway", "", "");
+}
+
 static const char *family_tag(int fam)
 {
 	return fam == AF_INET ? "v4" : "v6";
@@ -337,6 +342,9 @@ static int compile_mgmt(struct compiler *c, size_t z)
 				err = err ?: rule_name(r, RS_OP_SADDR_SET, set,
 						       false);
 				err = err ?: rule_service(r, sv);
+				/* the guard table admits what carries it */
+				err = err ?: rule_num(r, RS_OP_CT_MARK_ASSIGN,
+						      compile_gateway_mark());
 				err = err ?: rule_verdict(r, RS_VERDICT_ACCEPT,
 							  NULL);
 			}
@@ -354,28 +362,24 @@ static struct rs_rule *simple_rule(struct rs_chain *ch)
 	return chain_add_rule(ch, &none);
 }
 
-static int compile_input(struct compiler *c)
+int compile_input_base(struct rs_chain *ch, const struct rs_origin *o)
 {
 	/* IPv6 neighbour discovery: router/neighbour solicit/advert. */
 	static const uint8_t nd[] = { 133, 134, 135, 136 };
-	struct rs_origin none = { .what = NULL };
-	struct rs_chain *ch;
-	struct rs_rule *r;
+	struct rs_rule *r = chain_add_rule(ch, o);
 	int err;
 
-	ch = ruleset_add_chain(c->rs, "input", RS_HOOK_INPUT, &none);
-	r = ch ? simple_rule(ch) : NULL;
 	if (!r)
 		return -ENOMEM;
 	err = rule_name(r, RS_OP_IIFNAME_EQ, "lo", false);
 	err = err ?: rule_verdict(r, RS_VERDICT_ACCEPT, NULL);
-	r = err ? NULL : simple_rule(ch);
+	r = err ? NULL : chain_add_rule(ch, o);
 	if (!r)
 		return -ENOMEM;
 	err = rule_num(r, RS_OP_CT_STATE, CT_ESTABLISHED | CT_RELATED);
 	err = err ?: rule_verdict(r, RS_VERDICT_ACCEPT, NULL);
 	for (size_t i = 0; i < sizeof(nd) && !err; i++) {
-		r = simple_rule(ch);
+		r = chain_add_rule(ch, o);
 		if (!r)
 			return -ENOMEM;
 		err = rule_num(r, RS_OP_NFPROTO, NFPROTO_IPV6);
@@ -384,15 +388,32 @@ static int compile_input(struct compiler *c)
 		err = err ?: rule_num(r, RS_OP_HOPLIMIT_EQ, 255);
 		err = err ?: rule_verdict(r, RS_VERDICT_ACCEPT, NULL);
 	}
+	return err;
+}
+
+static int compile_input(struct compiler *c)
+{
+	struct rs_origin none = { .what = NULL };
+	struct rs_chain *ch;
+	struct rs_rule *r;
+	int err;
+
+	ch = ruleset_add_chain(c->rs, "input", RS_HOOK_INPUT, &none);
+	if (!ch)
+		return -ENOMEM;
+	err = compile_input_base(ch, &none);
 	r = err ? NULL : simple_rule(ch);
 	if (!r)
-		return -ENOMEM;
+		return err ?: -ENOMEM;
 	err = rule_name(r, RS_OP_IIFNAME_VMAP, "mgmt_in", false);
 	if (err || !c->m->settings.unzoned_input_accept)
 		return err;
 	/* Interfaces in no zone (an out-of-band management port). */
 	r = simple_rule(ch);
-	return r ? rule_verdict(r, RS_VERDICT_ACCEPT, NULL) : -ENOMEM;
+	if (!r)
+		return -ENOMEM;
+	err = rule_num(r, RS_OP_CT_MARK_ASSIGN, compile_gateway_mark());
+	return err ?: rule_verdict(r, RS_VERDICT_ACCEPT, NULL);
 }
 
 static int compile_forward(struct compiler *c)

@@ -276,6 +276,8 @@ static int start(struct daemon *d)
 		     "started DEGRADED (config invalid)" : "started");
 	err = watch_open(&d->watch, d->have_rs ? d->rs.table : "segmentd",
 			 d->nl.portid);
+	if (!err && d->have_guard)
+		watch_guard(&d->watch, d->guard.table);
 	err = err ?: loop_add(&d->loop, d->watch.fd, EPOLLIN,
 			      daemon_on_watch, d);
 	if (err)
@@ -304,6 +306,8 @@ static void teardown(struct daemon *d)
 	loop_free(&d->loop);
 	if (d->have_rs)
 		ruleset_free(&d->rs);
+	if (d->have_guard)
+		ruleset_free(&d->guard);
 	model_free(&d->model);
 	model_free(&d->pending.model);
 	hook_report_free(&d->hooks);

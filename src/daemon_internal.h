@@ -63,7 +63,10 @@ struct daemon {
 	bool have_rs;
 	bool degraded;                   /* config invalid: lockdown/kept */
 	enum protection level;
-	struct fingerprint expected;     /* dumped right after our apply */
+	struct fingerprint expected;     /* computed from rs */
+	struct ruleset guard;            /* its guard table (not lockdown) */
+	bool have_guard;
+	struct fingerprint guard_expected;
 	uint8_t config_digest[32];
 	time_t started, last_apply;
 

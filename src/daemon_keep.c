@@ -79,44 +79,80 @@ static void config_digest(const struct model *m, uint8_t out[32])
 }
 
 static int enforce_quietly(struct daemon *d, const struct ruleset *rs,
-			   struct diags *diags, struct fingerprint *expected)
+			   const struct ruleset *guard, struct diags *diags,
+			   struct fingerprint *expected,
+			   struct fingerprint *guard_expected)
 {
 	bool quiet = d->level == PROTECTION_OWNED && d->watch.sock;
 	int err;
 
 	if (quiet)
 		watch_pause(&d->watch);
-	err = enforce_apply(&d->nl, rs, diags, &d->level, expected);
+	err = enforce_apply_pair(&d->nl, rs, guard, diags, &d->level,
+				 expected, guard_expected);
 	if (quiet)
 		watch_resume(&d->watch);
 	return err;
 }
 
-/* Programs rs; on success it becomes what we enforce and verify against:
- * the state computed from rs, which the kernel was just shown to hold.  A
- * commit the kernel does not hold as compiled fails, and the previous
- * ruleset (if any) is programmed again: it stays the baseline. */
+/* The lockdown table has no flows, and admits new connections to the
+ * gateway unmarked: it gets no guard. */
+static bool wants_guard(const struct ruleset *rs)
+{
+	return ruleset_find_set(rs, "flow_marks") != NULL;
+}
+
+/* Programs rs (and its guard); on success they become what we enforce and
+ * verify against: the state computed from them, which the kernel was just
+ * shown to hold.  A commit the kernel does not hold as compiled fails,
+ * and the previous ruleset (if any) is programmed again: it stays the
+ * baseline. */
 int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 {
-	struct fingerprint expected;
-	int err = enforce_quietly(d, rs, diags, &expected);
+	struct fingerprint expected, guard_expected;
+	bool guarded = wants_guard(rs);
+	struct ruleset guard;
+	int err = guarded ? ruleset_compile_guard(rs, &guard) : 0;
 
+	if (err)
+		return err;
+	err = enforce_quietly(d, rs, guarded ? &guard : NULL, diags,
+			      &expected, &guard_expected);
 	if ((err == -EPROTO || err == -EAGAIN) && d->have_rs) {
 		struct diags again;
 
 		diags_init(&again);
-		if (enforce_quietly(d, &d->rs, &again, &d->expected))
+		if (enforce_quietly(d, &d->rs, d->have_guard ? &d->guard : NULL,
+				    &again, &d->expected, &d->guard_expected))
 			d->dirty = true;    /* the restore path retries */
 		log_diags(&again);
 		diags_free(&again);
 	}
-	if (err)
+	if (err) {
+		if (guarded)
+			ruleset_free(&guard);
 		return err;
+	}
+	if (!guarded) {   /* a guard left from a run with a valid config
+			   * would drop what the lockdown admits */
+		char name[RS_NAME_MAX + 8];
+
+		ruleset_guard_name(rs->table, name, sizeof(name));
+		nft_remove_table(&d->nl, name, diags);
+	}
 	if (d->have_rs)
 		ruleset_free(&d->rs);
+	if (d->have_guard)
+		ruleset_free(&d->guard);
 	d->rs = *rs;
 	d->have_rs = true;
 	d->expected = expected;
+	d->have_guard = guarded;
+	if (guarded) {
+		d->guard = guard;
+		d->guard_expected = guard_expected;
+		watch_guard(&d->watch, guard.table);
+	}
 	d->last_apply = time(NULL);
 	d->dirty = false;
 	/* Parsing and dumping a big config leave tens of MB freed but held
@@ -225,10 +261,21 @@ static void restore(struct daemon *d, const char *why, bool full)
 	if (!d->have_rs)
 		return;
 	diags_init(&diags);
+	/* The guard first: one tiny commit, and nothing new is forwarded
+	 * while the main table is put back (`nft flush ruleset`). */
+	err = d->have_guard && (full || d->watch.delta.guard) ?
+	      enforce_apply(&d->nl, &d->guard, &diags, &d->level,
+			    &d->guard_expected) : 0;
+	if (err == -EAGAIN)
+		goto overtaken;
+	if (!err && !full && d->watch.delta.guard && !d->watch.delta.main) {
+		watch_reset_delta(&d->watch);   /* the guard alone */
+		goto restored;
+	}
 	full = full || (!d->watch.delta.chain_count &&
 			!d->watch.delta.elem_count);   /* nothing named */
-	err = full ? -EAGAIN : nft_repair(&d->nl, &d->rs, d->expected.flags,
-					  &d->watch.delta, &diags);
+	err = err ?: full ? -EAGAIN : nft_repair(&d->nl, &d->rs,
+			d->expected.flags, &d->watch.delta, &diags);
 	if (err) {     /* structural, too much, or refused: all of it */
 		diags_free(&diags);
 		diags_init(&diags);
@@ -239,8 +286,10 @@ static void restore(struct daemon *d, const char *why, bool full)
 				    &d->expected);
 	}
 	watch_reset_delta(&d->watch);
+restored:
 	now_mono(&done);
 	d->last_restore = done;
+overtaken:
 	if (err == -EAGAIN) {   /* overtaken by more drift: not a failure */
 		log_msg(LOG_NOTICE, "drift: table '%s' changed again while it "
 			"was restored; restoring again", d->rs.table);
@@ -329,6 +378,16 @@ void daemon_on_restore(struct loop *l, int fd, uint32_t events, void *data)
 		restore(d, "drift", false);
 }
 
+/* The guard table as it was programmed (true when there is none). */
+static bool guard_intact(struct daemon *d)
+{
+	struct fingerprint now;
+
+	return !d->have_guard ||
+	       (!fingerprint_read(&d->nl, d->guard.table, &now) &&
+		fingerprint_equal(&now, &d->guard_expected));
+}
+
 int daemon_verify(struct daemon *d, const char *why)
 {
 	struct fingerprint now;
@@ -343,7 +402,7 @@ int daemon_verify(struct daemon *d, const char *why)
 		return err;
 	}
 	malloc_trim(0);     /* the dump's buffers */
-	if (fingerprint_equal(&now, &d->expected)) {
+	if (fingerprint_equal(&now, &d->expected) && guard_intact(d)) {
 		/* whatever the events said (or lost), the table is ours */
 		watch_reset_delta(&d->watch);
 		d->dirty = false;
@@ -389,6 +448,19 @@ void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data)
 		daemon_scan_hooks(d);
 	}
 	want = d->expected.flags;
+	if (exists && flags == want && d->have_guard &&
+	    !table_probe(&d->nl, d->guard.table, &exists, &flags) &&
+	    (!exists || flags != d->guard_expected.flags)) {
+		d->drift_count++;
+		daemon_event(d, EV_DRIFT, "check: guard table '%s' %s",
+			     d->guard.table, exists ? "has other flags" :
+			     "is missing");
+		log_msg(LOG_WARNING, "drift: guard table '%s' %s (no event)",
+			d->guard.table, exists ? "flags changed" : "vanished");
+		d->watch.delta.guard = true;
+		schedule_restore(d);
+		return;
+	}
 	if (!exists || flags != want) {
 		d->drift_count++;
 		daemon_event(d, EV_DRIFT, "check: table '%s' %s", d->rs.table,

@@ -72,3 +72,15 @@ int enforce_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
 			  RACE_RETRIES);
 	return err;
 }
+
+int enforce_apply_pair(struct nl *nl, const struct ruleset *rs,
+		       const struct ruleset *guard, struct diags *d,
+		       enum protection *level, struct fingerprint *expected,
+		       struct fingerprint *guard_expected)
+{
+	int err = 0;
+
+	if (guard)
+		err = enforce_apply(nl, guard, d, level, guard_expected);
+	return err ?: enforce_apply(nl, rs, d, level, expected);
+}

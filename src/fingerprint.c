@@ -67,7 +67,8 @@ static void lines_digest(struct lines *l, uint8_t out[32])
 {
 	struct sha256 s;
 
-	qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+	if (l->n)       /* qsort(NULL, 0) is undefined */
+		qsort(l->v, l->n, sizeof(*l->v), cmp_str);
 	sha256_init(&s);
 	for (size_t i = 0; i < l->n; i++) {
 		sha256_update(&s, l->v[i], strlen(l->v[i]));

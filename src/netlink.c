@@ -251,6 +251,20 @@ int batch_send(struct batch *bt, struct diags *d)
 	return err;
 }
 
+/* Our requests are answered in order and read to their end, but a request
+ * given up half way (a dump interrupted by a concurrent change, a callback
+ * error) leaves the rest of its answer queued: drop it, or the next request
+ * would read it as its own (EPROTO: another sequence number). */
+static void nl_discard_stale(struct nl *nl)
+{
+	static char buf[64 * 1024];
+	int fd = mnl_socket_get_fd(nl->sock);
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
+	       errno == ENOBUFS)
+		;
+}
+
 int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
 	    void *data, const int *cb_err)
 {
@@ -258,6 +272,7 @@ int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
 	uint32_t seq = nlh->nlmsg_seq;
 	int ret;
 
+	nl_discard_stale(nl);
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {

@@ -201,6 +201,17 @@ static int delete_table(struct nl *nl, const char *table, struct diags *d)
 	return err;
 }
 
+int nft_remove_table(struct nl *nl, const char *table, struct diags *d)
+{
+	bool exists = false;
+	uint32_t flags;
+	int err = table_probe(nl, table, &exists, &flags);
+
+	if (err || !exists)
+		return err;
+	return delete_table(nl, table, d);
+}
+
 int nft_adopt(struct nl *nl, const char *table, struct diags *d)
 {
 	bool exists;

@@ -239,9 +239,10 @@ static void render_chain(FILE *out, const struct ruleset *rs,
 {
 	fprintf(out, "\tchain %s {\n", c->name);
 	if (c->hook != RS_HOOK_NONE)
-		fprintf(out, "\t\ttype filter hook %s priority filter; "
+		fprintf(out, "\t\ttype filter hook %s priority filter%s; "
 			"policy drop;\n",
-			c->hook == RS_HOOK_INPUT ? "input" : "forward");
+			c->hook == RS_HOOK_INPUT ? "input" : "forward",
+			c->priority ? " + 10" : "");
 	for (size_t i = 0; i < c->rule_count; i++)
 		render_rule(out, rs, &c->rules[i]);
 	fputs("\t}\n", out);

@@ -94,10 +94,10 @@ static int one_shot(enum mode mode, const char *path)
 	struct timespec t0, t1;
 	double load_ms;
 	struct model m;
-	struct ruleset rs;
+	struct ruleset rs, guard;
 	struct diags d;
 	enum protection level;
-	struct fingerprint expected;
+	struct fingerprint expected, guard_expected;
 	struct nl nl;
 	int err, status = EXIT_OK;
 
@@ -112,8 +112,15 @@ static int one_shot(enum mode mode, const char *path)
 		model_free(&m);
 		return EXIT_CONFIG;
 	}
+	if (ruleset_compile_guard(&rs, &guard)) {
+		fputs("segmentd: out of memory\n", stderr);
+		ruleset_free(&rs);
+		model_free(&m);
+		return EXIT_CONFIG;
+	}
 	if (mode == MODE_PRINT) {
-		status = ruleset_render(&rs, stdout) ? EXIT_KERNEL : EXIT_OK;
+		status = ruleset_render(&rs, stdout) ||
+			 ruleset_render(&guard, stdout) ? EXIT_KERNEL : EXIT_OK;
 		goto out;
 	}
 	err = nl_open(&nl);
@@ -129,9 +136,10 @@ static int one_shot(enum mode mode, const char *path)
 		goto out;
 	}
 	if (mode == MODE_CHECK)
-		err = nft_check(&nl, &rs, &d);
+		err = nft_check(&nl, &guard, &d) ?: nft_check(&nl, &rs, &d);
 	else
-		err = enforce_apply(&nl, &rs, &d, &level, &expected);
+		err = enforce_apply_pair(&nl, &rs, &guard, &d, &level,
+					 &expected, &guard_expected);
 	diags_print(&d, stderr);
 	diags_free(&d);
 	/* SEGMENTD_TIMING=1: figures for bench/ (not a stable interface). */
@@ -149,9 +157,12 @@ static int one_shot(enum mode mode, const char *path)
 			m.host_count, m.flow_count);
 	else
 		fprintf(stderr, "segmentd: table '%s' programmed (%zu set "
-			"elements, %s)\n", rs.table, ruleset_element_count(&rs),
-			level == PROTECTION_OWNED ? "persistent" : "unowned");
+			"elements, %s), guarded by '%s'\n", rs.table,
+			ruleset_element_count(&rs),
+			level == PROTECTION_OWNED ? "persistent" : "unowned",
+			guard.table);
 out:
+	ruleset_free(&guard);
 	ruleset_free(&rs);
 	model_free(&m);
 	return status;

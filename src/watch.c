@@ -75,19 +75,33 @@ void watch_close(struct watch *w)
 /* Every nf_tables object message carries its table's name as attribute 1
  * (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_RULE_TABLE, NFTA_SET_TABLE,
  * NFTA_SET_ELEM_LIST_TABLE, NFTA_OBJ_TABLE, NFTA_FLOWTABLE_TABLE). */
-static bool touches(const struct watch *w, const struct nlmsghdr *nlh)
+enum touched { TOUCHES_NONE, TOUCHES_MAIN, TOUCHES_GUARD };
+
+static enum touched touches(const struct watch *w, const struct nlmsghdr *nlh)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
+	const char *name;
 
 	if (g->nfgen_family != NFPROTO_INET)
-		return false;
+		return TOUCHES_NONE;
 	mnl_attr_for_each(a, nlh, sizeof(*g)) {
-		if (mnl_attr_get_type(a) == 1)
-			return mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
-			       !strcmp(mnl_attr_get_str(a), w->table);
+		if (mnl_attr_get_type(a) != 1)
+			continue;
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+			return TOUCHES_NONE;
+		name = mnl_attr_get_str(a);
+		if (!strcmp(name, w->table))
+			return TOUCHES_MAIN;
+		return w->guard[0] && !strcmp(name, w->guard) ? TOUCHES_GUARD
+							      : TOUCHES_NONE;
 	}
-	return false;
+	return TOUCHES_NONE;
+}
+
+void watch_guard(struct watch *w, const char *guard)
+{
+	snprintf(w->guard, sizeof(w->guard), "%s", guard);
 }
 
 static const char *attr_str(const struct nlmsghdr *nlh, uint16_t type)
@@ -260,9 +274,18 @@ static bool on_message(struct watch *w, const struct nlmsghdr *nlh,
 		summarize(w, c);
 		return foreign;
 	}
-	if (nlh->nlmsg_pid != w->self_portid && touches(w, nlh)) {
+	if (nlh->nlmsg_pid != w->self_portid) {
+		enum touched t = touches(w, nlh);
+
+		if (t == TOUCHES_NONE)
+			return false;
 		w->counts[type < 32 ? type : 31]++;
 		w->touched = true;
+		if (t == TOUCHES_GUARD) {
+			w->delta.guard = true;
+			return false;
+		}
+		w->delta.main = true;
 		note(w, nlh, type);
 	}
 	return false;

@@ -78,7 +78,7 @@ start_daemon() {
 	for _ in $(seq 500); do
 		kill -0 "$SD_PID" 2>/dev/null || { cat "$log"; fail "segmentd exited at start"; }
 		if [ "${WAIT:-}" = owned ]; then
-			sd_owned && return 0
+			sd_ready "$log" && return 0
 		else
 			ctl status >/dev/null 2>&1 && return 0
 		fi
@@ -221,7 +221,7 @@ run_without_socket() {
 	kill -HUP "$SD_PID"
 	topo_wait_until 5 grep -q "reload: table" "$log" ||
 		{ cat "$log"; fail "$what: the daemon did not reload on SIGHUP"; }
-	sd_owned || fail "$what: the table is not owned after the reload"
+	sd_held || fail "$what: the table is not held after the reload"
 	topo_stop "$SD_PID" segmentd || { cat "$log"; fail "$what: exit status on SIGTERM"; }
 	SD_PID=
 	echo "$what: enforced, reloaded on SIGHUP, clean stop"
@@ -324,17 +324,32 @@ echo "== d. an opening tamper undone, measured at the receiver"
 t0=$(date +%s)
 cp "$TOPO_DIR/small-unowned.conf" "$CONF"
 start_daemon "$CONF" "$TOPO_DIR/d.log"
-OPEN="insert rule inet segmentd fwd_internet_mynumber udp dport $PORT accept"
-tamper_present() { topo_exec gw nft list chain inet segmentd fwd_internet_mynumber | grep -q "udp dport $PORT accept"; }
+# The guard table (compile_guard.c) drops what the main table did not mark,
+# so an opening tamper must open both tables: one nft transaction.
+OPEN_MAIN="insert rule inet segmentd fwd_internet_mynumber udp dport $PORT accept"
+OPEN_GUARD="insert rule inet segmentd-guard forward udp dport $PORT accept"
+OPEN="$OPEN_MAIN; $OPEN_GUARD"
+tamper_present() {
+	topo_exec gw nft list chain inet segmentd fwd_internet_mynumber | grep -q "udp dport $PORT accept" ||
+		topo_exec gw nft list chain inet segmentd-guard forward | grep -q "udp dport $PORT accept"
+}
 restores() { grep -c "drift: table 'segmentd' restored in" "$TOPO_DIR/d.log" || true; }
 count_start() { topo_arrivals_start mynumber 10.3.1.10 10.1.1.20 udp "$PORT"; }
 topo_spawn internet "$TOPO_DIR/d-flood.out" "$FLOOD" -s 10.3.1.10 -r "$RATE" -d 600 10.1.1.20 "$PORT"
 FLOOD_PID=$TOPO_PID
-# control: the daemon stopped, the tamper open for 0.5 s
-count_start
+# control: the daemon stopped; an accept in the main table alone opens
+# nothing (the guard holds); in both tables the path is open for 0.5 s
 kill -STOP "$SD_PID"
+count_start
 # shellcheck disable=SC2086 # the nft words
-topo_exec gw nft $OPEN
+topo_exec gw nft $OPEN_MAIN
+sleep 0.5
+guard_count=$(topo_arrivals_read mynumber)
+echo "control: with the daemon stopped, an accept in the main table alone let $guard_count datagrams reach atena in 0.5 s (the guard table holds)"
+[ "$guard_count" = 0 ] || fail "the guard table did not hold: $guard_count datagrams reached atena"
+count_start
+# shellcheck disable=SC2086 # the nft words
+topo_exec gw nft $OPEN_GUARD
 sleep 0.5
 open_count=$(topo_arrivals_read mynumber)
 n=$(restores)
@@ -354,8 +369,7 @@ total=0
 for i in $(seq "$TAMPERS"); do
 	n=$(restores)
 	count_start
-	# shellcheck disable=SC2086 # the nft words
-	topo_exec gw nft $OPEN
+	topo_exec gw nft "$OPEN"
 	topo_wait_until 5 sh -c "[ \$(grep -c 'restored in' '$TOPO_DIR/d.log') -gt $n ]" ||
 		{ cat "$TOPO_DIR/d.log"; fail "tamper $i: no restore within 5 s"; }
 	sleep 0.1     # what was in flight

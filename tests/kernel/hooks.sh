@@ -38,11 +38,11 @@ sd_start conf/segmentd.conf
 ctl --json status | grep -q '"foreign_hooks":\[\]' || fail "foreign hooks at start: $(ctl status)"
 
 # Everything foreign in the gateway, as text: the whole nftables ruleset
-# but our table (stateless: no counters), both iptables back ends, tc,
+# but our tables (the main one and its guard; stateless: no counters), both iptables back ends, tc,
 # XDP, the bridge, its sysctl and the bound queue.
 foreign_state() {
 	topo_exec gw nft -s list ruleset 2>/dev/null |
-		awk '/^table inet segmentd \{/ { skip = 1 } !skip { print } skip && /^\}/ { skip = 0 }'
+		awk '/^table inet segmentd(-guard)? \{/ { skip = 1 } !skip { print } skip && /^\}/ { skip = 0 }'
 	for t in filter mangle; do
 		topo_exec gw iptables-legacy -t "$t" -S 2>/dev/null
 		topo_exec gw iptables-nft -t "$t" -S 2>/dev/null

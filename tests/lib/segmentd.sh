@@ -45,6 +45,23 @@ sd_owned() {
 	sd_table_flags | grep -qw owner
 }
 
+# sd_held: our table is there, owned (unless the kernel is made to lack
+# persistence: SEGMENTD_NO_PERSIST=1, where it runs unowned).
+sd_held() {
+	if [ -n "${SEGMENTD_NO_PERSIST:-}" ]; then
+		sd_table >/dev/null 2>&1
+	else
+		sd_owned
+	fi
+}
+
+# sd_ready LOG: the daemon has programmed its table: it owns it, or (as on
+# kernels without persistence, SEGMENTD_NO_PERSIST=1) it logged so.
+sd_ready() {
+	sd_owned && return 0
+	[ -n "${SEGMENTD_NO_PERSIST:-}" ] && grep -q "programmed from" "$1" 2>/dev/null
+}
+
 # sd_start CONF [LOG]: the daemon in a private mount namespace with its own
 # /run (tmpfs), so a control socket never collides with the host's.
 sd_start() {
@@ -57,7 +74,7 @@ sd_start() {
 		"$SEGMENTD" "$conf"
 	SD_PID=$TOPO_PID
 	local tries=500
-	until sd_owned; do
+	until sd_ready "$log"; do
 		if ! kill -0 "$SD_PID" 2>/dev/null; then
 			echo "segmentd exited before owning its table:" >&2
 			cat "$log" >&2

@@ -137,7 +137,8 @@ START_TEST(marks_registered)
 {
 	char path[512];
 	struct ruleset rs;
-	const struct rs_set *marks;
+	const struct rs_set *marks, *gmarks, *gw;
+	struct ruleset guard;
 	char *text;
 	size_t n = 0;
 
@@ -146,6 +147,16 @@ START_TEST(marks_registered)
 	free(text);
 	marks = ruleset_find_set(&rs, "flow_marks");
 	ck_assert_ptr_nonnull(marks);
+	/* the guard admits every flow's mark, and the gateway's mark (set by
+	 * management rules, admitted on input only) */
+	ck_assert_int_eq(ruleset_compile_guard(&rs, &guard), 0);
+	gmarks = ruleset_find_set(&guard, "flow_marks");
+	gw = ruleset_find_set(&guard, "gateway_marks");
+	ck_assert_ptr_nonnull(gmarks);
+	ck_assert_ptr_nonnull(gw);
+	ck_assert_uint_eq(gmarks->elem_count, marks->elem_count);
+	for (size_t k = 0; k < marks->elem_count; k++)
+		ck_assert_mem_eq(gmarks->elems[k].low, marks->elems[k].low, 4);
 	for (size_t c = 0; c < rs.chain_count; c++) {
 		const struct rs_chain *ch = &rs.chains[c];
 
@@ -162,12 +173,17 @@ START_TEST(marks_registered)
 				for (size_t k = 0; k < marks->elem_count; k++)
 					found |= !memcmp(marks->elems[k].low,
 							 &mark, 4);
+				found |= !memcmp(gw->elems[0].low, &mark, 4) &&
+					 ch->hook != RS_HOOK_FORWARD &&
+					 strncmp(ch->name, "fwd_", 4) &&
+					 strncmp(ch->name, "in_", 3);
 				ck_assert_msg(found, "mark %08x missing", mark);
 				n++;
 			}
 		}
 	}
 	ck_assert_int_gt(n, 10);
+	ruleset_free(&guard);
 	ruleset_free(&rs);
 }
 END_TEST
