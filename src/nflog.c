@@ -78,7 +78,10 @@ static int config_ack(struct mnl_socket *nl, uint32_t seq)
 		/* ENOSPC: a logged packet too big for buf, skipped */
 		if (n < 0 && errno != ENOBUFS && errno != ENOSPC)
 			return -errno;
-		for (; n > 0 && mnl_nlmsg_ok(nlh, len);
+		/* mnl_nlmsg_ok() compares the length as an int: a length of
+		 * 2 GiB or more must not pass (denied.c: message_ok) */
+		for (; n > 0 && mnl_nlmsg_ok(nlh, len) &&
+		       nlh->nlmsg_len <= (uint32_t)len;
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
