@@ -110,6 +110,16 @@ static const char *kind_name(mode_t mode)
 	return "of an unknown kind";
 }
 
+/* The chmod that takes the write bits away, or NULL when none is needed. */
+static const char *chmod_needed(bool group, bool others)
+{
+	if (group && others)
+		return "chmod go-w";
+	if (group)
+		return "chmod g-w";
+	return others ? "chmod o-w" : NULL;
+}
+
 /* What is wrong with one file or directory ("owned by 'nobody' (uid
  * 65534), not by root", "writable by group 'staff' and by others") and
  * the command that fixes it; false when nothing is. */
@@ -120,30 +130,36 @@ static bool owner_mode_problem(const struct stat *st, const char *path,
 	bool group = (st->st_mode & S_IWGRP) && st->st_gid != 0;
 	bool others = (st->st_mode & S_IWOTH) != 0;
 	char name[64], word[PATH_MAX + 16];
+	const char *chmod_cmd;
 
 	/* sticky: the others cannot rename or remove what they do not own */
 	if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
 		group = others = false;
 	if (!owner && !group && !others)
 		return false;
-	if (owner) {
+	if (owner)
 		user_name(st->st_uid, name, sizeof(name));
+	else
+		group_name(st->st_gid, name, sizeof(name));
+	if (owner)
 		snprintf(problem, plen, "owned by '%s' (uid %u), not by root%s",
 			 name, (unsigned)st->st_uid,
 			 geteuid() ? " or this user" : "");
-	} else {
-		group_name(st->st_gid, name, sizeof(name));
-		snprintf(problem, plen, "writable by %s%s%s",
-			 group ? "group '" : "", group ? name : "",
-			 group && others ? "' and by others" :
-			 group ? "'" : "others");
-	}
+	else if (group)
+		snprintf(problem, plen, "writable by group '%s'%s", name,
+			 others ? " and by others" : "");
+	else
+		snprintf(problem, plen, "writable by others");
+
 	shell_word(path, word, sizeof(word));
-	snprintf(fix, flen, "%s%s%s%s%s", owner ? "chown root:root " : "",
-		 owner ? word : "", owner && (group || others) ? " && " : "",
-		 group || others ? (group && others ? "chmod go-w " :
-				    group ? "chmod g-w " : "chmod o-w ") : "",
-		 group || others ? word : "");
+	chmod_cmd = chmod_needed(group, others);
+	if (owner && chmod_cmd)
+		snprintf(fix, flen, "chown root:root %s && %s %s", word,
+			 chmod_cmd, word);
+	else if (owner)
+		snprintf(fix, flen, "chown root:root %s", word);
+	else
+		snprintf(fix, flen, "%s %s", chmod_cmd, word);
 	return true;
 }
 
