@@ -7,9 +7,9 @@
 #     (`flush ruleset`, then its own table inet filter with accept
 #     policies; written in the test's directory, never the host's /etc).
 #     Owned: nft succeeds and the flush skips our table (no drift, the
-#     fingerprint unchanged).  Unowned: the flush deletes our table, the
-#     daemon restores it and names that nft (pid) as the one who changed
-#     it.  Either way the filter table stays as loaded, and afterwards
+#     fingerprint unchanged).  Unowned: the flush deletes our table and
+#     its guard, the daemon restores them and names that nft (pid) as the
+#     one who changed them.  Either way the filter table stays as loaded, and afterwards
 #     forbidden probes are dropped (judged at the receiver) and allowed ones
 #     pass.
 #  b. The same load FLUSHES times under a forbidden UDP flood (internet
@@ -144,7 +144,7 @@ after_load "nftables.conf" "$r0" "$d0"
 if mode_owned; then
 	echo "owned: flush ruleset skipped our table (no drift, fingerprint unchanged)"
 else
-	echo "unowned: flush ruleset deleted our table; restored, attributed to nft pid $NFT_PID:" \
+	echo "unowned: flush ruleset deleted our tables; restored, attributed to nft pid $NFT_PID:" \
 		"$(grep -o 'restored in [0-9.]* ms' "$SD_LOG" | tail -n 1)"
 fi
 topo_exec gw nft list chain inet filter forward | grep -q 'hook forward' ||
