@@ -153,6 +153,19 @@ static void rule_scan(struct base_chain *b, const struct nftnl_rule *r)
 				add_what(b, "drop");
 			else if (v == NF_QUEUE)
 				add_what(b, "queue");
+		} else if (!strcmp(n, "target") &&
+			   nftnl_expr_is_set(e, NFTNL_EXPR_TG_NAME)) {
+			/* iptables-nft rules keep their xtables target */
+			const char *t = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+
+			if (!strcmp(t, "NFQUEUE"))
+				add_what(b, "queue");
+			else if (!strcmp(t, "CT") || !strcmp(t, "NOTRACK"))
+				add_what(b, "notrack");
+			else if (!strcmp(t, "DNAT") || !strcmp(t, "SNAT") ||
+				 !strcmp(t, "REDIRECT") ||
+				 !strcmp(t, "MASQUERADE") || !strcmp(t, "TPROXY"))
+				add_what(b, "nat");
 		}
 	}
 	if (it)
