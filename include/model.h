@@ -17,6 +17,7 @@
 
 #define MODEL_NAME_MAX 31     /* zone/host/flow names: [a-z][a-z0-9-]* */
 #define MODEL_IFNAME_MAX 15   /* IFNAMSIZ - 1 */
+#define MODEL_ZONES_MAX 256   /* zones in one config (see segmentd.conf(5)) */
 
 enum zone_class {
 	ZONE_ISOLATED,  /* My Number / care-review zone */

@@ -192,6 +192,11 @@ int cfg_parse_zones(struct cfg *c)
 	else if (r == 0 && config_setting_length(list) == 0)
 		cfg_error(c, list, NULL,
 			  "'zones' is empty: at least one zone is required");
+	else if (list && config_setting_length(list) > MODEL_ZONES_MAX)
+		cfg_error(c, list, NULL, "%d zones: at most %d (the table "
+			  "holds a chain per pair of zones: it grows with the "
+			  "square of their number)",
+			  config_setting_length(list), MODEL_ZONES_MAX);
 	return r;
 }
 

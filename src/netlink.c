@@ -192,7 +192,11 @@ static void report(const struct batch *bt, const struct nlmsghdr *nlh,
 }
 
 /* Reads every queued answer (the kernel processed the whole batch inside
- * sendmsg, so they are all there) and reports the errors. */
+ * sendmsg, so they are all there) and reports the errors.  Batch messages
+ * ask for no ACK (as nft does): the kernel answers the failing ones only,
+ * so a big committed batch cannot overflow the receive buffer with
+ * thousands of "ok" answers (ENOBUFS reported a committed batch as
+ * failed). */
 static int batch_drain(struct batch *bt, struct diags *d)
 {
 	static char buf[256 * 1024];

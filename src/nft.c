@@ -60,7 +60,7 @@ int msg_table(struct batch *bt, const char *table, uint16_t type,
 		return -ENOMEM;
 	}
 	nlh = nftnl_table_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWTABLE ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
+		type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
 		seq);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
@@ -88,7 +88,7 @@ int msg_obj(struct batch *bt, const char *table, const char *name,
 		return -ENOMEM;
 	}
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWOBJ ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
+		type == NFT_MSG_NEWOBJ ? NLM_F_CREATE : 0,
 		seq);
 	nftnl_obj_nlmsg_build_payload(nlh, obj);
 	nftnl_obj_free(obj);
@@ -116,7 +116,7 @@ int msg_chain(struct batch *bt, const char *table,
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
 		nlh = nftnl_rule_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-						 NLM_F_ACK, seq);
+						 0, seq);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nftnl_rule_free(r);
 		return batch_commit_msg(bt);
@@ -135,7 +135,7 @@ int msg_chain(struct batch *bt, const char *table,
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_DROP);
 	}
 	nlh = nftnl_chain_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
+		type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0,
 		seq);
 	nftnl_chain_nlmsg_build_payload(nlh, ch);
 	nftnl_chain_free(ch);
@@ -231,12 +231,12 @@ int msg_set(struct batch *bt, const struct nft_ctx *x,
 	}
 	if (type == NFT_MSG_DELSETELEM) {
 		nlh = nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-						     NLM_F_ACK, seq);
+						     0, seq);
 		nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	} else {
 		nlh = nftnl_set_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-			type == NFT_MSG_NEWSET ? NLM_F_CREATE | NLM_F_ACK
-					       : NLM_F_ACK, seq);
+			type == NFT_MSG_NEWSET ? NLM_F_CREATE
+					       : 0, seq);
 		nftnl_set_nlmsg_build_payload(nlh, ns);
 	}
 	nftnl_set_free(ns);
@@ -342,7 +342,7 @@ static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
 		return err ? err : -ENOMEM;
 	}
 	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM,
-		NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, seq);
+		NFPROTO_INET, NLM_F_CREATE, seq);
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
 	/* never send a list whose length wrapped (a bug in the budget) */
@@ -395,7 +395,7 @@ int msg_rule(struct batch *bt, const struct nft_ctx *x,
 		return -ENOMEM;
 	}
 	nlh = nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
-		NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq);
+		NLM_F_CREATE | NLM_F_APPEND, seq);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
 	return batch_commit_msg(bt);

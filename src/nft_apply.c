@@ -427,8 +427,8 @@ static int msg_undo_elem(struct batch *bt, const struct nft_ctx *x,
 		return -ENOMEM;
 	}
 	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE | NLM_F_ACK
-					   : NLM_F_ACK, seq);
+		type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE
+					   : 0, seq);
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
 	return batch_commit_msg(bt);
