@@ -104,6 +104,11 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	$(Q)BUILD=$(BUILD) scripts/fuzz.sh $(FUZZ_SECONDS)
 
+# The README's two commands on a fresh Debian 12 root filesystem
+# (debootstrap; a git clone and a release tarball in /root): tests/fresh.sh.
+fresh: deps
+	$(Q)tests/fresh.sh
+
 # Static checks: gcc/clang warnings, cppcheck, clang-tidy (.clang-tidy).
 lint:
 	$(Q)scripts/lint.sh
@@ -166,6 +171,6 @@ clean:
 	rm -rf build build-san $(DEB_LEFTOVERS)
 
 .PHONY: all tools deps check unit unit-bins kernel demo golden bench install \
-	units deb clean fuzz lint
+	units deb clean fuzz lint fresh
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)
