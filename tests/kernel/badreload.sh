@@ -23,13 +23,7 @@ SEGMENTCTL=$BUILD/segmentctl
 command -v nft >/dev/null || { echo "badreload: nft missing"; exit 77; }
 
 . tests/lib/private.sh
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+private_tmp
 fail() { echo "badreload: FAIL: $*"; echo "--- daemon log (last 20 lines):"; tail -n 20 "$tmp/log"; exit 1; }
 ctl() { "$SEGMENTCTL" "$@"; }
 CONF=$tmp/segmentd.conf

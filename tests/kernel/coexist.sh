@@ -129,7 +129,7 @@ debian_conf >"$TOPO_DIR/nftables.conf"
 flood_init internet 10.3.1.10 mynumber 10.1.1.20 "$PORT"
 flood_control      # no segmentd yet: the path is open
 
-mode_sd_start conf/segmentd.conf
+sd_start conf/segmentd.conf
 ctl status | grep -q "^protection: *$MODE_PROTECTION\$" || fail "$MODE: status: $(ctl status)"
 SHA0=$(sha)
 [ -n "$SHA0" ] || fail "no fingerprint from segmentctl status"

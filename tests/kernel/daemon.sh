@@ -66,7 +66,7 @@ for p in 7001 7002; do
 done
 
 echo "== 1. SIGKILL never opens a path"
-mode_sd_start "$CONF"
+sd_start "$CONF"
 flood_start
 kill -KILL "$SD_PID"; wait "$SD_PID" 2>/dev/null || true; SD_PID=
 sd_table >/dev/null || fail "the table vanished with the killed daemon"
@@ -85,7 +85,7 @@ for i in 1 2 3 4 5 6; do
 	wait "$TOPO_PID" 2>/dev/null || true
 	sd_table >/dev/null || fail "table missing after SIGKILL $i during start"
 done
-mode_sd_start "$CONF"
+sd_start "$CONF"
 mode_flags_ok "$(sd_table_flags)" || fail "$MODE: the restarted daemon's table has '$(sd_table_flags)'"
 ctl status | grep -q "^protection: *$MODE_PROTECTION\$" || fail "$MODE: status: $(ctl status)"
 echo "restart: table adopted (protection: $MODE_PROTECTION)"
@@ -129,7 +129,7 @@ echo "== 4. invalid config at start, no table: lockdown"
 sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
 topo_exec gw nft delete table inet segmentd
 echo 'version = 1; zones = ( );' >"$CONF"
-mode_sd_start "$CONF"
+sd_start "$CONF"
 rc=0; ctl status >"$TOPO_DIR/status.out" || rc=$?
 grep -q DEGRADED "$TOPO_DIR/status.out" || fail "status does not say DEGRADED: $(cat "$TOPO_DIR/status.out")"
 [ "$rc" = 1 ] || fail "degraded status exit $rc, want 1"
@@ -144,7 +144,7 @@ echo "== 5. invalid config at start, our table there: kept"
 sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
 rules0=$(rules)
 echo 'garbage' >"$CONF"
-mode_sd_start "$CONF"
+sd_start "$CONF"
 [ "$(rules)" = "$rules0" ] || fail "the existing table was changed"
 mode_flags_ok "$(sd_table_flags)" || fail "$MODE: the kept table has '$(sd_table_flags)' under the degraded daemon"
 topo_expect "kept: screen-transfer passes" pass lgwan tcp 10.2.8.10 10.3.1.10 3389

@@ -17,13 +17,7 @@ command -v nft >/dev/null || { echo "drift: nft missing"; exit 77; }
 # Re-run inside a private network and mount namespace with its own /run.
 . tests/lib/private.sh
 . tests/lib/mode.sh
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+private_tmp
 fail() { echo "drift: FAIL: $*"; echo "--- daemon log:"; cat "$tmp/log"; exit 1; }
 
 start() {   # start CONF

@@ -12,13 +12,7 @@ command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 77; }
 # (the same test as tests/lib/skips.sh, which lets CI accept this skip)
 grep -q __asan_init "$BUILD/segmentd" && { echo "valgrind: not on a sanitizer build (ASan)"; exit 77; }
 . tests/lib/private.sh
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+private_tmp
 VG="valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9"
 ctl() { "$BUILD/segmentctl" "$@"; }
 fail() { echo "valgrind: FAIL: $*"; exit 1; }

@@ -18,13 +18,7 @@ SEGMENTCTL=$PWD/$BUILD/segmentctl
 [ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "verify: build first"; exit 77; }
 
 . tests/lib/private.sh
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+private_tmp
 fail() { echo "verify: FAIL: $*"; [ -e "$tmp/log" ] && { echo "--- daemon log:"; cat "$tmp/log"; }; exit 1; }
 listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
 export SEGMENTD_FAULT_DROP_ELEM=$tmp/fault

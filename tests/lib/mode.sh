@@ -17,15 +17,7 @@
 #   mode_flags_ok FLAGS   FLAGS (sd_table_flags' line) is what the table
 #                         of a daemon with ownership on has in this mode:
 #                         "owner" in it exactly when mode_owned
-#   mode_wait_started LOG PID [SECONDS]
-#                         waits until the daemon PID logged that it holds
-#                         its table (programmed, kept or lockdown); 1 if
-#                         it died or took longer (default 10 s)
-#   mode_sd_start CONF [LOG]
-#                         sd_start (tests/lib/segmentd.sh) in this mode:
-#                         unowned there is no owner flag to wait for, so
-#                         it waits for mode_wait_started and, when
-#                         SEGMENTD_SOCKET is set, for the socket
+# (sd_start, tests/lib/segmentd.sh, starts the daemon in either mode.)
 
 if [ -n "${SEGMENTD_NO_PERSIST:-}" ]; then
 	MODE=nopersist MODE_PROTECTION=watchdog-only
@@ -42,33 +34,4 @@ mode_flags_ok() {
 	*[\ ,]owner[\ ,]*) mode_owned ;;
 	*) ! mode_owned ;;
 	esac
-}
-
-mode_wait_started() {
-	local log=$1 pid=$2 tries=$(( ${3:-10} * 50 ))
-	local started="table '[^']*' programmed from|keeping the ruleset already enforced|lockdown"
-	until grep -qE "$started" "$log" 2>/dev/null; do
-		kill -0 "$pid" 2>/dev/null || { echo "segmentd exited at start:"; cat "$log"; return 1; }
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || { echo "segmentd did not take its table in time:"; cat "$log"; return 1; }
-		sleep 0.02
-	done
-}
-
-mode_sd_start() {
-	if mode_owned; then
-		sd_start "$@"
-		return
-	fi
-	local conf=$1 log=${2:-$TOPO_DIR/segmentd.log}
-	SD_LOG=$log
-	case $conf in /*) ;; *) conf=$PWD/$conf ;; esac
-	# shellcheck disable=SC2016 # expanded by that sh
-	topo_spawn gw "$log" unshare -m --propagation private \
-		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$0" -c "$1"' \
-		"$SEGMENTD" "$conf"
-	SD_PID=$TOPO_PID
-	mode_wait_started "$log" "$SD_PID" || return 1
-	[ -z "${SEGMENTD_SOCKET:-}" ] || topo_wait_until 10 test -S "$SEGMENTD_SOCKET" ||
-		{ echo "segmentd did not open $SEGMENTD_SOCKET:"; cat "$log"; return 1; }
 }

@@ -27,3 +27,16 @@ private_stop() {
 	wait "$pid" || rc=$?
 	exit_check segmentd "$rc" "$2" "${3:-0}"
 }
+
+# private_tmp: a scratch directory in $tmp and the daemon's pid in $pid
+# (set it when starting one): both cleaned up at exit.
+private_tmp() {
+	tmp=$(mktemp -d)
+	pid=
+	trap private_cleanup EXIT
+}
+
+private_cleanup() {
+	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	rm -rf "$tmp"
+}

@@ -55,11 +55,14 @@ sd_held() {
 	fi
 }
 
-# sd_ready LOG: the daemon has programmed its table: it owns it, or (as on
-# kernels without persistence, SEGMENTD_NO_PERSIST=1) it logged so.
+# sd_ready LOG: the daemon has its table: it owns it, or (as on kernels
+# without persistence, SEGMENTD_NO_PERSIST=1) it logged that it
+# programmed, kept or locked it down.
 sd_ready() {
 	sd_owned && return 0
-	[ -n "${SEGMENTD_NO_PERSIST:-}" ] && grep -q "programmed from" "$1" 2>/dev/null
+	[ -n "${SEGMENTD_NO_PERSIST:-}" ] &&
+		grep -qE "table '[^']*' programmed from|keeping the ruleset already enforced|lockdown" \
+			"$1" 2>/dev/null
 }
 
 # sd_start CONF [LOG]: the daemon in a private mount namespace with its own
