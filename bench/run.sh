@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/run.sh [BUILD] - all benchmarks (`make bench`): bench/program.sh,
-# then bench/packet.sh; the report goes to stdout and to
+# bench/packet.sh, then bench/load.sh; the report goes to stdout and to
 # bench/results.txt ($BENCH_RESULTS overrides), progress to stderr.
 #
 # Everything runs in network namespaces the scripts create and remove; the
@@ -46,6 +46,8 @@ rc=0
 "$top/bench/program.sh" "$build" | tee -a "$tmp" || rc=1
 echo | tee -a "$tmp"
 "$top/bench/packet.sh" "$build" | tee -a "$tmp" || rc=1
+echo | tee -a "$tmp"
+"$top/bench/load.sh" "$build" | tee -a "$tmp" || rc=1
 echo | tee -a "$tmp"
 echo "total time: $(( $(date +%s) - start )) s; load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$tmp"
 

@@ -21,7 +21,7 @@ struct audit_event {
 	const char *kind;        /* "drift", "restore", "restore-failed", ... */
 	uint32_t pid;            /* who (drift): 0 if unknown */
 	const char *process;     /* "" if unknown */
-	double restore_ms;       /* restore: detection -> done */
+	double restore_ms;       /* restore: detection -> enforcing again */
 	const char *text;
 };
 
@@ -44,12 +44,24 @@ struct audit_facts {
 	const struct audit_event *events;   /* drift/restore history */
 	size_t event_count;
 	uint64_t drift_count, restore_count;
+	uint64_t ct_revoked, ct_forged;   /* conntrack entries deleted */
 
 	char *const *foreign_hooks;
 	size_t foreign_hook_count;
 	int ip_forward, ip6_forward;     /* 1 on, 0 off, -1 unknown */
 	char *const *missing_interfaces; /* zone interfaces not present */
 	size_t missing_interface_count;
+
+	/* the HA peer check (with an ha group only) */
+	struct {
+		bool running;            /* beacon socket and timer up */
+		const char *node, *peer; /* ours, the peer's */
+		bool heard;              /* a fresh beacon within 3 s */
+		bool same;               /* heard, and the same ruleset */
+		bool weight_known;
+		int weight;              /* the keepalived weight written */
+		uint64_t accepted, refused;
+	} peer;
 };
 
 /* The report, one [PASS]/[FAIL]/[WARN]/[INFO] line per check (details

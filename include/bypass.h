@@ -24,6 +24,8 @@ void hook_report_free(struct hook_report *r);
 __attribute__((format(printf, 2, 3)))
 void hook_report_add(struct hook_report *r, const char *fmt, ...);
 /* bypass_tc.c: tc filters (mirred) and XDP programs on zone interfaces. */
-void bypass_scan_tc(char *const *ifaces, size_t n, struct hook_report *out);
+/* 0, or a negative errno when the scan could not be done (then the
+ * report is incomplete). */
+int bypass_scan_tc(char *const *ifaces, size_t n, struct hook_report *out);
 
 #endif

@@ -4,6 +4,7 @@
 #define SEGMENTD_DAEMON_H
 
 /* Returns the process exit status. */
-int daemon_run(const char *config_path);
+/* node: the ha node this gateway is (--node), or NULL for the host name. */
+int daemon_run(const char *config_path, const char *node);
 
 #endif

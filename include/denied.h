@@ -5,7 +5,10 @@
  * NFLOG group settings.log_group with a prefix naming the verdict:
  *   "segmentd drop lgwan>internet: "   -> pair "lgwan>internet"
  *   "segmentd drop lgwan>gateway: "    -> pair "lgwan>gateway"
- *   "segmentd drop lgwan>unzoned: "    -> pair "lgwan>unzoned"
+ *   "segmentd drop lgwan>other: "      -> pair "lgwan>W", W the zone of
+ *        the packet's output interface (the resolver of
+ *        denied_set_resolver; "lgwan>unzoned" for an interface in no zone):
+ *        the one shared path of every pair without a flow
  *   "segmentd drop unzoned: "          -> pair "unzoned"
  *   "segmentd spoof lgwan: "           -> pair "spoof lgwan"
  * src/nflog.c owns the socket and turns one NFULNL_MSG_PACKET into a tuple
@@ -39,6 +42,8 @@ struct denied_entry {
 	uint16_t dport;       /* tcp, udp, udplite, sctp, dccp; host order */
 	uint8_t icmp_type;    /* icmp, icmpv6 */
 	uint8_t flags;        /* DENIED_NO_L4 */
+	uint32_t oif;         /* output interface index, 0 if none (not
+			       * part of the tuple) */
 	uint64_t count;
 	time_t first, last;
 };
@@ -95,6 +100,12 @@ void denied_render(const struct denied *dn, FILE *out, bool json, size_t top);
 uint64_t denied_total(const struct denied *dn);
 uint64_t denied_suppressed(const struct denied *dn);
 void denied_get_stats(const struct denied *dn, struct denied_stats *out);
+/* Names the target zone of "A>other" prefixes: zone_of(ctx, oif, buf,
+ * len) writes the zone of output interface index oif ("unzoned" if none)
+ * and returns true, false if it cannot tell (the pair stays "A>other"). */
+void denied_set_resolver(struct denied *dn,
+			 bool (*zone_of)(void *ctx, uint32_t oif, char *buf,
+					 size_t len), void *ctx);
 /* Forgets every tuple and counter; the socket and the limit stay. */
 void denied_reset(struct denied *dn);
 

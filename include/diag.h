@@ -22,6 +22,7 @@ struct diags {
 	struct diag *items;
 	size_t count, capacity;
 	int errors, warnings;
+	size_t lost;             /* diagnostics not recorded (out of memory) */
 };
 
 void diags_init(struct diags *d);

@@ -45,6 +45,9 @@ void matrix_render_text(const struct model *m, const struct matrix *intended,
 			const struct matrix *enforced, FILE *out);
 void matrix_render_json(const struct model *m, const struct matrix *intended,
 			const struct matrix *enforced, FILE *out);
+/* "zones": [names...] as a member of the object J is writing. */
+struct json;
+void matrix_zones_json(struct json *j, const struct model *m);
 void matrix_render_dot(const struct model *m, const struct matrix *intended,
 		       const struct matrix *enforced, FILE *out);
 

@@ -17,7 +17,15 @@
 
 #define MODEL_NAME_MAX 31     /* zone/host/flow names: [a-z][a-z0-9-]* */
 #define MODEL_IFNAME_MAX 15   /* IFNAMSIZ - 1 */
-#define MODEL_ZONES_MAX 256   /* zones in one config (see segmentd.conf(5)) */
+/* Limits of one config (segmentd.conf(5) LIMITS): beyond them the config is
+ * refused at the list's line before its elements are parsed. */
+#define MODEL_ZONES_MAX 4096        /* zones */
+#define MODEL_HOSTS_MAX 16384       /* hosts */
+#define MODEL_FLOWS_MAX 16384       /* flows */
+#define MODEL_MGMT_MAX 1024         /* management rules */
+#define MODEL_IFACES_MAX 16384      /* interfaces of all zones together */
+#define MODEL_NETWORKS_MAX 1048576  /* networks of all zones (and files) */
+#define MODEL_LIST_MAX 1024         /* a host's addresses, a flow's services */
 
 enum zone_class {
 	ZONE_ISOLATED,  /* My Number / care-review zone */
@@ -52,10 +60,20 @@ struct zone {
 	struct cidr *networks;
 	size_t network_count;
 	bool any;            /* networks = ["any"]: everything not in another zone */
+	const char *networks_file;  /* points into model.files, or NULL */
+	size_t file_first;   /* networks[file_first..] come from networks_file */
 	bool intra_accept;   /* intra = "accept"; default "drop" */
 	char *comment;
 	struct origin origin;
 };
+
+/* The file a network of z was written in (its line is c->line). */
+static inline const char *zone_network_file(const struct zone *z,
+					    const struct cidr *c)
+{
+	return z->networks_file && c >= z->networks + z->file_first ?
+	       z->networks_file : z->origin.file;
+}
 
 struct host {
 	char *name;
@@ -123,9 +141,43 @@ struct settings {
 	struct origin origin;
 };
 
+/* The ha group: a redundant pair (keepalived + conntrackd).  The rules it
+ * compiles to list both nodes' addresses, so both nodes build the same
+ * table; which node this is (model_ha_self) changes nothing in it. */
+#define MODEL_HA_NODES 2
+
+struct ha_node {
+	char *name;
+	struct cidr sync;      /* its address on sync_interface (one host) */
+	struct cidr *vrrp;     /* its VRRP source addresses (hosts) */
+	size_t vrrp_count;
+	struct origin origin;
+};
+
+struct model_ha {
+	bool enabled;          /* the config has an ha group */
+	bool incomplete;       /* a setting did not parse (reported): the
+				* checks across settings are skipped */
+	struct ha_node *nodes;
+	size_t node_count;     /* exactly MODEL_HA_NODES once validated */
+	char *sync_interface;
+	char **vrrp_interfaces;
+	size_t vrrp_interface_count;
+	uint16_t conntrack_sync_port;   /* default 3780 */
+	uint16_t peer_port;             /* default 3781 */
+	char *key_file;        /* absolute path */
+	bool block_on_mismatch;         /* default true */
+	char *weight_file;     /* default "/run/segmentd/ha-weight" */
+	struct origin origin;
+	struct origin sync_interface_origin;
+	struct origin vrrp_interfaces_origin;
+	struct origin ports_origin;     /* peer_port's line, else the group's */
+};
+
 struct model {
 	int version;         /* 1 */
 	struct settings settings;
+	struct model_ha ha;
 	struct zone *zones;
 	size_t zone_count;
 	struct host *hosts;
@@ -146,6 +198,13 @@ void zone_clear(struct zone *z);
 void host_clear(struct host *h);
 void flow_clear(struct flow *f);
 void mgmt_rule_clear(struct mgmt_rule *r);
+void model_ha_clear(struct model_ha *ha);
+/* Which node of the ha group this gateway is: the node named node_or_null
+ * if given, else the node whose name is hostname or hostname's first label
+ * ("gw-a" for "gw-a.example.org").  The node's index or -ENOENT (also when
+ * the config has no ha group). */
+int model_ha_self(const struct model *m, const char *node_or_null,
+		  const char *hostname);
 /* Lookups by name; return -ENOENT or the index (>= 0). */
 int model_find_zone(const struct model *m, const char *name);
 int model_find_host(const struct model *m, const char *name);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <libmnl/libmnl.h>
 
@@ -21,12 +22,32 @@ struct mnl_socket;
 struct nftnl_batch;
 
 struct nl {
-	struct mnl_socket *sock;
+	struct mnl_socket *sock;   /* batches: it owns the table it creates */
 	uint32_t portid;
+	/* Queries and dumps (nl_talk): a socket of their own, so that a dump
+	 * cut short can take its socket with it, unread answer and all,
+	 * without touching the owner of the table. */
+	struct mnl_socket *qsock;
+	uint32_t qportid;
+	/* Asked between the parts of a dump, when set: true cuts the dump
+	 * short (-ECANCELED).  The daemon's watchdog sets it around its own
+	 * long reads, so another process's change is restored at once, not
+	 * after a read-back of seconds (400k elements). */
+	bool (*interrupt)(void *ctx);
+	void *interrupt_ctx;
 	uint32_t seq;
 	uint64_t last_commit_ns;   /* sendmsg + answers of the last batch */
+	struct timespec committed_at;  /* CLOCK_MONOTONIC: last batch committed */
 	int persist;               /* PERSIST supported: -1 unknown, 0, 1 */
+	int owner;                 /* OWNER (5.12) supported: -1, 0, 1 */
 	size_t last_batch_bytes;
+	/* Called with true before a full apply's commit and with false right
+	 * after it (enforce.c), when set: the daemon leaves the nftables event
+	 * group meanwhile, so the kernel builds no notification per element
+	 * (400k at 100k networks) inside its commit.  What another process
+	 * commits in that time moves the generation: apply_once() sees it. */
+	void (*mute)(void *ctx, bool on);
+	void *mute_ctx;
 };
 
 /* Opens and configures (CLOEXEC, big buffers, extended ACK, capped ACK). */
@@ -54,6 +75,11 @@ int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
 	    void *data, const int *cb_err);
 
 int batch_begin(struct batch *bt, struct nl *nl, bool check);
+/* The same, for a batch computed from a dump taken at generation genid
+ * (NFT_MSG_GETGEN before it): the kernel refuses the whole batch with
+ * ERESTART when anything was committed since (NFNL_BATCH_GENID). */
+int batch_begin_at(struct batch *bt, struct nl *nl, bool check,
+		   uint32_t genid);
 /* Returns a buffer for the next message and records its origin; the
  * message is built with seq = *seq. */
 void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,

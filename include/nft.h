@@ -34,6 +34,8 @@ struct kstate {
 	uint32_t flags;        /* NFT_TABLE_F_* */
 	bool has_owner;        /* NFTA_TABLE_OWNER present */
 	uint32_t owner;        /* owner's netlink portid */
+	bool genid_known;      /* the generation before the dump: a batch */
+	uint32_t genid;        /* computed from it carries it (genid) */
 	struct kobj *chains, *sets, *objs;
 	size_t chain_count, set_count, obj_count;
 };
@@ -61,6 +63,8 @@ int nft_remove_table(struct nl *nl, const char *table, struct diags *d);
 
 /* True if the kernel accepts OWNER|PERSIST tables (probe, no commit). */
 bool nft_probe_persist(struct nl *nl);
+/* True if the kernel accepts OWNER tables (Linux 5.12; probe, no commit). */
+bool nft_probe_owner(struct nl *nl);
 /* Brings the kernel to rs.  Returns 0, or a negative errno with every
  * kernel error attributed in d.  *level says how the table is protected. */
 int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
@@ -74,6 +78,10 @@ int nft_repair(struct nl *nl, const struct ruleset *rs, uint32_t table_flags,
 
 /* The table flags nft_apply() asks for at a protection level. */
 uint32_t nft_table_flags(enum protection level);
+/* The table flags nft_apply() asks for rs on this kernel: OWNER|PERSIST
+ * when ownership is on and the kernel has PERSIST; OWNER alone for a
+ * table owned_while_running on a kernel without it; else none. */
+uint32_t nft_table_flags_for(struct nl *nl, const struct ruleset *rs);
 /* Builds, never sends, the batch that would create the table of rs from
  * nothing with flags: the compiled ruleset in the kernel's message form
  * (fingerprint_expect() reads it).  Uses nl's sequence numbers only.

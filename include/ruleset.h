@@ -67,6 +67,7 @@ enum rs_op_kind {
 	RS_OP_DPORT,          /* u.range: low..high (needs L4PROTO tcp/udp) */
 	RS_OP_ICMP_TYPE,      /* u.num (needs L4PROTO icmp or icmpv6) */
 	RS_OP_HOPLIMIT_EQ,    /* u.num: ip6 hoplimit */
+	RS_OP_TTL_EQ,         /* u.num: ip ttl */
 	RS_OP_CT_STATE,       /* u.num: NF_CT_STATE_BIT(...) mask, any of */
 	RS_OP_CT_MARK_SET_IN, /* u.name: ct mark @set */
 	RS_OP_IIFNAME_VMAP,   /* u.name: iifname vmap @map (ends the rule) */
@@ -120,6 +121,10 @@ struct rs_obj {
 struct ruleset {
 	char *table;              /* family is always inet */
 	bool ownership;           /* request OWNER|PERSIST */
+	/* without PERSIST (kernels before 6.9): OWNER alone, so the table
+	 * lives as long as the daemon and no one else can delete it (the
+	 * guard table: the main table stays when it goes) */
+	bool owned_while_running;
 	time_t compiled_at;       /* flows that expired by then are left out */
 	struct rs_obj *objs;
 	size_t obj_count, obj_capacity;
@@ -179,6 +184,12 @@ int ruleset_compile_lockdown(const char *table, bool ownership,
  * the main table opens nothing.  Returns 0 or -ENOMEM. */
 int ruleset_compile_guard(const struct ruleset *main, struct ruleset *guard);
 void ruleset_guard_name(const char *table, char *buf, size_t len);
+
+/* ruleset_equal.c: the same table (objects, sets and their elements,
+ * chains and their rules, in order)?  Origins and compile time are left
+ * out.  Pure. */
+bool ruleset_equal(const struct ruleset *a, const struct ruleset *b);
+bool ruleset_chain_equal(const struct rs_chain *a, const struct rs_chain *b);
 
 /* render.c: the ruleset as nft text that `nft -f` accepts. */
 int ruleset_render(const struct ruleset *rs, FILE *out);

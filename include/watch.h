@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/netfilter/nf_tables.h>
 
 struct mnl_socket;
 
@@ -40,7 +41,8 @@ struct watch_delta {
 	bool structural, overflow;
 	bool main;                           /* the main table was touched */
 	bool guard;                          /* the guard table was touched */
-	char chains[WATCH_MAX_CHAINS][64];   /* rules added/deleted there */
+	/* rules added/deleted there; the kernel's longest name fits */
+	char chains[WATCH_MAX_CHAINS][NFT_CHAIN_MAXNAMELEN];
 	size_t chain_count;
 	struct watch_elem *elems;            /* in event order */
 	size_t elem_count;
@@ -82,8 +84,9 @@ void watch_guard(struct watch *w, const char *guard);
 /* Stop and restart listening around our own big transactions when the
  * table is owned (no one else can change it meanwhile): the kernel then
  * builds no event per element for us to read back.  watch_resume drains
- * what was queued and forgets it. */
+ * what was queued and forgets it; it returns a negative errno when the
+ * socket could not re-join the group (no drift events until it does). */
 void watch_pause(struct watch *w);
-void watch_resume(struct watch *w);
+int watch_resume(struct watch *w);
 
 #endif

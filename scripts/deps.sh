@@ -10,6 +10,9 @@
 #   util-linux                    setpriv (tests/kernel/check.sh), unshare
 #   debootstrap, systemd-container, curl, ca-certificates
 #                                 tests/kernel/systemd.sh's container
+#   conntrack                     tests/kernel/ctrevoke.sh (conntrack -L/-I)
+#   keepalived, conntrackd        tests/kernel/ha.sh (started by the test in
+#                                 namespaces, never as the packaged services)
 #   man-db, groff                 man -l man/segmentd.8 (Japanese text needs
 #                                 a UTF-8 locale: LANG=C.UTF-8, in libc)
 #   build-essential, debhelper ... bash-completion
@@ -29,6 +32,7 @@ libnftnl-dev libmnl-dev libconfig-dev
 check valgrind clang libclang-rt-14-dev
 nftables iproute2 iputils-ping procps util-linux iperf3 faketime time
 iptables python3 perl
+conntrack conntrackd keepalived
 debootstrap systemd-container curl ca-certificates
 man-db groff
 build-essential debhelper dpkg-dev fakeroot lintian bash-completion
@@ -62,7 +66,16 @@ fi
 echo "deps: installing $todo"
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# keepalived and conntrackd are for the tests, which start their own
+# instances in namespaces: their packaged services must not start on the
+# host (policy-rc.d 101 = "action forbidden"; only ours is removed).
+policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+fi
+trap 'rm -f "$log" ${policy:+"$policy"}' EXIT
 # A mirror that fails now and then is retried (three tries, 10 s apart).
 tries=0
 # shellcheck disable=SC2086 # one word per package

@@ -10,7 +10,8 @@
 # Targets: config (bytes -> config_load_string -> model_validate ->
 # ruleset_compile -> ruleset_render), control (bytes -> control_parse),
 # nflog (one NFLOG datagram -> nflog_parse and denied_feed per message ->
-# denied_render).
+# denied_render), peer (one HA peer beacon -> peer_beacon_decode, as sent
+# and re-tagged under the fuzz key).
 # The working corpus grows in BUILD/fuzz/corpus-TARGET (seeded from
 # tests/fuzz/corpus/TARGET), so the tree's seeds stay as they are and a
 # later run goes on from where the last one stopped.
@@ -28,7 +29,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-TARGETS=${*:-config control nflog}
+TARGETS=${*:-config control nflog peer ct}
 BUILD=${BUILD:-build}
 CC=${CC:-clang}
 case $CC in *clang*) ;; *) CC=clang ;; esac   # libFuzzer is clang's
@@ -42,10 +43,13 @@ mkdir -p "$OUT/artifacts"
 # The load wing only: no kernel, no daemon, no programs' main().
 declare -A SRC MAXLEN
 SRC[config]="src/config.c src/config_flows.c src/config_value.c src/config_zones.c
+	src/config_ha.c src/netfile.c src/validate_ha.c src/compile_ha.c
 	src/model.c src/addr.c src/validate.c src/validate_guard.c src/validate_net.c
 	src/compile.c src/compile_chains.c src/ruleset.c src/render.c src/diag.c"
 SRC[control]="src/control.c"
-SRC[nflog]="src/nflog.c src/denied.c src/model.c"
+SRC[nflog]="src/nflog.c src/denied.c src/model.c src/json.c"
+SRC[peer]="src/peer_beacon.c src/hmac.c src/sha256.c"
+SRC[ct]="src/conntrack.c"
 # Longest generated input: a config of a few hundred lines (the huge-list
 # seeds are cut there; the loader's size limits are tested in tests/bad);
 # a request a little over CONTROL_MAX_REQUEST; a datagram of a dozen logged
@@ -53,6 +57,8 @@ SRC[nflog]="src/nflog.c src/denied.c src/model.c"
 MAXLEN[config]=16384
 MAXLEN[control]=5000
 MAXLEN[nflog]=4096
+MAXLEN[peer]=512
+MAXLEN[ct]=1024
 
 # shellcheck disable=SC2054,SC2086,SC2207 # -fsanitize's commas; pkg-config's words
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -fno-omit-frame-pointer

@@ -46,7 +46,7 @@ struct check {
 	size_t count;
 };
 
-#define CHECK_COUNT 11
+#define CHECK_COUNT 12
 
 struct report {
 	const struct audit_facts *f;
@@ -462,6 +462,51 @@ static void check_hooks(struct report *r)
 	for (size_t i = 0; i < f->foreign_hook_count; i++)
 		detail(r, 0, "%s", f->foreign_hooks[i] ? f->foreign_hooks[i]
 							: "?");
+}
+
+/* The HA peer check (configs with an ha group only). */
+static void check_peer(struct report *r)
+{
+	const struct audit_facts *f = r->f;
+
+	if (!r->m->ha.enabled)
+		return;
+	if (!f->peer.running) {
+		begin(r, "ha-peer", ST_FAIL, "%s", T(
+		      "HA peer check: not running (no key, no socket, or this "
+		      "host is neither node of the ha group: see the log); "
+		      "promotion is blocked",
+		      "HA ピア確認: 動作していない (鍵・ソケットがない、または"
+		      "この機器が ha のどちらのノードでもない: ログを参照)。"
+		      "昇格は止められている"));
+		return;
+	}
+	if (!f->peer.heard) {
+		begin(r, "ha-peer", ST_WARN, T(
+		      "HA peer %s: not heard for 3 s or more (peer down or the "
+		      "sync link cut: availability, not segmentation)",
+		      "HA ピア %s: 3 秒以上応答がない (ピア停止または同期リンク"
+		      "断: 可用性の問題であり、分離は保たれる)"),
+		      f->peer.peer);
+	} else if (!f->peer.same) {
+		begin(r, "ha-peer", ST_FAIL, T(
+		      "HA peer %s: enforces a different ruleset than this node",
+		      "HA ピア %s: この機器と異なるルールセットを適用している"),
+		      f->peer.peer);
+	} else {
+		begin(r, "ha-peer", ST_PASS, T(
+		      "HA peer %s: heard, the same ruleset",
+		      "HA ピア %s: 応答あり、同じルールセット"), f->peer.peer);
+	}
+	if (f->peer.weight_known)
+		detail(r, 0, T("keepalived weight %d (%s)",
+			       "keepalived の重み %d (%s)"), f->peer.weight,
+		       f->peer.weight ? T("not promoted", "昇格しない") :
+		       T("may be promoted", "昇格できる"));
+	if (f->peer.refused)
+		detail(r, 0, T("%llu beacons refused",
+			       "拒否したビーコン %llu 件"),
+		       (unsigned long long)f->peer.refused);
 }
 
 static bool cidrs_v6(const struct cidr *v, size_t n)
@@ -923,7 +968,7 @@ int audit_render(const struct audit_facts *f, enum audit_lang lang, bool json,
 	static void (*const checks[CHECK_COUNT])(struct report *) = {
 		check_ruleset, check_matrix, check_protection, check_state,
 		check_drift, check_hooks, check_forwarding, check_interfaces,
-		check_exceptions, check_guardrails, check_comments,
+		check_exceptions, check_guardrails, check_comments, check_peer,
 	};
 	static const struct model empty;
 	struct report r = {

@@ -284,7 +284,7 @@ int bypass_scan(struct nl *nl, const char *our_table,
 		char *const *ifaces, size_t iface_count,
 		struct hook_report *out)
 {
-	int err = scan_nftables(nl, our_table, out);
+	int err = scan_nftables(nl, our_table, out), tc;
 
 	scan_file("/proc/net/ip_tables_names", "legacy iptables table", out);
 	scan_file("/proc/net/ip6_tables_names", "legacy ip6tables table", out);
@@ -292,6 +292,10 @@ int bypass_scan(struct nl *nl, const char *our_table,
 	scan_file("/proc/net/netfilter/nfnetlink_queue",
 		  "NFQUEUE bound (queue portid ...)", out);
 	scan_bridges(ifaces, iface_count, out);
-	bypass_scan_tc(ifaces, iface_count, out);
+	tc = bypass_scan_tc(ifaces, iface_count, out);
+	if (tc)         /* a failed scan is not "no foreign hooks" */
+		hook_report_add(out, "tc/xdp: the scan of the zone interfaces "
+				"failed (%s): hooks there are unknown",
+				strerror(-tc));
 	return err;
 }

@@ -82,12 +82,22 @@ static int talk(struct mnl_socket *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 	return ret < 0 ? -errno : 0;
 }
 
-static void scan_filters(struct mnl_socket *s, const char *ifname,
-			 unsigned ifindex, struct hook_report *out)
+/* A dump of a clsact that is not there, or of a link that went away,
+ * has nothing to report; any other error means the scan failed. */
+static bool nothing_there(int err)
+{
+	return err == 0 || err == -ENOENT || err == -EINVAL || err == -ENODEV ||
+	       err == -EOPNOTSUPP;
+}
+
+static int scan_filters(struct mnl_socket *s, const char *ifname,
+			unsigned ifindex, struct hook_report *out)
 {
 	static const struct { uint32_t min; const char *where; } dirs[] = {
 		{ TC_H_MIN_INGRESS, "ingress" }, { TC_H_MIN_EGRESS, "egress" },
 	};
+
+	int err;
 
 	for (size_t i = 0; i < 2; i++) {
 		char buf[256] = { 0 };
@@ -103,7 +113,9 @@ static void scan_filters(struct mnl_socket *s, const char *ifname,
 		t->tcm_family = AF_UNSPEC;
 		t->tcm_ifindex = (int)ifindex;
 		t->tcm_parent = TC_H_MAKE(TC_H_CLSACT, dirs[i].min);
-		talk(s, nlh, filter_cb, &x);   /* no clsact: nothing to say */
+		err = talk(s, nlh, filter_cb, &x);
+		if (!nothing_there(err))
+			return err;
 		if (x.any)
 			hook_report_add(out, "tc: %s filter '%s' on zone "
 					"interface '%s'%s", x.where, x.kinds,
@@ -111,6 +123,7 @@ static void scan_filters(struct mnl_socket *s, const char *ifname,
 					"redirected around the forward chain)"
 					: "");
 	}
+	return 0;
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
@@ -132,13 +145,14 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void scan_xdp(struct mnl_socket *s, const char *ifname,
-		     unsigned ifindex, struct hook_report *out)
+static int scan_xdp(struct mnl_socket *s, const char *ifname,
+		    unsigned ifindex, struct hook_report *out)
 {
 	char buf[256] = { 0 };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifm;
 	struct tc_ctx x = { .ifname = ifname, .out = out };
+	int err;
 
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;   /* the ACK ends the read */
@@ -146,28 +160,33 @@ static void scan_xdp(struct mnl_socket *s, const char *ifname,
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = (int)ifindex;
-	talk(s, nlh, link_cb, &x);
+	err = talk(s, nlh, link_cb, &x);
+	return err == -ENODEV ? 0 : err;
 }
 
-void bypass_scan_tc(char *const *ifaces, size_t n, struct hook_report *out)
+int bypass_scan_tc(char *const *ifaces, size_t n, struct hook_report *out)
 {
 	struct mnl_socket *s;
+	int err = 0;
 
 	if (!n)
-		return;
+		return 0;
 	s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!s || mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
 		if (s)
 			mnl_socket_close(s);
-		return;
+		return err;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !err; i++) {
 		unsigned idx = if_nametoindex(ifaces[i]);
 
 		if (!idx)
 			continue;
-		scan_filters(s, ifaces[i], idx, out);
-		scan_xdp(s, ifaces[i], idx, out);
+		err = scan_filters(s, ifaces[i], idx, out);
+		if (!err)
+			err = scan_xdp(s, ifaces[i], idx, out);
 	}
 	mnl_socket_close(s);
+	return err;
 }

@@ -6,14 +6,19 @@
  *     iifname vmap @zone_in -> goto in_Z           interface -> source zone
  *   in_Z
  *     source outside Z's networks: counted as spoof_Z, dropped
+ *     ct state invalid: counted as invalid_Z, logged apart, dropped
  *     source in Z, established/related, ct mark @flow_marks: accept
  *     oifname vmap @out_Z -> goto fwd_Z_W          interface -> target zone
- *   fwd_Z_W                                        one chain per zone pair
+ *     (log "drop Z>other"), counted as denied_drop, drop: the one shared
+ *     path of every target W without a flow from Z, and of unzoned ones
+ *   fwd_Z_W                     one chain per zone pair with a flow (or
+ *                               intra = "accept"): cost grows with flows
  *     ct state new, addresses, service: ct mark set M, count, accept
  *     (log), counted as pair_Z_W_drop, drop
  *   input (hook input, policy drop)
  *     lo, established/related, IPv6 neighbour discovery: accept
  *     iifname vmap @mgmt_in -> goto mgmt_Z          management services
+ *   mgmt_Z: ct state invalid -> invalid_Z; management services; drop
  *
  * Deny by construction: every lookup leads only towards an accept; a miss,
  * an unknown interface, an invalid or untracked packet falls through to a
@@ -43,7 +48,7 @@ void endpoint_set_name(const struct model *m, const struct endpoint *e,
 		 endpoint_name(m, e), family == AF_INET ? "v4" : "v6");
 }
 
-static int add_address_set(struct compiler *c, const char *name, int family,
+int compile_address_set(struct compiler *c, const char *name, int family,
 			   struct interval_list *l, const struct rs_origin *o)
 {
 	struct rs_set *s;
@@ -61,7 +66,7 @@ static int add_address_set(struct compiler *c, const char *name, int family,
 	return 0;
 }
 
-static int cidrs_to_list(const struct cidr *v, size_t n, int family,
+int compile_cidr_list(const struct cidr *v, size_t n, int family,
 			 struct interval_list *out)
 {
 	struct interval iv;
@@ -121,11 +126,11 @@ static int compile_address_sets(struct compiler *c)
 			int fam = families[f];
 
 			err = zone->any ? any_zone_list(c, z, fam, &l)
-					: cidrs_to_list(zone->networks,
+					: compile_cidr_list(zone->networks,
 							zone->network_count,
 							fam, &l);
 			if (!err)
-				err = add_address_set(c, nm(c, "zone_%s_%s",
+				err = compile_address_set(c, nm(c, "zone_%s_%s",
 					zone->name, fam == AF_INET ? "v4" : "v6"),
 					fam, &l, &o);
 			interval_list_free(&l);
@@ -139,10 +144,10 @@ static int compile_address_sets(struct compiler *c)
 		for (size_t f = 0; f < 2 && !err; f++) {
 			int fam = families[f];
 
-			err = cidrs_to_list(host->addresses,
+			err = compile_cidr_list(host->addresses,
 					    host->address_count, fam, &l);
 			if (!err)
-				err = add_address_set(c, nm(c, "host_%s_%s",
+				err = compile_address_set(c, nm(c, "host_%s_%s",
 					host->name, fam == AF_INET ? "v4" : "v6"),
 					fam, &l, &o);
 			interval_list_free(&l);
@@ -169,15 +174,19 @@ static int compile_counters(struct compiler *c)
 
 		err = add_counter(c, nm(c, "spoof_%s", za->name), &o);
 		if (!err)
+			err = add_counter(c, nm(c, "invalid_%s", za->name), &o);
+		if (!err)
 			err = add_counter(c, nm(c, "mgmt_%s_drop", za->name), &o);
-		for (size_t b = 0; b < m->zone_count && !err; b++) {
-			err = add_counter(c, nm(c, "pair_%s_%s_new",
-					  za->name, m->zones[b].name), &o);
-			if (!err)
-				err = add_counter(c, nm(c,
-					"pair_%s_%s_drop", za->name,
-					m->zones[b].name), &o);
-		}
+	}
+	err = err ?: add_counter(c, "denied_drop", &none);
+	for (size_t p = 0; p < c->pair_count && !err; p++) {
+		const struct zone *za = &m->zones[c->pairs[p].a];
+		const char *zb = m->zones[c->pairs[p].b].name;
+		struct rs_origin o = origin_of(c, "zone", za->name, &za->origin);
+
+		err = add_counter(c, nm(c, "pair_%s_%s_new", za->name, zb), &o);
+		err = err ?: add_counter(c, nm(c, "pair_%s_%s_drop", za->name,
+					       zb), &o);
 	}
 	for (size_t f = 0; f < m->flow_count && !err; f++) {
 		const struct flow *fl = &m->flows[f];
@@ -189,21 +198,29 @@ static int compile_counters(struct compiler *c)
 }
 
 /* The interface maps: zone_in, out_Z and mgmt_in. */
-/* Every zone interface -> goto PREFIX[FROM_]ZONE. */
-static int fill_iface_map(struct compiler *c, struct rs_set *s,
-			  const char *prefix, const char *from)
+/* Zone z's interfaces -> goto PREFIX[FROM_]ZONE. */
+static int fill_zone_ifaces(struct compiler *c, struct rs_set *s, size_t z,
+			    const char *prefix, const char *from)
 {
-	for (size_t z = 0; z < c->m->zone_count; z++) {
-		const struct zone *zone = &c->m->zones[z];
-		char chain[RS_NAME_MAX * 2];
+	const struct zone *zone = &c->m->zones[z];
+	char chain[RS_NAME_MAX * 2];
 
-		snprintf(chain, sizeof(chain), "%s%s%s%s", prefix,
-			 from ? from : "", from ? "_" : "", zone->name);
-		for (size_t i = 0; i < zone->interface_count; i++)
-			if (set_add_ifname(s, zone->interfaces[i],
-					   RS_VERDICT_GOTO, chain))
-				return -ENOMEM;
-	}
+	snprintf(chain, sizeof(chain), "%s%s%s%s", prefix, from ? from : "",
+		 from ? "_" : "", zone->name);
+	for (size_t i = 0; i < zone->interface_count; i++)
+		if (set_add_ifname(s, zone->interfaces[i], RS_VERDICT_GOTO,
+				   chain))
+			return -ENOMEM;
+	return 0;
+}
+
+/* Every zone interface -> goto PREFIXZONE. */
+static int fill_iface_map(struct compiler *c, struct rs_set *s,
+			  const char *prefix)
+{
+	for (size_t z = 0; z < c->m->zone_count; z++)
+		if (fill_zone_ifaces(c, s, z, prefix, NULL))
+			return -ENOMEM;
 	return 0;
 }
 
@@ -213,20 +230,25 @@ static int compile_maps(struct compiler *c)
 	struct rs_set *s;
 
 	s = ruleset_add_set(c->rs, "zone_in", RS_KEY_IFNAME, true, &none);
-	if (!s || fill_iface_map(c, s, "in_", NULL))
+	if (!s || fill_iface_map(c, s, "in_"))
 		return -ENOMEM;
 	s = ruleset_add_set(c->rs, "mgmt_in", RS_KEY_IFNAME, true, &none);
-	if (!s || fill_iface_map(c, s, "mgmt_", NULL))
+	if (!s || fill_iface_map(c, s, "mgmt_"))
 		return -ENOMEM;
-	for (size_t z = 0; z < c->m->zone_count; z++) {
+	for (size_t z = 0, p = 0; z < c->m->zone_count; z++) {
 		const struct zone *zone = &c->m->zones[z];
 		struct rs_origin o = origin_of(c, "zone", zone->name,
 					       &zone->origin);
 
 		s = ruleset_add_set(c->rs, nm(c, "out_%s", zone->name),
 				    RS_KEY_IFNAME, true, &o);
-		if (!s || fill_iface_map(c, s, "fwd_", zone->name))
+		if (!s)
 			return -ENOMEM;
+		/* only the targets Z has a chain to: pairs are sorted */
+		for (; p < c->pair_count && c->pairs[p].a == z; p++)
+			if (fill_zone_ifaces(c, s, c->pairs[p].b, "fwd_",
+					     zone->name))
+				return -ENOMEM;
 	}
 	return 0;
 }
@@ -243,13 +265,17 @@ int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
 	rs->compiled_at = now;
 	if (!rs->table)
 		return -ENOMEM;
-	err = compile_counters(&c);
+	err = compile_pairs(&c);
+	err = err ?: compile_counters(&c);
 	if (!err)
 		err = compile_address_sets(&c);
+	if (!err)
+		err = compile_ha_sets(&c);
 	if (!err)
 		err = compile_maps(&c);
 	if (!err)
 		err = compile_chains(&c);
+	free(c.pairs);
 	if (err)
 		ruleset_free(rs);
 	return err;

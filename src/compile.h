@@ -11,14 +11,24 @@
 #include "model.h"
 #include "ruleset.h"
 
+#define CT_INVALID     NF_CT_STATE_INVALID_BIT
 #define CT_NEW         NF_CT_STATE_BIT(IP_CT_NEW)
 #define CT_ESTABLISHED NF_CT_STATE_BIT(IP_CT_ESTABLISHED)
 #define CT_RELATED     NF_CT_STATE_BIT(IP_CT_RELATED)
+
+/* An ordered pair of zones (indexes) that has a chain: an active flow
+ * from a to b (either direction of a bidirectional one) or a == b with
+ * intra = "accept".  Every other pair shares in_A's tail (denied_drop). */
+struct zone_pair {
+	size_t a, b;
+};
 
 struct compiler {
 	const struct model *m;
 	struct ruleset *rs;
 	time_t now;
+	struct zone_pair *pairs;   /* sorted by (a, b), unique */
+	size_t pair_count;
 	char name[RS_NAME_MAX * 2];
 	char what[160];
 };
@@ -50,6 +60,18 @@ static inline struct rs_origin origin_of(struct compiler *c, const char *kind,
 void endpoint_set_name(const struct model *m, const struct endpoint *e,
 		       int family, char *buf, size_t len);
 int compile_chains(struct compiler *c);
+/* An address set of one family from l (nothing when l is empty). */
+int compile_address_set(struct compiler *c, const char *name, int family,
+			struct interval_list *l, const struct rs_origin *o);
+/* The prefixes of v in family, as a normalized list (initialised here). */
+int compile_cidr_list(const struct cidr *v, size_t n, int family,
+		      struct interval_list *out);
+/* compile_ha.c: the ha group's address sets, and its input rules (VRRP
+ * and the sync link's UDP ports) appended to the main input chain. */
+int compile_ha_sets(struct compiler *c);
+int compile_ha_input(struct compiler *c, struct rs_chain *ch);
+/* Fills c->pairs (see struct zone_pair): O(flows log flows). */
+int compile_pairs(struct compiler *c);
 /* The conntrack mark of connections to the gateway itself that the main
  * table admitted (management, unzoned input): the guard table's input
  * admits them too. */

@@ -143,6 +143,60 @@ static bool flow_active(const struct compiler *c, const struct flow *fl)
 	return !fl->has_expiry || c->now < fl->expires;
 }
 
+static int pair_cmp(const void *x, const void *y)
+{
+	const struct zone_pair *p = x, *q = y;
+
+	if (p->a != q->a)
+		return p->a < q->a ? -1 : 1;
+	return p->b < q->b ? -1 : p->b > q->b;
+}
+
+static int pairs_add(struct compiler *c, size_t a, size_t b, size_t *cap)
+{
+	if (c->pair_count == *cap) {
+		size_t n = *cap ? *cap * 2 : 64;
+		struct zone_pair *v = realloc(c->pairs, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->pairs = v;
+		*cap = n;
+	}
+	c->pairs[c->pair_count++] = (struct zone_pair){ a, b };
+	return 0;
+}
+
+int compile_pairs(struct compiler *c)
+{
+	const struct model *m = c->m;
+	size_t cap = 0, n = 0;
+	int err = 0;
+
+	for (size_t f = 0; f < m->flow_count && !err; f++) {
+		const struct flow *fl = &m->flows[f];
+		size_t a = endpoint_zone(m, &fl->from);
+		size_t b = endpoint_zone(m, &fl->to);
+
+		if (!flow_active(c, fl))
+			continue;
+		err = pairs_add(c, a, b, &cap);
+		if (!err && fl->bidirectional)
+			err = pairs_add(c, b, a, &cap);
+	}
+	for (size_t z = 0; z < m->zone_count && !err; z++)
+		if (m->zones[z].intra_accept)
+			err = pairs_add(c, z, z, &cap);
+	if (err || !c->pair_count)
+		return err;
+	qsort(c->pairs, c->pair_count, sizeof(*c->pairs), pair_cmp);
+	for (size_t i = 0; i < c->pair_count; i++)
+		if (!n || pair_cmp(&c->pairs[n - 1], &c->pairs[i]))
+			c->pairs[n++] = c->pairs[i];
+	c->pair_count = n;
+	return 0;
+}
+
 static int emit_intra(struct compiler *c, struct rs_chain *ch,
 		      const struct zone *z, const char *pair, struct marks *mk)
 {
@@ -257,6 +311,38 @@ static int compile_spoofed(struct compiler *c, const struct zone *z)
 	return emit_tail(c, ch, cnt, what);
 }
 
+/* invalid_Z: a packet conntrack calls INVALID (no state for it: a
+ * mid-stream TCP segment after state loss, a failover without sync) came in
+ * on Z: logged ("segmentd invalid Z: ") and counted as invalid_Z apart from
+ * the policy denials, dropped. */
+static int compile_invalid(struct compiler *c, const struct zone *z)
+{
+	struct rs_origin o = origin_of(c, "zone", z->name, &z->origin);
+	char cnt[RS_NAME_MAX * 2], what[RS_NAME_MAX * 2];
+	struct rs_chain *ch = ruleset_add_chain(c->rs,
+		nm(c, "invalid_%s", z->name), RS_HOOK_NONE, &o);
+
+	if (!ch)
+		return -ENOMEM;
+	snprintf(cnt, sizeof(cnt), "invalid_%s", z->name);
+	snprintf(what, sizeof(what), "invalid %s", z->name);
+	return emit_tail(c, ch, cnt, what);
+}
+
+/* ct state invalid goto invalid_Z */
+static int goto_invalid(struct compiler *c, struct rs_chain *ch,
+			const struct zone *z, const struct rs_origin *o)
+{
+	struct rs_rule *r = chain_add_rule(ch, o);
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	err = rule_num(r, RS_OP_CT_STATE, CT_INVALID);
+	return err ?: rule_verdict(r, RS_VERDICT_GOTO,
+				   nm(c, "invalid_%s", z->name));
+}
+
 /* in_Z: anti-spoofing, established connections, dispatch on oif.  One
  * lookup of the source per packet: a source outside Z (or any source of
  * a family Z has no networks in) goes to spoofed_Z and is dropped there;
@@ -271,6 +357,7 @@ static int compile_zone_in(struct compiler *c, const struct zone *z)
 	struct rs_rule *r;
 	int err = compile_spoofed(c, z);
 
+	err = err ?: compile_invalid(c, z);
 	ch = err ? NULL : ruleset_add_chain(c->rs, nm(c, "in_%s", z->name),
 					    RS_HOOK_NONE, &o);
 	if (!ch)
@@ -287,6 +374,7 @@ static int compile_zone_in(struct compiler *c, const struct zone *z)
 			err = err ?: rule_name(r, RS_OP_SADDR_SET, set, true);
 		err = err ?: rule_verdict(r, RS_VERDICT_GOTO, spoofed);
 	}
+	err = err ?: goto_invalid(c, ch, z, &o);
 	r = err ? NULL : chain_add_rule(ch, &o);
 	if (!r)
 		return -ENOMEM;
@@ -297,8 +385,9 @@ static int compile_zone_in(struct compiler *c, const struct zone *z)
 	if (!r)
 		return -ENOMEM;
 	err = rule_name(r, RS_OP_OIFNAME_VMAP, nm(c, "out_%s", z->name), false);
-	snprintf(what, sizeof(what), "drop %s>unzoned", z->name);
-	return err ?: emit_tail(c, ch, "unzoned_drop", what);
+	/* the shared path: no flow from Z to the target (or no target zone) */
+	snprintf(what, sizeof(what), "drop %s>other", z->name);
+	return err ?: emit_tail(c, ch, "denied_drop", what);
 }
 
 /* mgmt_Z: what sources in zone Z may reach on the gateway itself. */
@@ -316,6 +405,7 @@ static int compile_mgmt(struct compiler *c, size_t z)
 			       RS_HOOK_NONE, &o);
 	if (!ch)
 		return -ENOMEM;
+	err = goto_invalid(c, ch, zone, &o);
 	for (size_t i = 0; i < m->mgmt_count && !err; i++) {
 		const struct mgmt_rule *mr = &m->mgmt[i];
 
@@ -402,6 +492,7 @@ static int compile_input(struct compiler *c)
 	if (!ch)
 		return -ENOMEM;
 	err = compile_input_base(ch, &none);
+	err = err ?: compile_ha_input(c, ch);
 	r = err ? NULL : simple_rule(ch);
 	if (!r)
 		return err ?: -ENOMEM;
@@ -453,9 +544,8 @@ int compile_chains(struct compiler *c)
 
 	for (size_t z = 0; z < n && !err; z++)
 		err = compile_zone_in(c, &c->m->zones[z]);
-	for (size_t a = 0; a < n && !err; a++)
-		for (size_t b = 0; b < n && !err; b++)
-			err = compile_pair(c, a, b, &mk);
+	for (size_t p = 0; p < c->pair_count && !err; p++)
+		err = compile_pair(c, c->pairs[p].a, c->pairs[p].b, &mk);
 	for (size_t z = 0; z < n && !err; z++)
 		err = compile_mgmt(c, z);
 	err = err ?: compile_forward(c);

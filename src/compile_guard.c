@@ -99,6 +99,7 @@ int ruleset_compile_guard(const struct ruleset *main, struct ruleset *g)
 	ruleset_guard_name(main->table, name, sizeof(name));
 	g->table = strdup(name);
 	g->ownership = main->ownership;
+	g->owned_while_running = true;
 	g->compiled_at = main->compiled_at;
 	if (!g->table || !ruleset_add_counter(g, "guard_drop", &o))
 		goto nomem;

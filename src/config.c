@@ -316,7 +316,7 @@ static int parse_root(struct cfg *c)
 {
 	static const char *const keys[] = {
 		"version", "settings", "zones", "hosts", "flows", "management",
-		NULL
+		"ha", NULL
 	};
 	static int (*const sections[])(struct cfg *) = {
 		cfg_parse_zones, cfg_parse_hosts, cfg_parse_flows,
@@ -335,11 +335,15 @@ static int parse_root(struct cfg *c)
 	r = cfg_check_keys(c, root, NULL, keys);
 	r = cfg_worse(r, parse_version(c, root));
 	r = cfg_worse(r, cfg_parse_settings(c, root));
+	/* a section over its limit ends the parse: what refers to its
+	 * elements would only repeat the one error that matters */
 	for (size_t i = 0; i < sizeof(sections) / sizeof(*sections); i++) {
-		if (r == -ENOMEM)
+		if (r == -ENOMEM || c->over_limit)
 			break;
 		r = cfg_worse(r, sections[i](c));
 	}
+	if (r != -ENOMEM && !c->over_limit)
+		r = cfg_worse(r, cfg_parse_ha(c, root));
 	return r;
 }
 
@@ -357,6 +361,34 @@ static int load_parsed(config_t *lc, const char *path, const char *dir,
 	return r;
 }
 
+/* libconfig does not survive an allocation failure in its parser (it
+ * dereferences what malloc returned): before parsing, make sure the
+ * address space has room for what a parse of this file takes (measured:
+ * under 10 bytes per byte of config) with a margin.  Only an address-space
+ * limit (ulimit -v) or strict overcommit make malloc fail at all. */
+#define PARSE_BYTES_PER_BYTE 16
+#define PARSE_MARGIN (4u << 20)
+
+static int parse_headroom(const char *path, struct diags *d)
+{
+	struct stat st;
+	void *p;
+	size_t need;
+
+	if (stat(path, &st) < 0 || st.st_size <= 0)
+		return 0;          /* check_file() reports what is wrong */
+	need = (size_t)st.st_size * PARSE_BYTES_PER_BYTE + PARSE_MARGIN;
+	p = malloc(need);
+	if (!p) {
+		diags_add(d, DIAG_ERROR, path, 0, "out of memory: parsing "
+			  "this file (%lld bytes) needs about %zu MiB",
+			  (long long)st.st_size, need >> 20);
+		return -ENOMEM;
+	}
+	free(p);
+	return 0;
+}
+
 int config_load(const char *path, struct model *m, struct diags *d)
 {
 	int before = d->errors, r;
@@ -365,7 +397,8 @@ int config_load(const char *path, struct model *m, struct diags *d)
 
 	model_init(m);
 	r = check_file(path, d);
-	if (r < 0 || (r = path_dir(path, &dir)) < 0)
+	if (r < 0 || (r = parse_headroom(path, d)) < 0 ||
+	    (r = path_dir(path, &dir)) < 0)
 		return r;
 	config_init(&lc);
 	if (dir)

@@ -52,7 +52,8 @@ int cfg_services(struct cfg *c, const config_setting_t *group,
 		 const char *what, struct service **out, size_t *count)
 {
 	const config_setting_t *list;
-	int r = cfg_string_list(c, group, "services", what, &list), n;
+	int r = cfg_string_list(c, group, "services", what,
+				MODEL_LIST_MAX, &list), n;
 
 	if (r < 0)
 		return r;
@@ -160,7 +161,8 @@ static void flow_clear_item(void *item)
 int cfg_parse_flows(struct cfg *c)
 {
 	void *flows = NULL;
-	int r = cfg_parse_list(c, "flows", "flow", sizeof(struct flow), &flows,
+	int r = cfg_parse_list(c, "flows", "flow", MODEL_FLOWS_MAX,
+			       sizeof(struct flow), &flows,
 			       &c->m->flow_count, flow_parse, flow_clear_item);
 
 	c->m->flows = flows;
@@ -193,6 +195,7 @@ int cfg_parse_management(struct cfg *c)
 {
 	void *rules = NULL;
 	int r = cfg_parse_list(c, "management", "management rule",
+			       MODEL_MGMT_MAX,
 			       sizeof(struct mgmt_rule), &rules,
 			       &c->m->mgmt_count, mgmt_parse, mgmt_clear_item);
 

@@ -24,6 +24,8 @@ struct cfg {
 	const config_t *lc;
 	char **failed;          /* names of objects that did not parse */
 	size_t failed_count, failed_capacity;
+	size_t ifaces, networks; /* of the zones parsed so far (LIMITS) */
+	bool over_limit;         /* a section had more elements than allowed */
 };
 
 /* The worse of two results: -ENOMEM over -EINVAL over 0. */
@@ -59,9 +61,10 @@ int cfg_bool(struct cfg *c, const config_setting_t *group, const char *key,
 	     const char *what, bool *out);
 int cfg_int(struct cfg *c, const config_setting_t *group, const char *key,
 	    const char *what, long long min, long long max, long long *out);
-/* A required, non-empty list or array of strings; *out is the setting. */
+/* A required, non-empty list or array of strings of at most max elements;
+ * *out is the setting. */
 int cfg_string_list(struct cfg *c, const config_setting_t *group,
-		    const char *key, const char *what,
+		    const char *key, const char *what, size_t max,
 		    const config_setting_t **out);
 /* An optional string that must be one of two words; *out = (word == yes). */
 int cfg_choice(struct cfg *c, const config_setting_t *group, const char *key,
@@ -74,6 +77,8 @@ int cfg_text(struct cfg *c, const config_setting_t *group, const char *key,
 int cfg_name(struct cfg *c, const config_setting_t *group, const char *kind,
 	     char what[CFG_WHAT_MAX], char **out);
 bool cfg_name_valid(const char *s);
+/* NULL, or why name is not a usable interface name (config_zones.c). */
+const char *cfg_ifname_problem(const char *name);
 
 /* A list member of the root: NULL when absent; -EINVAL if not a list. */
 int cfg_root_list(struct cfg *c, const char *key,
@@ -84,7 +89,12 @@ int cfg_root_list(struct cfg *c, const char *key,
 typedef int cfg_elem_parse(struct cfg *c, const config_setting_t *s,
 			   char what[CFG_WHAT_MAX], void *item);
 typedef void cfg_elem_clear(void *item);
-int cfg_parse_list(struct cfg *c, const char *key, const char *kind,
+/* Adds n (the length of list s) to *total; false, with an error at s
+ * (once), when that passes max: the list is then not parsed. */
+bool cfg_within(struct cfg *c, const config_setting_t *s, const char *what,
+		size_t *total, size_t n, size_t max, const char *kind);
+/* max: the most elements the list may have (MODEL_*_MAX). */
+int cfg_parse_list(struct cfg *c, const char *key, const char *kind, size_t max,
 		   size_t size, void **items, size_t *count,
 		   cfg_elem_parse *parse, cfg_elem_clear *clear);
 
@@ -105,5 +115,6 @@ int cfg_parse_zones(struct cfg *c);
 int cfg_parse_hosts(struct cfg *c);
 int cfg_parse_flows(struct cfg *c);
 int cfg_parse_management(struct cfg *c);
+int cfg_parse_ha(struct cfg *c, const config_setting_t *root);
 
 #endif

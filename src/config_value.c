@@ -2,6 +2,7 @@
  * every problem reported as "file:line: what: message". */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +153,7 @@ int cfg_int(struct cfg *c, const config_setting_t *group, const char *key,
 }
 
 int cfg_string_list(struct cfg *c, const config_setting_t *group,
-		    const char *key, const char *what,
+		    const char *key, const char *what, size_t max,
 		    const config_setting_t **out)
 {
 	const config_setting_t *s = member(c, group, key, what, true);
@@ -162,6 +163,12 @@ int cfg_string_list(struct cfg *c, const config_setting_t *group,
 		return -EINVAL;
 	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
 		goto bad;
+	if ((size_t)config_setting_length(s) > max) {
+		cfg_error(c, s, what, "'%s' has %d elements: at most %zu (see "
+			  "segmentd.conf(5) LIMITS)", key,
+			  config_setting_length(s), max);
+		return -EINVAL;
+	}
 	for (int i = 0; i < config_setting_length(s); i++)
 		if (config_setting_type(config_setting_get_elem(s, i)) !=
 		    CONFIG_TYPE_STRING)
@@ -291,7 +298,23 @@ static int parse_elem(struct cfg *c, const config_setting_t *s,
 	return parse(c, s, what, item);
 }
 
-int cfg_parse_list(struct cfg *c, const char *key, const char *kind,
+bool cfg_within(struct cfg *c, const config_setting_t *s, const char *what,
+		size_t *total, size_t n, size_t max, const char *kind)
+{
+	if (*total <= max && n <= max - *total) {
+		*total += n;
+		return true;
+	}
+	if (*total <= max)
+		cfg_error(c, s, what, "%zu %s with this list: at most %zu (the "
+			  "limit of %s, see segmentd.conf(5) LIMITS)",
+			  n > SIZE_MAX - *total ? SIZE_MAX : *total + n, kind,
+			  max, kind);
+	*total = SIZE_MAX;   /* said once */
+	return false;
+}
+
+int cfg_parse_list(struct cfg *c, const char *key, const char *kind, size_t max,
 		   size_t size, void **items, size_t *count,
 		   cfg_elem_parse *parse, cfg_elem_clear *clear)
 {
@@ -300,6 +323,13 @@ int cfg_parse_list(struct cfg *c, const char *key, const char *kind,
 
 	if (r < 0 || !list || (n = config_setting_length(list)) == 0)
 		return r;
+	if ((size_t)n > max) {
+		cfg_error(c, list, NULL, "%d %ss: at most %zu (the limit of "
+			  "%ss, see segmentd.conf(5) LIMITS)", n, kind, max,
+			  kind);
+		c->over_limit = true;
+		return -EINVAL;
+	}
 	*items = calloc((size_t)n, size);
 	if (!*items)
 		return -ENOMEM;

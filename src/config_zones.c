@@ -5,10 +5,11 @@
 #include <string.h>
 
 #include "config_parse.h"
+#include "netfile.h"
 
 /* Linux dev_valid_name(), plus no quotes or control characters: names end
  * up quoted in nft text.  Returns NULL or why the name is refused. */
-static const char *ifname_problem(const char *name)
+const char *cfg_ifname_problem(const char *name)
 {
 	size_t len = strlen(name);
 
@@ -28,18 +29,22 @@ static int zone_interfaces(struct cfg *c, const config_setting_t *group,
 			   const char *what, struct zone *z)
 {
 	const config_setting_t *list;
-	int r = cfg_string_list(c, group, "interfaces", what, &list), n;
+	int r = cfg_string_list(c, group, "interfaces", what,
+				MODEL_IFACES_MAX, &list), n;
 
 	if (r < 0)
 		return r;
 	n = config_setting_length(list);
+	if (!cfg_within(c, list, what, &c->ifaces, (size_t)n,
+			MODEL_IFACES_MAX, "interfaces"))
+		return -EINVAL;
 	z->interfaces = calloc((size_t)n, sizeof(*z->interfaces));
 	if (!z->interfaces)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(list, i);
 		const char *name = config_setting_get_string(s);
-		const char *why = ifname_problem(name);
+		const char *why = cfg_ifname_problem(name);
 		char clip[CFG_CLIP_MAX];
 
 		if (why) {
@@ -111,25 +116,104 @@ static const config_setting_t *find_any(const config_setting_t *list)
 	return NULL;
 }
 
+/* The networks file's path as read: relative paths are taken from the
+ * directory of the main config file, like @include.  Recorded once in
+ * model.files, so the file-safety check and the config digest cover it. */
+static int record_netfile(struct cfg *c, const char *name, const char **out)
+{
+	struct model *m = c->m;
+	const char *main_file = m->file_count ? m->files[0] : "";
+	const char *slash = strrchr(main_file, '/');
+	char *path = NULL, **files;
+
+	if (name[0] == '/' || !slash)
+		path = strdup(name);
+	else if (asprintf(&path, "%.*s/%s", (int)(slash - main_file),
+			  main_file, name) < 0)
+		path = NULL;
+	if (!path)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->file_count; i++)
+		if (strcmp(m->files[i], path) == 0) {
+			free(path);
+			*out = m->files[i];
+			return 0;
+		}
+	files = realloc(m->files, (m->file_count + 1) * sizeof(*files));
+	if (!files) {
+		free(path);
+		return -ENOMEM;
+	}
+	m->files = files;
+	*out = m->files[m->file_count++] = path;
+	return 0;
+}
+
+/* networks_file = "path": more networks of the zone, one per line. */
+static int zone_netfile(struct cfg *c, const config_setting_t *group,
+			const char *what, struct zone *z)
+{
+	const char *name = NULL;
+	struct cidr *v;
+	int r = cfg_string(c, group, "networks_file", what, false, &name);
+
+	if (r < 0 || !name)
+		return r;
+	if (z->any) {
+		cfg_error(c, config_setting_get_member(group, "networks_file"),
+			  what, "a zone with networks = [\"any\"] has no "
+			  "networks_file");
+		return -EINVAL;
+	}
+	r = record_netfile(c, name, &z->networks_file);
+	if (r < 0)
+		return r;
+	z->file_first = z->network_count;
+	r = netfile_read(z->networks_file, c->networks > MODEL_NETWORKS_MAX ?
+			 0 : MODEL_NETWORKS_MAX - c->networks, &z->networks,
+			 &z->network_count, c->d);
+	if (c->networks <= MODEL_NETWORKS_MAX)
+		c->networks += z->network_count - z->file_first;
+	if (r == 0 && z->network_count == z->file_first) {
+		diags_add(c->d, DIAG_ERROR, z->networks_file, 0, "the networks "
+			  "file holds no network");
+		r = -EINVAL;
+	}
+	v = realloc(z->networks, (z->network_count ? z->network_count : 1) *
+		    sizeof(*v));
+	if (v)
+		z->networks = v;        /* give back the parser's slack */
+	return r;
+}
+
 static int zone_networks(struct cfg *c, const config_setting_t *group,
 			 const char *what, struct zone *z)
 {
 	const config_setting_t *list, *any;
-	int r = cfg_string_list(c, group, "networks", what, &list);
+	int r;
 
+	if (config_setting_get_member(group, "networks_file") &&
+	    !config_setting_get_member(group, "networks"))
+		return zone_netfile(c, group, what, z);
+	r = cfg_string_list(c, group, "networks", what, MODEL_NETWORKS_MAX,
+			    &list);
 	if (r < 0)
 		return r;
+	if (!cfg_within(c, list, what, &c->networks,
+			(size_t)config_setting_length(list),
+			MODEL_NETWORKS_MAX, "networks"))
+		return -EINVAL;
 	any = find_any(list);
 	if (any && config_setting_length(list) > 1) {
 		cfg_error(c, any, what, "'any' must be the only network of a zone");
 		return -EINVAL;
 	}
-	if (any) {
+	if (any)
 		z->any = true;
-		return 0;
-	}
-	return cidr_list(c, list, what, "network", &z->networks,
-			 &z->network_count);
+	else
+		r = cidr_list(c, list, what, "network", &z->networks,
+			      &z->network_count);
+	return cfg_worse(r, zone_netfile(c, group, what, z));
 }
 
 static int zone_class(struct cfg *c, const config_setting_t *group,
@@ -156,8 +240,8 @@ static int zone_parse(struct cfg *c, const config_setting_t *s,
 		      char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
-		"name", "class", "interfaces", "networks", "intra", "comment",
-		NULL
+		"name", "class", "interfaces", "networks", "networks_file",
+		"intra", "comment", NULL
 	};
 	struct zone *z = item;
 	int r = cfg_name(c, s, "zone", what, &z->name);
@@ -182,7 +266,8 @@ int cfg_parse_zones(struct cfg *c)
 {
 	const config_setting_t *list = config_lookup(c->lc, "zones");
 	void *zones = NULL;
-	int r = cfg_parse_list(c, "zones", "zone", sizeof(struct zone), &zones,
+	int r = cfg_parse_list(c, "zones", "zone", MODEL_ZONES_MAX,
+			       sizeof(struct zone), &zones,
 			       &c->m->zone_count, zone_parse, zone_clear_item);
 
 	c->m->zones = zones;
@@ -192,11 +277,6 @@ int cfg_parse_zones(struct cfg *c)
 	else if (r == 0 && config_setting_length(list) == 0)
 		cfg_error(c, list, NULL,
 			  "'zones' is empty: at least one zone is required");
-	else if (list && config_setting_length(list) > MODEL_ZONES_MAX)
-		cfg_error(c, list, NULL, "%d zones: at most %d (the table "
-			  "holds a chain per pair of zones: it grows with the "
-			  "square of their number)",
-			  config_setting_length(list), MODEL_ZONES_MAX);
 	return r;
 }
 
@@ -245,7 +325,8 @@ static int host_addresses(struct cfg *c, const config_setting_t *group,
 			  const char *what, struct host *h)
 {
 	const config_setting_t *list, *any;
-	int r = cfg_string_list(c, group, "addresses", what, &list);
+	int r = cfg_string_list(c, group, "addresses", what,
+				MODEL_LIST_MAX, &list);
 
 	if (r < 0)
 		return r;
@@ -285,7 +366,8 @@ static void host_clear_item(void *item)
 int cfg_parse_hosts(struct cfg *c)
 {
 	void *hosts = NULL;
-	int r = cfg_parse_list(c, "hosts", "host", sizeof(struct host), &hosts,
+	int r = cfg_parse_list(c, "hosts", "host", MODEL_HOSTS_MAX,
+			       sizeof(struct host), &hosts,
 			       &c->m->host_count, host_parse, host_clear_item);
 
 	c->m->hosts = hosts;

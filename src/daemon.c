@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,9 @@ int daemon_reload(struct daemon *d, struct diags *diags)
 			     "ruleset unchanged", d->config_path,
 			     diags->errors);
 	} else {
-		daemon_event(d, EV_RELOAD, "%s applied", d->config_path);
+		daemon_event(d, EV_RELOAD, "%s applied%s", d->config_path,
+			     d->unchanged ? " (unchanged: nothing committed)"
+					  : "");
 	}
 	status_line(d, status, sizeof(status));
 	notify_ready(status);
@@ -112,6 +115,27 @@ static void on_denied_new(void *ctx, const struct denied_entry *e)
 		dst, svc);
 }
 
+/* The denied monitor's resolver: output interface -> zone of the model. */
+static bool zone_of_oif(void *ctx, uint32_t oif, char *buf, size_t len)
+{
+	const struct daemon *d = ctx;
+	char name[IF_NAMESIZE];
+
+	if (!if_indextoname(oif, name))
+		return false;
+	for (size_t z = 0; z < d->model.zone_count; z++) {
+		const struct zone *zone = &d->model.zones[z];
+
+		for (size_t i = 0; i < zone->interface_count; i++)
+			if (!strcmp(zone->interfaces[i], name)) {
+				snprintf(buf, len, "%s", zone->name);
+				return true;
+			}
+	}
+	snprintf(buf, len, "unzoned");
+	return true;
+}
+
 static void on_denied(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct daemon *d = data;
@@ -139,6 +163,8 @@ void daemon_denied_follow(struct daemon *d)
 	if (!want || d->denied)
 		return;
 	err = denied_open(&d->denied, st->log_group, 4096);
+	if (!err)
+		denied_set_resolver(d->denied, zone_of_oif, d);
 	if (!err)
 		err = loop_add(&d->loop, denied_fd(d->denied), EPOLLIN,
 			       on_denied, d);
@@ -289,7 +315,7 @@ static int start(struct daemon *d)
 	return 0;
 }
 
-static int daemon_main(const char *path);
+static int daemon_main(const char *path, const char *node);
 
 static void teardown(struct daemon *d)
 {
@@ -299,6 +325,7 @@ static void teardown(struct daemon *d)
 
 	if (d->ctl)
 		control_server_close(d->ctl);
+	daemon_peer_stop(d);
 	watch_close(&d->watch);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
@@ -315,16 +342,16 @@ static void teardown(struct daemon *d)
 	nl_close(&d->nl);     /* the table persists (or stays orphaned) */
 }
 
-int daemon_run(const char *path)
+int daemon_run(const char *path, const char *node)
 {
 	char *abs = realpath(path, NULL);   /* reloads must not depend on cwd */
-	int status = daemon_main(abs ? abs : path);
+	int status = daemon_main(abs ? abs : path, node);
 
 	free(abs);
 	return status;
 }
 
-static int daemon_main(const char *path)
+static int daemon_main(const char *path, const char *node)
 {
 	struct daemon d = { .config_path = path, .sig_fd = -1, .tick_fd = -1,
 			    .full_fd = -1, .restore_fd = -1, .confirm_fd = -1,
@@ -337,6 +364,8 @@ static int daemon_main(const char *path)
 	model_init(&d.pending.model);
 	d.started = time(NULL);
 	d.watch.fd = -1;
+	daemon_peer_init(&d);
+	d.node = node;
 	err = nl_open(&d.nl);
 	if (err) {
 		log_msg(LOG_ERR, "cannot open the nf_tables netlink socket: %s",

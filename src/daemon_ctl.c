@@ -9,28 +9,14 @@
 #include <time.h>
 
 #include "daemon_internal.h"
+#include "json.h"
 #include "log.h"
 #include "matrix.h"
 #include "modeldiff.h"
 #include "readback.h"
 #include "policy.h"
+#include "policy_digest.h"
 #include "sha256.h"
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
 
 static void iso_time(time_t t, char *buf, size_t len)
 {
@@ -51,6 +37,61 @@ static const char *protection(const struct daemon *d)
 	return d->level == PROTECTION_OWNED ? "owned" : "watchdog-only";
 }
 
+static void status_json(const struct daemon *d, const char *cfg,
+			const char *exp, const char *started,
+			const char *applied, bool in_sync, FILE *out)
+{
+	struct json j;
+	char pol[65];
+
+	model_policy_hex(&d->model, pol);
+	json_init(&j, out);
+	json_object_open(&j);
+	json_kstr(&j, "version", SEGMENTD_VERSION);
+	json_kstr(&j, "state", d->degraded ? "degraded" : "enforcing");
+	json_kstr(&j, "config", d->config_path);
+	json_kstr(&j, "config_sha256", cfg);
+	json_kstr(&j, "table", d->have_rs ? d->rs.table : "");
+	json_kstr(&j, "ruleset_sha256", exp);
+	json_kstr(&j, "policy_sha256", pol);
+	json_kbool(&j, "in_sync", in_sync);
+	json_kstr(&j, "protection", protection(d));
+	json_kstr(&j, "started", started);
+	json_kstr(&j, "last_apply", applied);
+	json_kuint(&j, "drift_count", d->drift_count);
+	json_kuint(&j, "restore_count", d->restore_count);
+	json_kuint(&j, "conntrack_revoked", d->ct_revoked);
+	json_kuint(&j, "conntrack_forged_deleted", d->ct_forged);
+	json_kuint(&j, "zones", d->model.zone_count);
+	json_kuint(&j, "flows", d->model.flow_count);
+	json_kuint(&j, "set_elements",
+		   d->have_rs ? ruleset_element_count(&d->rs) : 0);
+	json_key(&j, "foreign_hooks");
+	json_array_open(&j);
+	for (size_t i = 0; i < d->hooks.count; i++)
+		json_str(&j, d->hooks.items[i]);
+	json_array_close(&j);
+	daemon_peer_json(d, &j);
+	json_object_close(&j);
+	fputc('\n', out);
+}
+
+static enum control_status cmd_version(bool json, FILE *out)
+{
+	struct json j;
+
+	if (!json) {
+		fprintf(out, "%s\n", SEGMENTD_VERSION);
+		return CONTROL_OK;
+	}
+	json_init(&j, out);
+	json_object_open(&j);
+	json_kstr(&j, "version", SEGMENTD_VERSION);
+	json_object_close(&j);
+	fputc('\n', out);
+	return CONTROL_OK;
+}
+
 static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
 {
 	char cfg[65], exp[65], started[32], applied[32];
@@ -65,27 +106,7 @@ static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
 	in_sync = d->have_rs && !fingerprint_read(&d->nl, d->rs.table, &now) &&
 		  fingerprint_equal(&now, &d->expected);
 	if (json) {
-		fprintf(out, "{\"version\":\"%s\",\"state\":\"%s\",\"config\":",
-			SEGMENTD_VERSION, d->degraded ? "degraded" : "enforcing");
-		json_str(out, d->config_path);
-		fprintf(out, ",\"config_sha256\":\"%s\",\"table\":", cfg);
-		json_str(out, d->have_rs ? d->rs.table : "");
-		fprintf(out, ",\"ruleset_sha256\":\"%s\",\"in_sync\":%s,"
-			"\"protection\":\"%s\",\"started\":\"%s\","
-			"\"last_apply\":\"%s\",\"drift_count\":%llu,"
-			"\"restore_count\":%llu,\"zones\":%zu,\"flows\":%zu,"
-			"\"set_elements\":%zu,\"foreign_hooks\":[", exp,
-			in_sync ? "true" : "false", protection(d), started,
-			applied, (unsigned long long)d->drift_count,
-			(unsigned long long)d->restore_count,
-			d->model.zone_count, d->model.flow_count,
-			d->have_rs ? ruleset_element_count(&d->rs) : 0);
-		for (size_t i = 0; i < d->hooks.count; i++) {
-			if (i)
-				fputc(',', out);
-			json_str(out, d->hooks.items[i]);
-		}
-		fputs("]}\n", out);
+		status_json(d, cfg, exp, started, applied, in_sync, out);
 		return CONTROL_OK;
 	}
 	fprintf(out, "segmentd %s: %s\n", SEGMENTD_VERSION,
@@ -98,16 +119,22 @@ static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
 		d->have_rs ? ruleset_element_count(&d->rs) : 0);
 	fprintf(out, "  ruleset:   %s (%s)\n", exp,
 		in_sync ? "kernel matches" : "KERNEL DIFFERS");
+	model_policy_hex(&d->model, exp);
+	fprintf(out, "  policy:    %s\n", exp);
 	fprintf(out, "protection:  %s\n", protection(d));
 	fprintf(out, "started:     %s\nlast apply:  %s\n", started, applied);
 	fprintf(out, "drift:       %llu detected, %llu restored\n",
 		(unsigned long long)d->drift_count,
 		(unsigned long long)d->restore_count);
+	fprintf(out, "conntrack:   %llu entries of revoked flows deleted, %llu "
+		"forged deleted\n", (unsigned long long)d->ct_revoked,
+		(unsigned long long)d->ct_forged);
 	fprintf(out, "foreign hooks: %zu%s\n", d->hooks.count,
 		d->hooks.count ? " (could bypass or starve the segmentation)"
 			       : "");
 	for (size_t i = 0; i < d->hooks.count; i++)
 		fprintf(out, "  - %s\n", d->hooks.items[i]);
+	daemon_peer_status(d, out);
 	return in_sync && !d->degraded ? CONTROL_OK : CONTROL_FAIL;
 }
 
@@ -172,6 +199,9 @@ static enum control_status cmd_reload(struct daemon *d,
 	if (err)
 		fprintf(out, "reload refused: the enforced ruleset is "
 			"unchanged\n");
+	else if (d->unchanged)
+		fprintf(out, "reloaded %s: unchanged, nothing committed\n",
+			d->config_path);
 	else
 		fprintf(out, "reloaded %s\n", d->config_path);
 	diags_free(&diags);
@@ -224,31 +254,55 @@ static enum control_status cmd_verify(struct daemon *d, bool json, FILE *out)
 {
 	int r = daemon_verify(d, "verify (segmentctl)");
 
-	if (json)
-		fprintf(out, "{\"match\":%s,\"restored\":%s}\n",
-			r == 1 ? "true" : "false", r == 0 ? "true" : "false");
-	else if (r == 1)
+	if (json) {
+		struct json j;
+
+		json_init(&j, out);
+		json_object_open(&j);
+		json_kbool(&j, "match", r == 1);
+		json_kbool(&j, "restored", r == 0);
+		json_object_close(&j);
+		fputc('\n', out);
+	} else if (r == 1)
 		fprintf(out, "table '%s' matches what segmentd programmed\n",
 			d->rs.table);
 	else if (r == 0)
 		fprintf(out, "DRIFT: table '%s' differed; restored\n",
 			d->rs.table);
+	else if (r == -ECANCELED)
+		fprintf(out, "DRIFT: table '%s' changed while it was read; "
+			"restoring\n", d->rs.table);
 	else
 		fprintf(out, "cannot verify: %s\n", strerror(-r));
 	return r == 1 ? CONTROL_OK : CONTROL_FAIL;
 }
 
-static void event_json(const struct event *e, FILE *out)
+static void event_json(struct json *j, const struct event *e)
 {
 	char when[32];
 
 	iso_time(e->when.tv_sec, when, sizeof(when));
-	fprintf(out, "{\"time\":\"%s\",\"kind\":\"%s\",\"pid\":%u,\"process\":",
-		when, event_kind_name(e->kind), e->pid);
-	json_str(out, e->comm);
-	fprintf(out, ",\"restore_ms\":%.3f,\"text\":", e->restore_ms);
-	json_str(out, e->text);
-	fputc('}', out);
+	json_object_open(j);
+	json_kstr(j, "time", when);
+	json_kstr(j, "kind", event_kind_name(e->kind));
+	json_kuint(j, "pid", e->pid);
+	json_kstr(j, "process", e->comm);
+	json_key(j, "restore_ms");
+	json_fixed(j, e->restore_ms, 3);
+	json_kstr(j, "text", e->text);
+	json_object_close(j);
+}
+
+static void events_json(const struct daemon *d, size_t first, FILE *out)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_array_open(&j);
+	for (size_t i = first; i < d->event_count; i++)
+		event_json(&j, &d->events[i % EVENT_RING]);
+	json_array_close(&j);
+	fputc('\n', out);
 }
 
 static enum control_status cmd_events(struct daemon *d, bool json, FILE *out)
@@ -256,24 +310,18 @@ static enum control_status cmd_events(struct daemon *d, bool json, FILE *out)
 	size_t n = d->event_count < EVENT_RING ? d->event_count : EVENT_RING;
 	size_t first = d->event_count - n;
 
-	if (json)
-		fputc('[', out);
+	if (json) {
+		events_json(d, first, out);
+		return CONTROL_OK;
+	}
 	for (size_t i = first; i < d->event_count; i++) {
 		const struct event *e = &d->events[i % EVENT_RING];
 		char when[32];
 
-		if (json) {
-			if (i != first)
-				fputc(',', out);
-			event_json(e, out);
-			continue;
-		}
 		iso_time(e->when.tv_sec, when, sizeof(when));
 		fprintf(out, "%s %-14s %s\n", when, event_kind_name(e->kind),
 			e->text);
 	}
-	if (json)
-		fputs("]\n", out);
 	return CONTROL_OK;
 }
 
@@ -365,11 +413,21 @@ static bool flow_wanted(const struct row_filter *f, const struct flow *fl)
 	       named(f, m->zones[endpoint_zone(m, &fl->to)].name);
 }
 
-static bool pair_wanted(const struct row_filter *f, size_t a, size_t b)
+/* "pair_A_B_new" -> A, B (zone names have no '_'); false otherwise. */
+static bool pair_new_counter(const char *name, char *a, char *b, size_t len)
 {
-	return named(f, f->m->zones[a].name) || named(f, f->m->zones[b].name);
+	const char *s = name + 5, *sep, *end;
+
+	if (strncmp(name, "pair_", 5) || !(sep = strchr(s, '_')) ||
+	    !(end = strchr(sep + 1, '_')) || strcmp(end, "_new"))
+		return false;
+	snprintf(a, len, "%.*s", (int)(sep - s), s);
+	snprintf(b, len, "%.*s", (int)(end - sep - 1), sep + 1);
+	return true;
 }
 
+/* Only the pairs with a chain have counters (a flow or intra = "accept");
+ * the rest share in_A's tail: one denied_drop counter for all of them. */
 static void counters_text(const struct row_filter *f,
 			  const struct readback *rb, FILE *out)
 {
@@ -377,34 +435,36 @@ static void counters_text(const struct row_filter *f,
 
 	fprintf(out, "%-34s %14s %14s\n", "zone pair", "new accepted",
 		"dropped pkts");
-	for (size_t a = 0; a < m->zone_count; a++)
-		for (size_t b = 0; b < m->zone_count; b++) {
-			char pair[80];
+	for (size_t i = 0; i < rb->counter_count; i++) {
+		char a[48], b[48], pair[100];
 
-			if (!pair_wanted(f, a, b))
-				continue;
-			snprintf(pair, sizeof(pair), "%s > %s",
-				 m->zones[a].name, m->zones[b].name);
-			fprintf(out, "%-34s %14llu %14llu\n", pair,
-				(unsigned long long)pkts(rb, "pair_%s_%s_new",
-					m->zones[a].name, m->zones[b].name),
-				(unsigned long long)pkts(rb, "pair_%s_%s_drop",
-					m->zones[a].name, m->zones[b].name));
-		}
+		if (!pair_new_counter(rb->counters[i].name, a, b, sizeof(a)) ||
+		    !(named(f, a) || named(f, b)))
+			continue;
+		snprintf(pair, sizeof(pair), "%s > %s", a, b);
+		fprintf(out, "%-34s %14llu %14llu\n", pair,
+			(unsigned long long)rb->counters[i].packets,
+			(unsigned long long)pkts(rb, "pair_%s_%s_drop", a, b));
+	}
+	fprintf(out, "%-34s %14s %14llu\n", "other pairs (shared)", "-",
+		(unsigned long long)pkts(rb, "denied_drop"));
 	fprintf(out, "\n%-34s %14s\n", "flow", "new accepted");
 	for (size_t i = 0; i < m->flow_count; i++)
 		if (flow_wanted(f, &m->flows[i]))
 			fprintf(out, "%-34s %14llu\n", m->flows[i].name,
 				(unsigned long long)pkts(rb, "flow_%s",
 							 m->flows[i].name));
-	fprintf(out, "\n%-34s %14s %14s\n", "zone", "spoofed pkts",
-		"to gateway");
+	fprintf(out, "\n%-34s %14s %14s %14s\n", "zone", "spoofed pkts",
+		"to gateway", "invalid pkts");
 	for (size_t z = 0; z < m->zone_count; z++)
 		if (named(f, m->zones[z].name))
-			fprintf(out, "%-34s %14llu %14llu\n", m->zones[z].name,
+			fprintf(out, "%-34s %14llu %14llu %14llu\n",
+				m->zones[z].name,
 				(unsigned long long)pkts(rb, "spoof_%s",
 							 m->zones[z].name),
 				(unsigned long long)pkts(rb, "mgmt_%s_drop",
+							 m->zones[z].name),
+				(unsigned long long)pkts(rb, "invalid_%s",
 							 m->zones[z].name));
 	if (f->count == 0)
 		fprintf(out, "\n%-34s %14llu\n", "unzoned (dropped pkts)",
@@ -412,7 +472,7 @@ static void counters_text(const struct row_filter *f,
 }
 
 /* Whether counter NAME belongs to a wanted row (names as compile.c makes
- * them: pair_A_B_new|drop, flow_F, spoof_Z, mgmt_Z_drop). */
+ * them: pair_A_B_new|drop, flow_F, spoof_Z, invalid_Z, mgmt_Z_drop). */
 static bool counter_wanted(const struct row_filter *f, const char *name)
 {
 	const struct model *m = f->m;
@@ -420,21 +480,25 @@ static bool counter_wanted(const struct row_filter *f, const char *name)
 
 	if (f->count == 0)
 		return true;
-	for (size_t a = 0; a < m->zone_count; a++) {
-		const char *za = m->zones[a].name;
+	if (!strncmp(name, "pair_", 5)) {
+		char base[160], a[48], b[48];
+		size_t n = strlen(name);
 
-		for (size_t b = 0; b < m->zone_count; b++) {
-			if (!pair_wanted(f, a, b))
-				continue;
-			snprintf(want, sizeof(want), "pair_%s_%s_",
-				 za, m->zones[b].name);
-			if (!strncmp(name, want, strlen(want)) &&
-			    (!strcmp(name + strlen(want), "new") ||
-			     !strcmp(name + strlen(want), "drop")))
-				return true;
-		}
+		/* pair_A_B_drop is wanted with pair_A_B_new */
+		if (n > 5 && !strcmp(name + n - 5, "_drop"))
+			snprintf(base, sizeof(base), "%.*s_new", (int)(n - 5),
+				 name);
+		else
+			snprintf(base, sizeof(base), "%s", name);
+		if (pair_new_counter(base, a, b, sizeof(a)))
+			return named(f, a) || named(f, b);
+	}
+	for (size_t z = 0; z < m->zone_count; z++) {
+		const char *za = m->zones[z].name;
+
 		if (named(f, za) &&
 		    ((!strncmp(name, "spoof_", 6) && !strcmp(name + 6, za)) ||
+		     (!strncmp(name, "invalid_", 8) && !strcmp(name + 8, za)) ||
 		     (snprintf(want, sizeof(want), "mgmt_%s_drop", za),
 		      !strcmp(name, want))))
 			return true;
@@ -449,19 +513,24 @@ static bool counter_wanted(const struct row_filter *f, const char *name)
 static void counters_json(const struct row_filter *f,
 			  const struct readback *rb, FILE *out)
 {
-	bool first = true;
+	struct json j;
 
-	fputs("{\"counters\":{", out);
+	json_init(&j, out);
+	json_object_open(&j);
+	json_key(&j, "counters");
+	json_object_open(&j);
 	for (size_t i = 0; i < rb->counter_count; i++) {
 		if (!counter_wanted(f, rb->counters[i].name))
 			continue;
-		fprintf(out, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}",
-			first ? "" : ",", rb->counters[i].name,
-			(unsigned long long)rb->counters[i].packets,
-			(unsigned long long)rb->counters[i].bytes);
-		first = false;
+		json_key(&j, rb->counters[i].name);
+		json_object_open(&j);
+		json_kuint(&j, "packets", rb->counters[i].packets);
+		json_kuint(&j, "bytes", rb->counters[i].bytes);
+		json_object_close(&j);
 	}
-	fputs("}}\n", out);
+	json_object_close(&j);
+	json_object_close(&j);
+	fputc('\n', out);
 }
 
 /* The names given to counters (the arguments before any option); each
@@ -524,22 +593,37 @@ static enum control_status cmd_counters(struct daemon *d,
 	return CONTROL_OK;
 }
 
+static void names_json(const struct model *m, FILE *out)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_object_open(&j);
+	matrix_zones_json(&j, m);
+	json_key(&j, "flows");
+	json_array_open(&j);
+	for (size_t i = 0; i < m->flow_count; i++)
+		json_str(&j, m->flows[i].name);
+	json_array_close(&j);
+	json_object_close(&j);
+	fputc('\n', out);
+}
+
 /* names: the zones and flows of the enforced config, one per line (for
- * shell completion and scripts); names are [a-z0-9-], no escaping. */
+ * shell completion and scripts). */
 static enum control_status cmd_names(const struct daemon *d, bool json,
 				     FILE *out)
 {
 	const struct model *m = &d->model;
 
-	fputs(json ? "{\"zones\":[" : "", out);
+	if (json) {
+		names_json(m, out);
+		return CONTROL_OK;
+	}
 	for (size_t z = 0; z < m->zone_count; z++)
-		fprintf(out, json ? "%s\"%s\"" : "%szone %s\n",
-			json && z ? "," : "", m->zones[z].name);
-	fputs(json ? "],\"flows\":[" : "", out);
+		fprintf(out, "zone %s\n", m->zones[z].name);
 	for (size_t i = 0; i < m->flow_count; i++)
-		fprintf(out, json ? "%s\"%s\"" : "%sflow %s\n",
-			json && i ? "," : "", m->flows[i].name);
-	fputs(json ? "]}\n" : "", out);
+		fprintf(out, "flow %s\n", m->flows[i].name);
 	return CONTROL_OK;
 }
 
@@ -620,12 +704,12 @@ enum control_status daemon_control(void *ctx, const struct control_request *r,
 		return cmd_diff(d, r, out);
 	if (!strcmp(r->verb, "denied"))
 		return cmd_denied(d, r, out);
+	if (!strcmp(r->verb, "ct-audit"))
+		return daemon_ct_audit(d, r, out);
 	if (!strcmp(r->verb, "events"))
 		return cmd_events(d, r->json, out);
 	if (!strcmp(r->verb, "version")) {
-		fprintf(out, r->json ? "{\"version\":\"%s\"}\n" : "%s\n",
-			SEGMENTD_VERSION);
-		return CONTROL_OK;
+		return cmd_version(r->json, out);
 	}
 	fprintf(out, "unknown command '%s'\n", r->verb);
 	return CONTROL_ERROR;

@@ -18,6 +18,7 @@
 #include "model.h"
 #include "netlink.h"
 #include "nft.h"
+#include "peer.h"
 #include "ruleset.h"
 #include "watch.h"
 
@@ -28,7 +29,7 @@
 enum event_kind {
 	EV_START, EV_RELOAD, EV_RELOAD_FAILED, EV_DRIFT, EV_RESTORE,
 	EV_RESTORE_FAILED, EV_VERIFY, EV_EXPIRY, EV_LOCKDOWN, EV_STOP,
-	EV_KIND_MAX
+	EV_FORGED_STATE, EV_KIND_MAX
 };
 
 struct event {
@@ -48,8 +49,27 @@ struct pending_commit {
 	unsigned seconds;
 };
 
+/* The HA peer check (daemon_peer.c). */
+struct peer_link {
+	bool active;                     /* socket and timer running */
+	int fd, timer_fd;
+	int self, other;                 /* indexes into model.ha.nodes */
+	uint8_t key[PEER_KEY_MAX];
+	size_t key_len;
+	uint64_t seq;                    /* our last beacon's */
+	struct peer_replay replay;
+	struct peer_beacon last;         /* the peer's last accepted */
+	bool heard_ever;
+	struct timespec heard;           /* CLOCK_MONOTONIC of it */
+	uint64_t sent, received, rejected;
+	int last_reject;
+	bool send_error;                 /* logged once */
+	int weight;                      /* last written, INT_MIN: none */
+};
+
 struct daemon {
 	const char *config_path;
+	const char *node;                /* --node, or NULL: the host name */
 	struct nl nl;                    /* owns the table: never closed */
 	struct loop loop;
 	struct watch watch;
@@ -61,6 +81,7 @@ struct daemon {
 	struct model model;
 	struct ruleset rs;
 	bool have_rs;
+	bool unchanged;                  /* the last apply committed nothing */
 	bool degraded;                   /* config invalid: lockdown/kept */
 	enum protection level;
 	struct fingerprint expected;     /* computed from rs */
@@ -75,6 +96,10 @@ struct daemon {
 	struct timespec detected;        /* first unrepaired detection */
 	struct timespec last_restore;
 	uint64_t drift_count, restore_count;
+	/* conntrack (daemon_ct.c) */
+	uint64_t ct_revoked;             /* entries of revoked/stale marks */
+	uint64_t ct_forged;              /* deleted by ct-audit --repair */
+	uint64_t ct_errors;              /* deletions that failed */
 
 	struct hook_report hooks;        /* foreign hooks, last scan */
 	uint64_t ticks;
@@ -84,6 +109,8 @@ struct daemon {
 	bool denied_error;               /* last read failed (logged once) */
 	int commit_fd;                   /* the confirmation deadline */
 	char state_dir[256];             /* the control socket's directory */
+
+	struct peer_link peer;
 
 	struct event events[EVENT_RING];
 	size_t event_count;              /* total ever; ring index = % */
@@ -140,6 +167,33 @@ void daemon_snapshot(struct daemon *d);
 enum control_status daemon_audit(struct daemon *d,
 				 const struct control_request *req, FILE *out);
 enum control_status daemon_metrics(struct daemon *d, FILE *out);
+
+/* daemon_ct.c */
+/* Deletes the conntrack entries carrying one of marks (revoked flows). */
+void daemon_ct_revoke(struct daemon *d, const uint32_t *marks, size_t n);
+/* Deletes entries with a mark of ours that no enforced flow has. */
+void daemon_ct_sweep(struct daemon *d);
+enum control_status daemon_ct_audit(struct daemon *d,
+				    const struct control_request *r, FILE *out);
+
+/* daemon_peer.c */
+void daemon_peer_init(struct daemon *d);
+/* (Re)starts the peer check for the enforced model's ha group (stops it
+ * when there is none). */
+void daemon_peer_follow(struct daemon *d);
+/* Stops it; the weight file says "do not promote" (nothing watches the
+ * table once the daemon is gone). */
+void daemon_peer_stop(struct daemon *d);
+/* A fresh beacon from the peer within the last 3 s. */
+bool daemon_peer_heard(const struct daemon *d);
+/* `segmentctl status`: the peer lines (nothing without an ha group), and
+ * the "peer" member of its JSON (null without a peer check). */
+struct json;
+struct audit_facts;
+void daemon_peer_status(const struct daemon *d, FILE *out);
+/* Fills f->peer for the audit and the metrics. */
+void daemon_peer_facts(const struct daemon *d, struct audit_facts *f);
+void daemon_peer_json(const struct daemon *d, struct json *j);
 
 /* daemon_ctl.c */
 enum control_status daemon_control(void *ctx, const struct control_request *r,

@@ -2,17 +2,21 @@
  * periodic verification, expiry, and the event history. */
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctaudit.h"
 #include "daemon_internal.h"
 #include "enforce.h"
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
 #include "sha256.h"
+
+static void interruptible(struct daemon *d, bool on);
 
 const char *event_kind_name(enum event_kind k)
 {
@@ -22,6 +26,7 @@ const char *event_kind_name(enum event_kind k)
 		[EV_RESTORE] = "restore", [EV_RESTORE_FAILED] = "restore-failed",
 		[EV_VERIFY] = "verify", [EV_EXPIRY] = "expiry",
 		[EV_LOCKDOWN] = "lockdown", [EV_STOP] = "stop",
+		[EV_FORGED_STATE] = "forged-state",
 	};
 
 	return k < EV_KIND_MAX ? names[k] : "?";
@@ -78,20 +83,37 @@ static void config_digest(const struct model *m, uint8_t out[32])
 	sha256_final(&s, out);
 }
 
+/* nl->mute: out of the nftables event group during a full apply's commit
+ * (no notification per element inside the kernel's commit, none to read
+ * back), in again before its read-back; enforce.c's generation check and
+ * read-back see what another process did meanwhile, the confirming
+ * comparison after a restore sees the other table. */
+static void mute_watch(void *ctx, bool on)
+{
+	struct daemon *d = ctx;
+
+	if (on)
+		watch_pause(&d->watch);
+	else if (watch_resume(&d->watch) && watch_resume(&d->watch))
+		log_msg(LOG_ERR, "re-joining the nftables event group failed "
+			"twice: drift is no longer seen as it happens, only "
+			"by the periodic verification");
+}
+
+/* A full apply of rs (and guard, if any) with the event group muted
+ * around each commit. */
 static int enforce_quietly(struct daemon *d, const struct ruleset *rs,
 			   const struct ruleset *guard, struct diags *diags,
 			   struct fingerprint *expected,
 			   struct fingerprint *guard_expected)
 {
-	bool quiet = d->level == PROTECTION_OWNED && d->watch.sock;
 	int err;
 
-	if (quiet)
-		watch_pause(&d->watch);
+	d->nl.mute = d->watch.sock ? mute_watch : NULL;
+	d->nl.mute_ctx = d;
 	err = enforce_apply_pair(&d->nl, rs, guard, diags, &d->level,
 				 expected, guard_expected);
-	if (quiet)
-		watch_resume(&d->watch);
+	d->nl.mute = NULL;
 	return err;
 }
 
@@ -100,6 +122,34 @@ static int enforce_quietly(struct daemon *d, const struct ruleset *rs,
 static bool wants_guard(const struct ruleset *rs)
 {
 	return ruleset_find_set(rs, "flow_marks") != NULL;
+}
+
+/* The new compiled ruleset (and guard) equal the ones last verified in the
+ * kernel, and no restore is due: there is nothing to commit.  The
+ * watchdog keeps defending the table against the same expected state. */
+static bool unchanged(const struct daemon *d, const struct ruleset *rs,
+		      const struct ruleset *guard)
+{
+	if (!d->have_rs || d->dirty || !ruleset_equal(rs, &d->rs))
+		return false;
+	if (!guard)
+		return !d->have_guard;
+	return d->have_guard && ruleset_equal(guard, &d->guard);
+}
+
+/* The equal ruleset is taken all the same: its origins point into the
+ * model that replaces the old one. */
+static void take_unchanged(struct daemon *d, struct ruleset *rs,
+			   struct ruleset *guard)
+{
+	ruleset_free(&d->rs);
+	d->rs = *rs;
+	if (guard) {
+		ruleset_free(&d->guard);
+		d->guard = *guard;
+	}
+	d->dirty = false;
+	malloc_trim(0);    /* what parsing the config left behind */
 }
 
 /* Programs rs (and its guard); on success they become what we enforce and
@@ -111,11 +161,20 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 {
 	struct fingerprint expected, guard_expected;
 	bool guarded = wants_guard(rs);
+	/* no flow marks before (start, lockdown): sweep stale ones */
+	bool sweep = guarded && (!d->have_rs || !d->have_guard);
+	uint32_t *gone = NULL;
+	int ngone = 0;
 	struct ruleset guard;
 	int err = guarded ? ruleset_compile_guard(rs, &guard) : 0;
 
 	if (err)
 		return err;
+	d->unchanged = unchanged(d, rs, guarded ? &guard : NULL);
+	if (d->unchanged) {
+		take_unchanged(d, rs, guarded ? &guard : NULL);
+		return 0;
+	}
 	err = enforce_quietly(d, rs, guarded ? &guard : NULL, diags,
 			      &expected, &guard_expected);
 	if ((err == -EPROTO || err == -EAGAIN) && d->have_rs) {
@@ -140,6 +199,8 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 		ruleset_guard_name(rs->table, name, sizeof(name));
 		nft_remove_table(&d->nl, name, diags);
 	}
+	if (d->have_rs && (ngone = ctaudit_marks_removed(&d->rs, rs, &gone)) < 0)
+		ngone = 0;   /* ENOMEM: the start sweep of the next run */
 	if (d->have_rs)
 		ruleset_free(&d->rs);
 	if (d->have_guard)
@@ -155,6 +216,13 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 	}
 	d->last_apply = time(NULL);
 	d->dirty = false;
+	/* Connections of revoked flows are cut now, so that conntrackd
+	 * tells the peer and re-adding the flow revives nothing. */
+	if (ngone > 0)
+		daemon_ct_revoke(d, gone, (size_t)ngone);
+	else if (sweep)
+		daemon_ct_sweep(d);
+	free(gone);
 	/* Parsing and dumping a big config leave tens of MB freed but held
 	 * by malloc: give them back, the daemon idles for months. */
 	malloc_trim(0);
@@ -188,16 +256,23 @@ int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 	d->model = m;
 	d->degraded = false;
 	config_digest(&d->model, d->config_digest);
-	log_msg(LOG_NOTICE, "%s: table '%s' programmed from %s (%zu zones, "
-		"%zu flows, %zu set elements, %s)", why, d->rs.table, path,
-		d->model.zone_count, d->model.flow_count,
-		ruleset_element_count(&d->rs),
-		d->level == PROTECTION_OWNED ? "owned" : "watchdog-only");
+	if (d->unchanged)
+		log_msg(LOG_NOTICE, "%s: table '%s' unchanged from %s (%zu "
+			"set elements): nothing committed", why, d->rs.table,
+			path, ruleset_element_count(&d->rs));
+	else
+		log_msg(LOG_NOTICE, "%s: table '%s' programmed from %s (%zu "
+			"zones, %zu flows, %zu set elements, %s)", why,
+			d->rs.table, path, d->model.zone_count,
+			d->model.flow_count, ruleset_element_count(&d->rs),
+			d->level == PROTECTION_OWNED ? "owned" :
+						       "watchdog-only");
 	daemon_arm_expiry(d);
 	daemon_arm_verify(d);
 	daemon_scan_hooks(d);
 	daemon_snapshot(d);
 	daemon_denied_follow(d);
+	daemon_peer_follow(d);
 	return 0;
 }
 
@@ -247,6 +322,16 @@ out:
 	return err;
 }
 
+/* The moment enforcement was back: the last commit of this restore, or
+ * `done` when nothing was committed after the detection. */
+static const struct timespec *restore_end(const struct daemon *d,
+					  const struct timespec *done)
+{
+	const struct timespec *c = &d->nl.committed_at;
+
+	return ms_between(&d->detected, c) >= 0 ? c : done;
+}
+
 /* Re-asserts what we enforce, in one transaction (the same in-place path
  * as any apply: only what differs changes meaning). */
 /* full: re-apply everything (a verification found a difference no event
@@ -254,20 +339,27 @@ out:
 static void restore(struct daemon *d, const char *why, bool full)
 {
 	struct diags diags;
-	struct timespec done;
+	struct timespec done, guard_at = { 0, 0 };
+	bool guard_back = false;
+	char guard_text[48] = "";
 	struct event *e;
 	int err;
 
 	if (!d->have_rs)
 		return;
 	diags_init(&diags);
+	interruptible(d, true);
 	/* The guard first: one tiny commit, and nothing new is forwarded
 	 * while the main table is put back (`nft flush ruleset`). */
 	err = d->have_guard && (full || d->watch.delta.guard) ?
 	      enforce_apply(&d->nl, &d->guard, &diags, &d->level,
 			    &d->guard_expected) : 0;
-	if (err == -EAGAIN)
+	if (err == -EAGAIN || err == -ECANCELED)
 		goto overtaken;
+	if (!err && d->have_guard && (full || d->watch.delta.guard)) {
+		guard_back = true;   /* nothing new passes from here on */
+		guard_at = d->nl.committed_at;
+	}
 	if (!err && !full && d->watch.delta.guard && !d->watch.delta.main) {
 		watch_reset_delta(&d->watch);   /* the guard alone */
 		goto restored;
@@ -276,32 +368,45 @@ static void restore(struct daemon *d, const char *why, bool full)
 			!d->watch.delta.elem_count);   /* nothing named */
 	err = err ?: full ? -EAGAIN : nft_repair(&d->nl, &d->rs,
 			d->expected.flags, &d->watch.delta, &diags);
+	if (err == -ECANCELED)
+		goto overtaken;
 	if (err) {     /* structural, too much, or refused: all of it */
 		diags_free(&diags);
 		diags_init(&diags);
 		full = true;
 		/* verified against the compiled ruleset at once: a restore
 		 * the kernel does not hold as compiled has failed */
-		err = enforce_apply(&d->nl, &d->rs, &diags, &d->level,
-				    &d->expected);
+		err = enforce_quietly(d, &d->rs, NULL, &diags, &d->expected,
+				      NULL);
 	}
 	watch_reset_delta(&d->watch);
 restored:
 	now_mono(&done);
 	d->last_restore = done;
 overtaken:
-	if (err == -EAGAIN) {   /* overtaken by more drift: not a failure */
+	interruptible(d, false);
+	/* overtaken by more drift (or its read-back cut short by it): not
+	 * a failure */
+	if (err == -EAGAIN || err == -ECANCELED) {
 		log_msg(LOG_NOTICE, "drift: table '%s' changed again while it "
 			"was restored; restoring again", d->rs.table);
 		diags_free(&diags);
-		timer_set(d->restore_fd, RESTORE_MIN_GAP_MS, 0);
+		timer_set(d->restore_fd, err == -ECANCELED ? 1 :
+			  RESTORE_MIN_GAP_MS, 0);
 		return;
 	}
 	d->dirty = false;
 	e = event_new(d, err ? EV_RESTORE_FAILED : EV_RESTORE);
-	e->restore_ms = ms_between(&d->detected, &done);
-	snprintf(e->text, sizeof(e->text), "%s: %s in %.3f ms", why,
-		 err ? "restore FAILED" : "restored", e->restore_ms);
+	/* restore_ms ends when enforcement is back (the restoring commit),
+	 * not after the read-back that confirms it (seconds at 100k) */
+	e->restore_ms = ms_between(&d->detected, restore_end(d, &done));
+	if (guard_back && ms_between(&d->detected, &guard_at) >= 0)
+		snprintf(guard_text, sizeof(guard_text), "guard back after "
+			 "%.3f ms", ms_between(&d->detected, &guard_at));
+	snprintf(e->text, sizeof(e->text), "%s: %s in %.3f ms (%s%sverified "
+		 "after %.3f ms)", why, err ? "restore FAILED" : "restored",
+		 e->restore_ms, guard_text, guard_text[0] ? "; " : "",
+		 ms_between(&d->detected, &done));
 	if (err) {
 		log_diags(&diags);
 		log_msg(LOG_ERR, "drift: restoring table '%s' failed: %s; "
@@ -310,9 +415,10 @@ overtaken:
 		timer_set(d->restore_fd, RESTORE_MIN_GAP_MS * 10, 0);
 	} else {
 		d->restore_count++;
-		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms%s",
+		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms%s%s%s",
 			d->rs.table, e->restore_ms, full ? "" :
-			" (only what changed)");
+			" (only what changed)", guard_text[0] ? "; " : "",
+			guard_text);
 		/* A full re-apply is confirmed by a full comparison; a repair
 		 * of what the events named is exact by construction. */
 		if (full)
@@ -355,6 +461,39 @@ static void on_change(void *ctx, const struct watch_change *c)
 	log_msg(LOG_WARNING, "drift: %s", e->text);
 }
 
+/* nl->interrupt while the watchdog reads the kernel back: when the events
+ * queued meanwhile say another process changed our tables, cut the read
+ * short and restore at once (a read of 400k elements takes seconds, and
+ * a table deleted meanwhile would stay deleted that long). */
+static bool drift_pending(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct pollfd p = { .fd = d->watch.fd, .events = POLLIN };
+	enum watch_result r;
+
+	if (d->watch.fd < 0 || poll(&p, 1, 0) <= 0)
+		return false;
+	r = watch_read(&d->watch, on_change, d);
+	if (r == WATCH_QUIET)
+		return false;
+	if (r == WATCH_RESYNC)
+		log_msg(LOG_WARNING, "nftables events were lost (ENOBUFS) "
+			"during a read-back: restoring table '%s' in full",
+			d->rs.table);
+	if (!d->dirty) {
+		d->dirty = true;
+		now_mono(&d->detected);
+	}
+	timer_set(d->restore_fd, 1, 0);
+	return true;
+}
+
+static void interruptible(struct daemon *d, bool on)
+{
+	d->nl.interrupt = on && d->watch.sock ? drift_pending : NULL;
+	d->nl.interrupt_ctx = d;
+}
+
 void daemon_on_watch(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct daemon *d = data;
@@ -393,16 +532,23 @@ int daemon_verify(struct daemon *d, const char *why)
 	struct fingerprint now;
 	int err;
 
+	bool intact;
+
 	if (!d->have_rs)
 		return -ENOENT;
+	interruptible(d, true);
 	err = fingerprint_read(&d->nl, d->rs.table, &now);
+	intact = !err && guard_intact(d);
+	interruptible(d, false);
+	if (err == -ECANCELED || d->nl.qsock == NULL)
+		return -ECANCELED;   /* drift meanwhile: the restore is due */
 	if (err) {
 		log_msg(LOG_WARNING, "%s: reading table '%s': %s", why,
 			d->rs.table, strerror(-err));
 		return err;
 	}
 	malloc_trim(0);     /* the dump's buffers */
-	if (fingerprint_equal(&now, &d->expected) && guard_intact(d)) {
+	if (fingerprint_equal(&now, &d->expected) && intact) {
 		/* whatever the events said (or lost), the table is ours */
 		watch_reset_delta(&d->watch);
 		d->dirty = false;
@@ -435,8 +581,8 @@ void daemon_on_confirm(struct loop *l, int fd, uint32_t events, void *data)
 void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct daemon *d = data;
-	uint32_t flags, want;
-	bool exists;
+	uint32_t flags, want, gflags;
+	bool exists, gexists, main_bad, guard_bad = false;
 
 	timer_ack(fd);
 	if (!d->have_rs || table_probe(&d->nl, d->rs.table, &exists, &flags))
@@ -448,27 +594,31 @@ void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data)
 		daemon_scan_hooks(d);
 	}
 	want = d->expected.flags;
-	if (exists && flags == want && d->have_guard &&
-	    !table_probe(&d->nl, d->guard.table, &exists, &flags) &&
-	    (!exists || flags != d->guard_expected.flags)) {
+	main_bad = !exists || flags != want;
+	/* both tables, whichever is missing: after `flush ruleset` the
+	 * guard must come back first, in its own tiny commit */
+	if (d->have_guard && !table_probe(&d->nl, d->guard.table, &gexists,
+					  &gflags) &&
+	    (!gexists || gflags != d->guard_expected.flags)) {
 		d->drift_count++;
 		daemon_event(d, EV_DRIFT, "check: guard table '%s' %s",
-			     d->guard.table, exists ? "has other flags" :
+			     d->guard.table, gexists ? "has other flags" :
 			     "is missing");
 		log_msg(LOG_WARNING, "drift: guard table '%s' %s (no event)",
-			d->guard.table, exists ? "flags changed" : "vanished");
+			d->guard.table, gexists ? "flags changed" : "vanished");
 		d->watch.delta.guard = true;
-		schedule_restore(d);
-		return;
+		guard_bad = true;
 	}
-	if (!exists || flags != want) {
+	if (main_bad) {
 		d->drift_count++;
 		daemon_event(d, EV_DRIFT, "check: table '%s' %s", d->rs.table,
 			     exists ? "has other flags" : "is missing");
 		log_msg(LOG_WARNING, "drift: table '%s' %s (no event)",
 			d->rs.table, exists ? "flags changed" : "vanished");
-		schedule_restore(d);
+		d->watch.delta.main = true;
 	}
+	if (guard_bad || main_bad)
+		schedule_restore(d);
 }
 
 void daemon_on_full(struct loop *l, int fd, uint32_t events, void *data)

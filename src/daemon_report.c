@@ -120,6 +120,8 @@ static void gather(struct daemon *d, struct report *r)
 	r->f.last_apply = d->last_apply;
 	r->f.drift_count = d->drift_count;
 	r->f.restore_count = d->restore_count;
+	r->f.ct_revoked = d->ct_revoked;
+	r->f.ct_forged = d->ct_forged;
 	daemon_scan_hooks(d);
 	r->f.foreign_hooks = d->hooks.items;
 	r->f.foreign_hook_count = d->hooks.count;
@@ -130,6 +132,7 @@ static void gather(struct daemon *d, struct report *r)
 	r->f.missing_interfaces = r->missing;
 	r->f.missing_interface_count = r->missing_count;
 	kernel_side(d, r);
+	daemon_peer_facts(d, &r->f);
 }
 
 static void release(struct report *r)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "denied.h"
+#include "json.h"
 
 #define NIL UINT32_MAX
 #define READ_BUFFER (64 * 1024)
@@ -46,7 +47,31 @@ struct denied {
 	uint64_t rate_second;     /* CLOCK_MONOTONIC second of rate_count */
 	unsigned rate_count;
 	uint8_t *buf;
+	bool (*zone_of)(void *ctx, uint32_t oif, char *buf, size_t len);
+	void *zone_ctx;
 };
+
+void denied_set_resolver(struct denied *dn,
+			 bool (*zone_of)(void *ctx, uint32_t oif, char *buf,
+					 size_t len), void *ctx)
+{
+	dn->zone_of = zone_of;
+	dn->zone_ctx = ctx;
+}
+
+/* "A>other" (the shared path) -> "A>W" by the output interface. */
+static void resolve_other(const struct denied *dn, struct denied_entry *k)
+{
+	static const char other[] = ">other";
+	size_t n = strlen(k->pair), o = sizeof(other) - 1;
+	char zone[48];
+
+	if (!dn->zone_of || !k->oif || n <= o ||
+	    strcmp(k->pair + n - o, other) ||
+	    !dn->zone_of(dn->zone_ctx, k->oif, zone, sizeof(zone)))
+		return;
+	snprintf(k->pair + n - o, sizeof(k->pair) - (n - o), ">%s", zone);
+}
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
@@ -312,6 +337,7 @@ int denied_feed(struct denied *dn, const struct nlmsghdr *nlh, time_t now,
 			dn->st.malformed++;
 		return err;
 	}
+	resolve_other(dn, &key);
 	h = key_hash(dn, &key);
 	i = lookup(dn, &key, h);
 	if (i == NIL) {
@@ -532,36 +558,45 @@ static void render_text(FILE *out, const struct denied_entry **v, size_t n)
 	}
 }
 
-/* The pair is JSON-safe as it is (nflog.c keeps [A-Za-z0-9._> -]). */
-static void render_json(FILE *out, const struct denied_entry **v, size_t n)
+static void entry_json(struct json *j, const struct denied_entry *e)
 {
 	char svc[48], first[32], last[32], src[INET6_ADDRSTRLEN],
 	     dst[INET6_ADDRSTRLEN];
 
-	fputc('[', out);
-	for (size_t i = 0; i < n; i++) {
-		const struct denied_entry *e = v[i];
+	denied_service(e, svc, sizeof(svc));
+	utc(e->first, first, sizeof(first));
+	utc(e->last, last, sizeof(last));
+	address(e, e->saddr, src);
+	address(e, e->daddr, dst);
+	json_object_open(j);
+	json_kstr(j, "pair", e->pair);
+	json_kstr(j, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+	json_kstr(j, "source", src);
+	json_kstr(j, "destination", dst);
+	json_kuint(j, "protocol", e->proto);
+	json_kstr(j, "service", svc);
+	if (e->flags & DENIED_NO_L4)
+		;
+	else if (denied_has_port(e->proto))
+		json_kuint(j, "port", e->dport);
+	else if (denied_has_icmp_type(e->proto))
+		json_kuint(j, "icmp_type", e->icmp_type);
+	json_kuint(j, "count", e->count);
+	json_kstr(j, "first_seen", first);
+	json_kstr(j, "last_seen", last);
+	json_object_close(j);
+}
 
-		denied_service(e, svc, sizeof(svc));
-		utc(e->first, first, sizeof(first));
-		utc(e->last, last, sizeof(last));
-		address(e, e->saddr, src);
-		address(e, e->daddr, dst);
-		fprintf(out, "%s{\"pair\":\"%s\",\"family\":\"%s\",\"source\":"
-			"\"%s\",\"destination\":\"%s\",\"protocol\":%u,"
-			"\"service\":\"%s\"", i ? "," : "", e->pair,
-			e->family == AF_INET6 ? "ipv6" : "ipv4", src, dst,
-			e->proto, svc);
-		if (e->flags & DENIED_NO_L4)
-			;
-		else if (denied_has_port(e->proto))
-			fprintf(out, ",\"port\":%u", e->dport);
-		else if (denied_has_icmp_type(e->proto))
-			fprintf(out, ",\"icmp_type\":%u", e->icmp_type);
-		fprintf(out, ",\"count\":%" PRIu64 ",\"first_seen\":\"%s\","
-			"\"last_seen\":\"%s\"}", e->count, first, last);
-	}
-	fputs("]\n", out);
+static void render_json(FILE *out, const struct denied_entry **v, size_t n)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_array_open(&j);
+	for (size_t i = 0; i < n; i++)
+		entry_json(&j, v[i]);
+	json_array_close(&j);
+	fputc('\n', out);
 }
 
 void denied_render(const struct denied *dn, FILE *out, bool json, size_t top)

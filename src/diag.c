@@ -38,8 +38,10 @@ void diags_add(struct diags *d, enum diag_severity sev, const char *file,
 		size_t cap = d->capacity ? d->capacity * 2 : 16;
 		struct diag *items = realloc(d->items, cap * sizeof(*items));
 
-		if (!items)
+		if (!items) {
+			d->lost++;
 			return;
+		}
 		d->items = items;
 		d->capacity = cap;
 	}
@@ -47,8 +49,10 @@ void diags_add(struct diags *d, enum diag_severity sev, const char *file,
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	if (!msg)
+	if (!msg) {
+		d->lost++;
 		return;
+	}
 	item = &d->items[d->count++];
 	item->severity = sev;
 	item->file = file ? strdup(file) : NULL;
@@ -75,4 +79,7 @@ void diags_print(const struct diags *d, FILE *out)
 			fprintf(out, "segmentd: %s: %s\n",
 				names[x->severity], x->message);
 	}
+	if (d->lost)   /* no allocation here: the memory ran out */
+		fprintf(out, "segmentd: error: out of memory: %zu more "
+			"message(s) could not be recorded\n", d->lost);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fingerprint.h"
 #include "nft.h"
 
 struct dump_ctx {
@@ -223,7 +224,13 @@ int kstate_read(struct nl *nl, const char *table, struct kstate *ks)
 {
 	int err = -EINTR;
 
-	for (int i = 0; i < 8 && err == -EINTR; i++)
+	for (int i = 0; i < 8 && err == -EINTR; i++) {
+		uint32_t genid = 0;
+		bool known = nl_genid(nl, &genid) == 0;
+
 		err = kstate_read_once(nl, table, ks);
+		ks->genid_known = !err && known;
+		ks->genid = genid;
+	}
 	return err;
 }

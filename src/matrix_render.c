@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "matrix.h"
 
 #define CELL 10
@@ -193,37 +194,53 @@ void matrix_render_text(const struct model *m, const struct matrix *intended,
 		"exactly the config" : "The kernel enforces exactly the config.");
 }
 
-static void json_edges(const struct matrix *mx, FILE *out)
+static void json_edges(struct json *j, const struct matrix *mx)
 {
-	fputc('[', out);
+	json_array_open(j);
 	for (size_t i = 0; mx && i < mx->count; i++) {
 		const struct matrix_edge *e = &mx->edges[i];
 
-		fprintf(out, "%s{\"from_zone\":\"%s\",\"to_zone\":\"%s\","
-			"\"from\":\"%s\",\"to\":\"%s\",\"service\":\"%s\","
-			"\"family\":%d}", i ? "," : "", e->from_zone,
-			e->to_zone, e->src, e->dst, e->service, e->family);
+		json_object_open(j);
+		json_kstr(j, "from_zone", e->from_zone);
+		json_kstr(j, "to_zone", e->to_zone);
+		json_kstr(j, "from", e->src);
+		json_kstr(j, "to", e->dst);
+		json_kstr(j, "service", e->service);
+		json_kint(j, "family", e->family);
+		json_object_close(j);
 	}
-	fputc(']', out);
+	json_array_close(j);
+}
+
+void matrix_zones_json(struct json *j, const struct model *m)
+{
+	json_key(j, "zones");
+	json_array_open(j);
+	for (size_t z = 0; z < m->zone_count; z++)
+		json_str(j, m->zones[z].name);
+	json_array_close(j);
 }
 
 void matrix_render_json(const struct model *m, const struct matrix *intended,
 			const struct matrix *enforced, FILE *out)
 {
-	fputs("{\"zones\":[", out);
-	for (size_t z = 0; z < m->zone_count; z++)
-		fprintf(out, "%s\"%s\"", z ? "," : "", m->zones[z].name);
-	fputs("],\"intended\":", out);
-	json_edges(intended, out);
+	struct json j;
+
+	json_init(&j, out);
+	json_object_open(&j);
+	matrix_zones_json(&j, m);
+	json_key(&j, "intended");
+	json_edges(&j, intended);
 	if (enforced) {
-		fputs(",\"enforced\":", out);
-		json_edges(enforced, out);
-		fprintf(out, ",\"differences\":%zu,\"match\":%s",
-			matrix_differences(intended, enforced),
-			matrix_differences(intended, enforced) ? "false"
-							       : "true");
+		size_t diff = matrix_differences(intended, enforced);
+
+		json_key(&j, "enforced");
+		json_edges(&j, enforced);
+		json_kuint(&j, "differences", diff);
+		json_kbool(&j, "match", !diff);
 	}
-	fputs("}\n", out);
+	json_object_close(&j);
+	fputc('\n', out);
 }
 
 static void dot_nodes(const struct model *m, FILE *out)

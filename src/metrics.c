@@ -2,10 +2,12 @@
  * format 0.0.4, for node_exporter's textfile collector (see
  * systemd/segmentd-metrics.service).  Every family has # HELP and # TYPE;
  * a labelled family with no sample is left out. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "audit.h"
+#include "policy_digest.h"
 
 /* A family of our named counters: NAME = prefix + labels joined by '_' +
  * suffix.  Zone and flow names never contain '_', so the split is exact. */
@@ -28,9 +30,17 @@ static const struct counter_family families[] = {
 	{ "segmentd_spoofed_packets_total",
 	  "Packets from a zone interface with a source outside the zone "
 	  "(spoof_Z).", "spoof_", "", { "zone", NULL } },
+	{ "segmentd_invalid_packets_total",
+	  "Packets conntrack found INVALID (no state: e.g. after a failover "
+	  "without state sync), dropped and counted apart from the policy "
+	  "denials, by incoming zone (invalid_Z).", "invalid_", "",
+	  { "zone", NULL } },
 	{ "segmentd_gateway_dropped_packets_total",
 	  "Packets to the gateway itself dropped, by zone (mgmt_Z_drop).",
 	  "mgmt_", "_drop", { "zone", NULL } },
+	{ "segmentd_other_pairs_dropped_packets_total",
+	  "Packets dropped between zones without a flow, all pairs together "
+	  "(denied_drop).", "denied_drop", "", { NULL, NULL } },
 	{ "segmentd_unzoned_dropped_packets_total",
 	  "Packets dropped from or to interfaces in no zone (unzoned_drop).",
 	  "unzoned_drop", "", { NULL, NULL } },
@@ -182,6 +192,55 @@ static void restore_durations(const struct audit_facts *f, double *last,
 	}
 }
 
+/* segmentd_policy_info{node,config_sha256,ruleset_sha256,policy_sha256} 1:
+ * node is the ha node this host is, else the hostname. */
+static void policy_info(FILE *out, const struct audit_facts *f)
+{
+	const char *node = f->hostname ? f->hostname : "";
+	char pol[65] = "";
+	int self = -ENOENT;
+
+	if (f->model) {
+		model_policy_hex(f->model, pol);
+		self = model_ha_self(f->model, NULL, node);
+	}
+	if (f->peer.node)
+		node = f->peer.node;    /* --node, as the peer check found */
+	else if (self >= 0)
+		node = f->model->ha.nodes[self].name;
+	header(out, "segmentd_policy_info", "gauge", "The enforced policy's "
+	       "fingerprints (labels); policy_sha256 ignores interface names.");
+	fputs("segmentd_policy_info{", out);
+	label(out, "node", node, strlen(node));
+	fputc(',', out);
+	label(out, "config_sha256", f->config_sha256, strlen(f->config_sha256));
+	fputc(',', out);
+	label(out, "ruleset_sha256", f->ruleset_sha256, strlen(f->ruleset_sha256));
+	fputc(',', out);
+	label(out, "policy_sha256", pol, strlen(pol));
+	fputs("} 1\n", out);
+}
+
+/* The peer check's gauges, with an ha group only. */
+static void peer_metrics(FILE *out, const struct audit_facts *f)
+{
+	if (!f->model || !f->model->ha.enabled)
+		return;
+	gauge(out, "segmentd_ha_peer_check", "1 when the HA peer beacon runs "
+	      "(key loaded, socket bound).", f->peer.running);
+	gauge(out, "segmentd_ha_peer_heard", "1 when a valid beacon came from "
+	      "the peer within 3 s.", f->peer.heard);
+	gauge(out, "segmentd_ha_peer_ruleset_same", "1 when the peer is heard "
+	      "and enforces the same ruleset_sha256.", f->peer.same);
+	if (f->peer.weight_known)
+		gauge(out, "segmentd_ha_weight", "The keepalived track_file "
+		      "weight written (0, or -254: do not promote).",
+		      f->peer.weight);
+	counter(out, "segmentd_ha_beacons_refused_total", "Beacons refused "
+		"(another key or address, replayed, clock off, malformed).",
+		f->peer.refused);
+}
+
 void metrics_render(const struct audit_facts *f, const struct readback *rb,
 		    FILE *out)
 {
@@ -203,6 +262,12 @@ void metrics_render(const struct audit_facts *f, const struct readback *rb,
 		"others, detected since start.", f->drift_count);
 	counter(out, "segmentd_restores_total", "Restores of the table after a "
 		"drift since start.", f->restore_count);
+	counter(out, "segmentd_conntrack_revoked_total", "Conntrack entries "
+		"of revoked or stale flow marks deleted since start.",
+		f->ct_revoked);
+	counter(out, "segmentd_conntrack_forged_deleted_total", "Conntrack "
+		"entries not fitting their mark's flow deleted by ct-audit "
+		"--repair since start.", f->ct_forged);
 	header(out, "segmentd_last_restore_duration_seconds", "gauge", "Time "
 	       "from detection to restore, last restore in the history.");
 	fprintf(out, "segmentd_last_restore_duration_seconds %.6f\n", last);
@@ -220,6 +285,8 @@ void metrics_render(const struct audit_facts *f, const struct readback *rb,
 	gauge(out, "segmentd_zone_interfaces_missing", "Zone interfaces of the "
 	      "config that do not exist.",
 	      (long long)f->missing_interface_count);
+	policy_info(out, f);
+	peer_metrics(out, f);
 	counters(out, rb);
 	expiries(out, f->model);
 }

@@ -68,6 +68,48 @@ void mgmt_rule_clear(struct mgmt_rule *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void model_ha_clear(struct model_ha *ha)
+{
+	for (size_t i = 0; ha->nodes && i < ha->node_count; i++) {
+		free(ha->nodes[i].name);
+		free(ha->nodes[i].vrrp);
+	}
+	free(ha->nodes);
+	free(ha->sync_interface);
+	strv_free(ha->vrrp_interfaces, ha->vrrp_interface_count);
+	free(ha->key_file);
+	free(ha->weight_file);
+	memset(ha, 0, sizeof(*ha));
+}
+
+static int ha_find_node(const struct model_ha *ha, const char *name,
+			size_t len)
+{
+	for (size_t i = 0; i < ha->node_count; i++)
+		if (ha->nodes[i].name && strlen(ha->nodes[i].name) == len &&
+		    strncmp(ha->nodes[i].name, name, len) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+int model_ha_self(const struct model *m, const char *node_or_null,
+		  const char *hostname)
+{
+	const struct model_ha *ha = &m->ha;
+	int r;
+
+	if (!ha->enabled)
+		return -ENOENT;
+	if (node_or_null)
+		return ha_find_node(ha, node_or_null, strlen(node_or_null));
+	if (!hostname || !hostname[0])
+		return -ENOENT;
+	r = ha_find_node(ha, hostname, strlen(hostname));
+	if (r >= 0)
+		return r;
+	return ha_find_node(ha, hostname, strcspn(hostname, "."));
+}
+
 void model_free(struct model *m)
 {
 	if (!m)
@@ -86,6 +128,7 @@ void model_free(struct model *m)
 	free(m->mgmt);
 	free(m->settings.table);
 	free(m->settings.control_group);
+	model_ha_clear(&m->ha);
 	strv_free(m->files, m->file_count);
 	model_init(m);
 }

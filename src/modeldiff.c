@@ -71,7 +71,7 @@ const char *diff_printf(struct pool *p, const char *fmt, ...)
 	return s;
 }
 
-static void pool_free(struct pool *p)
+void diff_pool_free(struct pool *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		free(p->v[i]);
@@ -316,6 +316,6 @@ int model_diff(const struct model *running, const struct model *candidate,
 		err = -EIO;
 	for (int s = 0; s < S_MAX; s++)
 		free(r.sec[s].v);
-	pool_free(&r.pool);
+	diff_pool_free(&r.pool);
 	return err ? err : changes;
 }

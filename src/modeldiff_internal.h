@@ -33,6 +33,9 @@ struct pool {
 /* Zeroed; NULL (and p->oom set) when out of memory. */
 void *diff_alloc(struct pool *p, size_t n, size_t size);
 
+/* Frees everything the pool holds (not p itself). */
+void diff_pool_free(struct pool *p);
+
 /* Never NULL: "" when out of memory (p->oom tells). */
 __attribute__((format(printf, 2, 3)))
 const char *diff_printf(struct pool *p, const char *fmt, ...);

@@ -4,7 +4,9 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "json.h"
 #include "modeldiff_internal.h"
 
 #define CONT_INDENT 4      /* continuation lines of a wrapped line */
@@ -241,25 +243,11 @@ void diff_write_text(struct report *r, const struct diags *d, int changes,
 
 /* ---- JSON ---- */
 
+/* The report keeps its own layout (", ", ": ", one item a line); its
+ * strings go through the one escaper of json.c (valid UTF-8). */
 static void json_string(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(out, "\\u%04x", c);
-			else
-				fputc(c, out);
-		}
-	}
-	fputc('"', out);
+	json_write_string(out, s, strlen(s));
 }
 
 static void json_list(FILE *out, const struct list *l)
@@ -295,7 +283,7 @@ static void json_val(FILE *out, const struct val *v)
 }
 
 /* "key": value, with a separator before all but the first of an object */
-static void json_key(FILE *out, bool *first, const char *key)
+static void json_member(FILE *out, bool *first, const char *key)
 {
 	fputs(*first ? "" : ", ", out);
 	*first = false;
@@ -305,18 +293,18 @@ static void json_key(FILE *out, bool *first, const char *key)
 
 static void json_change(FILE *out, bool *first, const struct attr *a)
 {
-	json_key(out, first, "old");
+	json_member(out, first, "old");
 	json_val(out, &a->before);
-	json_key(out, first, "new");
+	json_member(out, first, "new");
 	json_val(out, &a->after);
 	if (a->before.kind == VAL_LIST && a->after.kind == VAL_LIST) {
-		json_key(out, first, "added");
+		json_member(out, first, "added");
 		json_list(out, &a->plus);
-		json_key(out, first, "removed");
+		json_member(out, first, "removed");
 		json_list(out, &a->minus);
 	}
 	if (a->note) {
-		json_key(out, first, "note");
+		json_member(out, first, "note");
 		json_string(out, a->note);
 	}
 }
@@ -327,18 +315,18 @@ static void json_fields(enum section_kind kind, const struct item *it,
 			bool *first, FILE *out)
 {
 	if (kind == SK_CHANGED)
-		json_key(out, first, "changes"), fputc('[', out);
+		json_member(out, first, "changes"), fputc('[', out);
 	for (size_t i = 0; i < it->attr_count; i++) {
 		const struct attr *a = &it->attrs[i];
 		bool inner = true;
 
 		if (kind == SK_OBJECTS) {
-			json_key(out, first, a->key);
+			json_member(out, first, a->key);
 			json_val(out, &a->after);
 			continue;
 		}
 		fputs(i ? ", {" : "{", out);
-		json_key(out, &inner, "field");
+		json_member(out, &inner, "field");
 		json_string(out, a->key);
 		json_change(out, &inner, a);
 		fputc('}', out);
@@ -354,19 +342,19 @@ static void json_item(int s, const struct item *it, FILE *out)
 
 	fputc('{', out);
 	if (def->kind == SK_SETTINGS) {
-		json_key(out, &first, "setting");
+		json_member(out, &first, "setting");
 		json_string(out, it->name);
 		json_change(out, &first, &it->attrs[0]);
 		fputc('}', out);
 		return;
 	}
 	if (it->name) {
-		json_key(out, &first, "name");
+		json_member(out, &first, "name");
 		json_string(out, it->name);
 	}
 	json_fields(def->kind, it, &first, out);
 	if (s >= S_ISOLATED) {
-		json_key(out, &first, "text");
+		json_member(out, &first, "text");
 		json_string(out, it->text);
 	}
 	fputc('}', out);

@@ -4,6 +4,7 @@
 #include <libnftnl/batch.h>
 #include <libnftnl/common.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,53 +19,89 @@
 #define BATCH_PAGE (2 * 1024 * 1024)
 #define BATCH_MSG_MAX (96 * 1024)     /* element chunks stay well below */
 
-int nl_open(struct nl *nl)
+/* A bound netfilter socket with big buffers and extended ACKs. */
+static int sock_open(struct mnl_socket **out, uint32_t *portid)
 {
 	int one = 1, size = NL_BUFFER_SIZE, fd;
+	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER,
+						SOCK_CLOEXEC);
 
-	memset(nl, 0, sizeof(*nl));
-	nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl->sock)
-		return -errno;
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int err = -errno;
+	if (!s)
+		return errno ? -errno : -ENOMEM;
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno ? -errno : -EIO;
 
-		nl_close(nl);
+		mnl_socket_close(s);
 		return err;
 	}
-	fd = mnl_socket_get_fd(nl->sock);
+	fd = mnl_socket_get_fd(s);
 	/* Best effort: FORCE needs CAP_NET_ADMIN, which we have when it
 	 * matters; fall back to the unprivileged limit. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
-	nl->portid = mnl_socket_get_portid(nl->sock);
+	mnl_socket_setsockopt(s, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(s, NETLINK_CAP_ACK, &one, sizeof(one));
+	*portid = mnl_socket_get_portid(s);
+	*out = s;
+	return 0;
+}
+
+int nl_open(struct nl *nl)
+{
+	int err;
+
+	memset(nl, 0, sizeof(*nl));
+	err = sock_open(&nl->sock, &nl->portid);
+	err = err ?: sock_open(&nl->qsock, &nl->qportid);
+	if (err) {
+		nl_close(nl);
+		return err;
+	}
 	nl->seq = (uint32_t)time(NULL);
 	nl->persist = -1;
+	nl->owner = -1;
 	return 0;
 }
 
 void nl_close(struct nl *nl)
 {
-	if (nl && nl->sock)
+	if (!nl)
+		return;
+	if (nl->sock)
 		mnl_socket_close(nl->sock);
-	if (nl)
-		nl->sock = NULL;
+	if (nl->qsock)
+		mnl_socket_close(nl->qsock);
+	nl->sock = nl->qsock = NULL;
 }
 
-int batch_begin(struct batch *bt, struct nl *nl, bool check)
+static int batch_start(struct batch *bt, struct nl *nl, bool check,
+		       const uint32_t *genid)
 {
+	struct nlmsghdr *nlh;
+
 	memset(bt, 0, sizeof(*bt));
 	bt->nl = nl;
 	bt->check = check;
 	bt->b = nftnl_batch_alloc(BATCH_PAGE, BATCH_MSG_MAX);
 	if (!bt->b)
 		return -ENOMEM;
-	nftnl_batch_begin(nftnl_batch_buffer(bt->b), nl->seq++);
+	nlh = nftnl_batch_begin(nftnl_batch_buffer(bt->b), nl->seq++);
+	if (genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(*genid));
 	return nftnl_batch_update(bt->b) < 0 ? -ENOMEM : 0;
+}
+
+int batch_begin(struct batch *bt, struct nl *nl, bool check)
+{
+	return batch_start(bt, nl, check, NULL);
+}
+
+int batch_begin_at(struct batch *bt, struct nl *nl, bool check,
+		   uint32_t genid)
+{
+	return batch_start(bt, nl, check, &genid);
 }
 
 void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
@@ -252,6 +289,10 @@ int batch_send(struct batch *bt, struct diags *d)
 	}
 	err = batch_drain(bt, d);
 	bt->nl->last_commit_ns = now_ns() - start;
+	/* the kernel runs the batch inside sendmsg: once the answers are
+	 * read, what it committed is what forwards packets */
+	if (!err && !bt->check)
+		clock_gettime(CLOCK_MONOTONIC, &bt->nl->committed_at);
 	return err;
 }
 
@@ -262,7 +303,7 @@ int batch_send(struct batch *bt, struct diags *d)
 static void nl_discard_stale(struct nl *nl)
 {
 	static char buf[64 * 1024];
-	int fd = mnl_socket_get_fd(nl->sock);
+	int fd = mnl_socket_get_fd(nl->qsock);
 
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
 	       errno == ENOBUFS)
@@ -276,15 +317,29 @@ int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
 	uint32_t seq = nlh->nlmsg_seq;
 	int ret;
 
+	if (!nl->qsock) {     /* the last dump cut short took it */
+		int err = sock_open(&nl->qsock, &nl->qportid);
+
+		if (err)
+			return err;
+	}
 	nl_discard_stale(nl);
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+	if (mnl_socket_sendto(nl->qsock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		ssize_t n = mnl_socket_recvfrom(nl->qsock, buf, sizeof(buf));
 
 		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run(buf, n, seq, nl->portid, cb, data);
+		ret = mnl_cb_run(buf, n, seq, nl->qportid, cb, data);
+		if (ret > MNL_CB_STOP && nl->interrupt &&
+		    nl->interrupt(nl->interrupt_ctx)) {
+			/* the kernel builds each part of a dump as we read
+			 * it: closing the socket is the only way to stop */
+			mnl_socket_close(nl->qsock);
+			nl->qsock = NULL;
+			return -ECANCELED;
+		}
 	} while (ret > MNL_CB_STOP);
 	if (cb_err && *cb_err != 0) {
 		int e = *cb_err;

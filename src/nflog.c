@@ -329,6 +329,9 @@ int nflog_parse(const struct nlmsghdr *nlh, struct denied_entry *key,
 	    mnl_attr_get_payload_len(tb[NFULA_PACKET_HDR]) <
 	    sizeof(struct nfulnl_msg_packet_hdr))
 		return -EBADMSG;
+	if (tb[NFULA_IFINDEX_OUTDEV] &&
+	    mnl_attr_validate(tb[NFULA_IFINDEX_OUTDEV], MNL_TYPE_U32) == 0)
+		key->oif = ntohl(mnl_attr_get_u32(tb[NFULA_IFINDEX_OUTDEV]));
 	err = prefix_pair(tb[NFULA_PREFIX], key->pair, sizeof(key->pair));
 	err = err ?: payload_parse(tb[NFULA_PAYLOAD], tb[NFULA_PACKET_HDR],
 				   key);

@@ -145,6 +145,29 @@ static int inject_fault(struct batch *bt, const struct nft_ctx *x)
 	return msg_rule(bt, x, &c, &r, 0);
 }
 
+/* Fault injection for the tests (tests/kernel/genid.sh): when the file
+ * named by SEGMENTD_FAULT_STALE_GENID exists, it is removed and the next
+ * batch computed from a dump carries a generation that is not the
+ * kernel's, as if another process had committed in between. */
+static uint32_t genid_fault(uint32_t genid)
+{
+	const char *file = getenv("SEGMENTD_FAULT_STALE_GENID");
+
+	return file && unlink(file) == 0 ? genid + 1 : genid;
+}
+
+/* A batch computed from a dump of a table another process may change (no
+ * owner: ownership off, or before Linux 5.12) carries the dump's
+ * generation: a change between the dump and the commit makes the kernel
+ * refuse it (ERESTART), and it is computed again. */
+static int begin_for(struct batch *bt, struct nl *nl, bool check,
+		     const struct kstate *ks)
+{
+	if (!ks->genid_known || (ks->flags & NFT_TABLE_F_OWNER))
+		return batch_begin(bt, nl, check);
+	return batch_begin_at(bt, nl, check, genid_fault(ks->genid));
+}
+
 /* One transaction: table `table` (as it is in ks) becomes rs. */
 static int transaction(struct nl *nl, const struct ruleset *rs,
 		       const char *table, const struct kstate *ks,
@@ -152,7 +175,7 @@ static int transaction(struct nl *nl, const struct ruleset *rs,
 {
 	struct nft_ctx x = { .rs = rs, .table = table };
 	struct batch bt;
-	int err = batch_begin(&bt, nl, check);
+	int err = begin_for(&bt, nl, check, ks);
 
 	err = err ?: msg_table(&bt, table, NFT_MSG_NEWTABLE, flags);
 	err = err ?: add_objects(&bt, &x, ks);
@@ -230,36 +253,71 @@ int nft_adopt(struct nl *nl, const char *table, struct diags *d)
 	return err;
 }
 
-/* Only EOPNOTSUPP (unknown table flag) means "no PERSIST"; any other
- * failure (EPERM without CAP_NET_ADMIN) is left to the real apply. */
-bool nft_probe_persist(struct nl *nl)
+/* Whether the kernel takes a table with these flags: a check batch, no
+ * commit.  Only EOPNOTSUPP (unknown table flag) means no; any other
+ * failure (EPERM without CAP_NET_ADMIN) is left to the real apply (-1). */
+static int probe_table_flags(struct nl *nl, uint32_t flags)
 {
 	char name[64];
 	struct batch bt;
 	struct diags d;
 	int err;
 
-	/* Asked once per socket: an aborted batch waits for an RCU grace
-	 * period, which would add milliseconds to every restore. */
-	if (nl->persist >= 0)
-		return nl->persist;
-	/* SEGMENTD_NO_PERSIST=1: behave as on a kernel before 6.9 (Debian
-	 * 12's 6.1, RHEL 9): the tests run both ways on one machine. */
-	if (getenv("SEGMENTD_NO_PERSIST")) {
-		nl->persist = 0;
-		return false;
-	}
 	snprintf(name, sizeof(name), "segmentd-probe-%d", (int)getpid());
 	diags_init(&d);
 	err = batch_begin(&bt, nl, true);
-	err = err ?: msg_table(&bt, name, NFT_MSG_NEWTABLE, OWNED_FLAGS);
+	err = err ?: msg_table(&bt, name, NFT_MSG_NEWTABLE, flags);
 	err = err ?: batch_send(&bt, &d);
 	batch_free(&bt);
 	diags_free(&d);
 	if (err == -EPERM)
+		return -1;
+	return err != -EOPNOTSUPP;
+}
+
+/* Each asked once per socket: an aborted batch waits for an RCU grace
+ * period, which would add milliseconds to every restore.  The variable
+ * env, when set, answers no: the tests run as on an older kernel. */
+static bool probe_cached(struct nl *nl, int *cache, const char *env,
+			 uint32_t flags)
+{
+	int r;
+
+	if (*cache >= 0)
+		return *cache;
+	if (getenv(env)) {
+		*cache = 0;
+		return false;
+	}
+	r = probe_table_flags(nl, flags);
+	if (r < 0)
 		return true;      /* unknown yet: the real apply will say why */
-	nl->persist = err != -EOPNOTSUPP;
-	return nl->persist;
+	*cache = r;
+	return r;
+}
+
+/* SEGMENTD_NO_PERSIST=1: as before Linux 6.9 (Debian 12's 6.1, RHEL 9) */
+bool nft_probe_persist(struct nl *nl)
+{
+	return probe_cached(nl, &nl->persist, "SEGMENTD_NO_PERSIST",
+			    OWNED_FLAGS);
+}
+
+/* SEGMENTD_NO_OWNER=1: as before Linux 5.12 */
+bool nft_probe_owner(struct nl *nl)
+{
+	return probe_cached(nl, &nl->owner, "SEGMENTD_NO_OWNER",
+			    NFT_TABLE_F_OWNER);
+}
+
+uint32_t nft_table_flags_for(struct nl *nl, const struct ruleset *rs)
+{
+	if (!rs->ownership)
+		return 0;
+	if (nft_probe_persist(nl))
+		return OWNED_FLAGS;
+	return rs->owned_while_running && nft_probe_owner(nl) ?
+	       NFT_TABLE_F_OWNER : 0;
 }
 
 int nft_check(struct nl *nl, const struct ruleset *rs, struct diags *d)
@@ -318,6 +376,10 @@ static int in_place_or_bridge(struct nl *nl, const struct ruleset *rs,
 
 	diags_init(&first);
 	err = transaction(nl, rs, rs->table, ks, flags, false, &first);
+	if (err == -ERESTART) {     /* stale: read again (nft_apply) */
+		diags_free(&first);
+		return err;
+	}
 	if (err && err != -EPERM && err != -ENOMEM && ks->exists) {
 		for (size_t i = 0; i < first.count; i++)
 			diags_add(d, DIAG_WARNING, first.items[i].file,
@@ -339,31 +401,20 @@ static int in_place_or_bridge(struct nl *nl, const struct ruleset *rs,
 
 static bool flags_compatible(uint32_t have, uint32_t want)
 {
-	if (want & NFT_TABLE_F_OWNER)   /* adopt an orphan, or ours already */
+	/* ours already, or an orphan to adopt: the kernel lets a new owner
+	 * take a persistent table, never gives an unowned one an owner */
+	if ((want & NFT_TABLE_F_OWNER) && (have & NFT_TABLE_F_PERSIST))
 		return (have | NFT_TABLE_F_OWNER) == want;
 	return have == want;
 }
 
-int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
-	      enum protection *level)
+/* One read of the table and the transaction computed from it. */
+static int apply_read(struct nl *nl, const struct ruleset *rs,
+		      uint32_t flags, struct diags *d)
 {
-	uint32_t flags = 0;
 	struct kstate ks;
-	int err;
+	int err = kstate_read(nl, rs->table, &ks);
 
-	*level = PROTECTION_UNOWNED;
-	if (rs->ownership) {
-		if (nft_probe_persist(nl)) {
-			flags = OWNED_FLAGS;
-			*level = PROTECTION_OWNED;
-		} else {
-			diags_add(d, DIAG_WARNING, NULL, 0,
-				  "the kernel has no persistent table ownership "
-				  "(NFT_TABLE_F_PERSIST, Linux 6.9); table '%s' "
-				  "runs unowned", rs->table);
-		}
-	}
-	err = kstate_read(nl, rs->table, &ks);
 	if (err) {
 		diags_add(d, DIAG_ERROR, NULL, 0, "reading table '%s': %s",
 			  rs->table, strerror(-err));
@@ -382,6 +433,35 @@ int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
 	}
 	kstate_free(&ks);
 	return err;
+}
+
+#define STALE_RETRIES 3
+
+int nft_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
+	      enum protection *level)
+{
+	uint32_t flags = 0;
+	int err = 0;
+
+	*level = PROTECTION_UNOWNED;
+	flags = nft_table_flags_for(nl, rs);
+	if (flags == OWNED_FLAGS)
+		*level = PROTECTION_OWNED;
+	else if (rs->ownership && !flags)
+		diags_add(d, DIAG_WARNING, NULL, 0,
+			  "the kernel has no persistent table ownership "
+			  "(NFT_TABLE_F_PERSIST, Linux 6.9); table '%s' "
+			  "runs unowned", rs->table);
+	for (int i = 0; i < STALE_RETRIES; i++) {
+		err = apply_read(nl, rs, flags, d);
+		if (err != -ERESTART)
+			return err;
+		diags_add(d, DIAG_WARNING, NULL, 0, "table '%s' was changed "
+			  "by another process between its read and our commit "
+			  "(the kernel refused the batch as stale); reading it "
+			  "again", rs->table);
+	}
+	return -EAGAIN;    /* drift, not a failed apply (enforce.c) */
 }
 
 #define REFILL_MAX 256   /* sets up to this size are simply refilled */

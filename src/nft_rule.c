@@ -239,6 +239,9 @@ static int op_build(struct nftnl_rule *r, const struct nft_ctx *x,
 	case RS_OP_HOPLIMIT_EQ:
 		err = payload_load(r, NFT_PAYLOAD_NETWORK_HEADER, 7, 1);
 		return err ?: cmp_u8(r, (uint8_t)op->u.num);
+	case RS_OP_TTL_EQ:
+		err = payload_load(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 1);
+		return err ?: cmp_u8(r, (uint8_t)op->u.num);
 	case RS_OP_CT_STATE:
 		return ct_state(r, op->u.num);
 	case RS_OP_CT_MARK_SET_IN:

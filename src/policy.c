@@ -23,12 +23,11 @@ static int files_safe(const struct model *m, struct diags *d)
 	return r;
 }
 
-int policy_load(const char *path, time_t now, struct model *m,
+static int load(const char *path, time_t now, struct model *m,
 		struct ruleset *rs, struct diags *d)
 {
 	int r;
 
-	ruleset_init(rs);        /* freeable whatever happens below */
 	r = config_load(path, m, d);
 	/* A file that parsed is validated even with errors in it, so that
 	 * one run shows every problem; one that did not parse has no zones. */
@@ -45,4 +44,18 @@ int policy_load(const char *path, time_t now, struct model *m,
 		return r;
 	r = files_safe(m, d);
 	return r ? r : ruleset_compile(m, now, rs);
+}
+
+int policy_load(const char *path, time_t now, struct model *m,
+		struct ruleset *rs, struct diags *d)
+{
+	int before = d->errors, r;
+
+	ruleset_init(rs);        /* freeable whatever happens below */
+	r = load(path, now, m, rs, d);
+	/* never silent: a message (or diags_print's fallback) says why */
+	if (r == -ENOMEM && d->errors == before)
+		diags_add(d, DIAG_ERROR, path, 0, "out of memory while "
+			  "loading it");
+	return r;
 }

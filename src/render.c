@@ -153,7 +153,10 @@ static void render_op(FILE *out, const struct ruleset *rs,
 		break;
 	case RS_OP_L4PROTO:
 		*l4 = op->u.num;   /* printed with the port or type */
-		return;
+		if (strcmp(l4_name(op->u.num), "?") != 0)
+			return;
+		fprintf(out, "meta l4proto %u", op->u.num);   /* VRRP */
+		break;
 	case RS_OP_DPORT:
 		fprintf(out, "%s dport %u", l4_name(*l4), op->u.range.low);
 		if (op->u.range.high != op->u.range.low)
@@ -168,6 +171,9 @@ static void render_op(FILE *out, const struct ruleset *rs,
 		break;
 	case RS_OP_HOPLIMIT_EQ:
 		fprintf(out, "ip6 hoplimit %u", op->u.num);
+		break;
+	case RS_OP_TTL_EQ:
+		fprintf(out, "ip ttl %u", op->u.num);
 		break;
 	case RS_OP_CT_STATE:
 		render_ct_state(out, op->u.num);

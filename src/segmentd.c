@@ -43,6 +43,9 @@ static void usage(FILE *out)
 	      "with the one\n"
 	      "                     read back from the kernel's table "
 	      "(exit 1 if they differ)\n"
+	      "      --node NAME    the ha node this gateway is (default: "
+	      "the host name,\n"
+	      "                     or its first label)\n"
 	      "  -V, --version      print the version\n"
 	      "  -h, --help         this help\n\n"
 	      "Without a mode, segmentd programs the ruleset and runs in the "
@@ -118,6 +121,9 @@ static int one_shot(enum mode mode, const char *path)
 		model_free(&m);
 		return EXIT_CONFIG;
 	}
+	/* no daemon to outlive: a guard owned by this process would go with
+	 * it, so without PERSIST it stays unowned like the main table */
+	guard.owned_while_running = false;
 	if (mode == MODE_PRINT) {
 		status = ruleset_render(&rs, stdout) ||
 			 ruleset_render(&guard, stdout) ? EXIT_KERNEL : EXIT_OK;
@@ -176,11 +182,12 @@ int main(int argc, char **argv)
 		{ "print", no_argument, NULL, 'p' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "matrix", no_argument, NULL, 'm' },
+		{ "node", required_argument, NULL, 'n' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DEFAULT_CONFIG;
+	const char *path = DEFAULT_CONFIG, *node = NULL;
 	enum mode mode = MODE_RUN;
 	int c;
 
@@ -191,6 +198,7 @@ int main(int argc, char **argv)
 		case 'p': mode = MODE_PRINT; break;
 		case 'o': mode = MODE_ONCE; break;
 		case 'm': mode = MODE_MATRIX; break;
+		case 'n': node = optarg; break;
 		case 'V': puts("segmentd " SEGMENTD_VERSION); return EXIT_OK;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -201,6 +209,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (mode == MODE_RUN)
-		return daemon_run(path);
+		return daemon_run(path, node);
 	return one_shot(mode, path);
 }

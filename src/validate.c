@@ -197,6 +197,8 @@ int model_validate(struct model *m, time_t now, struct diags *d)
 		r = check_interfaces(m, d);
 	if (r == 0)
 		r = validate_networks(m, d);
+	if (r == 0)
+		r = validate_ha(m, d);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < m->flow_count; i++)

@@ -11,5 +11,8 @@ int validate_networks(const struct model *m, struct diags *d);
 /* validate_guard.c: the guardrails of one flow (errors only). */
 void validate_guardrails(const struct model *m, const struct flow *f,
 			 struct diags *d);
+/* validate_ha.c: the guardrails of the ha group.  Returns 0; problems go
+ * to d. */
+int validate_ha(const struct model *m, struct diags *d);
 
 #endif

@@ -123,7 +123,8 @@ static void report_overlap(const struct model *m, const struct net_entry *a,
 	zb = &m->zones[b->zone];
 	cidr_format(a->cidr, ta, sizeof(ta));
 	cidr_format(b->cidr, tb, sizeof(tb));
-	diags_add(d, DIAG_ERROR, za->origin.file, a->cidr->line,
+	diags_add(d, DIAG_ERROR, zone_network_file(za, a->cidr),
+		  a->cidr->line,
 		  "zone '%s': network '%s' overlaps network '%s' of zone '%s'",
 		  za->name, ta, tb, zb->name);
 }

@@ -125,8 +125,11 @@ static void note_chain(struct watch_delta *dl, const char *chain)
 		dl->overflow = true;
 		return;
 	}
-	snprintf(dl->chains[dl->chain_count++], sizeof(dl->chains[0]), "%s",
-		 chain);
+	if (strlen(chain) >= sizeof(dl->chains[0])) {
+		dl->overflow = true;     /* cannot name it: repair it all */
+		return;
+	}
+	memcpy(dl->chains[dl->chain_count++], chain, strlen(chain) + 1);
 }
 
 /* One NFTA_LIST_ELEM: its key (NFTA_SET_ELEM_KEY/NFTA_DATA_VALUE) and flags. */
@@ -335,19 +338,21 @@ void watch_pause(struct watch *w)
 				      sizeof(grp));
 }
 
-void watch_resume(struct watch *w)
+int watch_resume(struct watch *w)
 {
 	static char buf[64 * 1024];
-	int grp = NFNLGRP_NFTABLES;
+	int grp = NFNLGRP_NFTABLES, err = 0;
 
 	if (!w->sock)
-		return;
-	mnl_socket_setsockopt(w->sock, NETLINK_ADD_MEMBERSHIP, &grp,
-			      sizeof(grp));
+		return 0;
+	if (mnl_socket_setsockopt(w->sock, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0)
+		err = -errno;
 	while (recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
 	       errno == ENOBUFS)
 		;
 	memset(w->counts, 0, sizeof(w->counts));
 	w->touched = false;
 	watch_reset_delta(w);
+	return err;
 }

@@ -11,7 +11,8 @@
 # is still the compiled one and `segmentctl verify` agrees.
 #
 # In a private network and mount namespace (own nftables, own /run); the
-# .inc files of tests/bad lie next to the config for the include cases.
+# .inc and .nets files of tests/bad lie next to the config for the include
+# and networks_file cases.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -40,7 +41,7 @@ compiled() {
 }
 
 cp conf/segmentd.conf "$CONF"
-cp tests/bad/*.inc "$tmp/"
+cp tests/bad/*.inc tests/bad/*.nets "$tmp/"
 "$SEGMENTD" -c "$CONF" 2>"$tmp/log" &
 pid=$!
 for _ in $(seq 250); do

@@ -26,8 +26,9 @@
 #     storm this machine can make; tests/kernel/watchdog.sh makes the
 #     kernel drop events and requires the full comparison).
 #  d. An opening tamper (ownership off): an accept for the forbidden
-#     flood's port inserted in fwd_internet_mynumber while a UDP flood
-#     (RATE packets/s, internet vbrowser -> mynumber atena) runs.  Control:
+#     flood's port inserted in in_internet (internet has no flow to
+#     mynumber, so no fwd_ chain) while a UDP flood (RATE packets/s,
+#     internet vbrowser -> mynumber atena) runs.  Control:
 #     with the daemon stopped (SIGSTOP) the tamper lets the flood reach
 #     atena (counted in atena's own namespace), and after SIGCONT the
 #     restore closes it again (0 arrive).  Then TAMPERS times with the
@@ -71,6 +72,12 @@ make_configs() {
 		grep -q 'ownership = false;' "$TOPO_DIR/$c-unowned.conf" ||
 			fail "cannot turn ownership off in $c.conf"
 	done
+	# d opens both tables: ownership off in either mode (on a kernel
+	# without PERSIST, ownership on still owns the guard while the
+	# daemon runs, and the kernel refuses the guard's half: window.sh)
+	sed 's/ownership = true;/ownership = false;/' "$TOPO_DIR/small.conf" >"$TOPO_DIR/small-noown.conf"
+	grep -q 'ownership = false;' "$TOPO_DIR/small-noown.conf" ||
+		fail "cannot turn ownership off in small.conf"
 }
 
 # start_daemon CONF LOG [SETUP]: segmentd in the gateway, in a private mount
@@ -178,7 +185,7 @@ cp "$TOPO_DIR/big-unowned.conf" "$CONF"
 start_daemon "$CONF" "$TOPO_DIR/a-restore-1.log"
 tampers=(
 	"flush set inet segmentd zone_lgwan_v4"
-	"flush chain inet segmentd fwd_internet_mynumber"
+	"flush chain inet segmentd fwd_internet_cloud"
 	"add chain inet segmentd sneaky"
 	"delete element inet segmentd zone_lgwan_v4 { 10.2.0.0/16 }"
 	"flush chain inet segmentd fwd_lgwan_internet"
@@ -330,15 +337,15 @@ echo "(c: $(( $(date +%s) - t0 )) s)"
 
 echo "== d. an opening tamper undone, measured at the receiver"
 t0=$(date +%s)
-cp "$TOPO_DIR/small-unowned.conf" "$CONF"
+cp "$TOPO_DIR/small-noown.conf" "$CONF"
 start_daemon "$CONF" "$TOPO_DIR/d.log"
 # The guard table (compile_guard.c) drops what the main table did not mark,
 # so an opening tamper must open both tables: one nft transaction.
-OPEN_MAIN="insert rule inet segmentd fwd_internet_mynumber udp dport $PORT accept"
+OPEN_MAIN="insert rule inet segmentd in_internet udp dport $PORT accept"
 OPEN_GUARD="insert rule inet segmentd-guard forward udp dport $PORT accept"
 OPEN="$OPEN_MAIN; $OPEN_GUARD"
 tamper_present() {
-	topo_exec gw nft list chain inet segmentd fwd_internet_mynumber | grep -q "udp dport $PORT accept" ||
+	topo_exec gw nft list chain inet segmentd in_internet | grep -q "udp dport $PORT accept" ||
 		topo_exec gw nft list chain inet segmentd-guard forward | grep -q "udp dport $PORT accept"
 }
 restores() { grep -c "drift: table 'segmentd' restored in" "$TOPO_DIR/d.log" || true; }

@@ -32,15 +32,26 @@ leak_rows() {
 }
 
 # leak_check FROM TO SERVICE RULE EXAMPLE...: inserts RULE (no mark) in
-# fwd_FROM_TO, runs the matrix, compares its failing rows with leak_rows;
+# fwd_FROM_TO or, when the pair has no flow (and so no chain), in in_FROM
+# after its established rule, limited to TO's interface; runs the matrix, compares its failing rows with leak_rows;
 # EXAMPLE is a topo_expect probe (ZONE PROTO SRC DST PORT) it opens.
 leak_check() {
 	local from=$1 to=$2 svc=$3 rule=$4 chain="fwd_$1_$2" handle ghandle want got out
+	local where="" oif
 	shift 4
+	if ! topo_exec gw nft list chain inet "$SD_TABLE" "$chain" >/dev/null 2>&1; then
+		chain="in_$from"
+		oif=$(topo_exec gw nft list map inet "$SD_TABLE" zone_in |
+			grep -o "\"[a-z0-9]*\" : goto in_$to\b" | head -n 1 | cut -d'"' -f2)
+		where=$(topo_exec gw nft -a list chain inet "$SD_TABLE" "$chain" |
+			grep 'ct mark @flow_marks' | sed -n 's/.*# handle \([0-9]*\)$/\1/p')
+		[ -n "$oif" ] && [ -n "$where" ] || fail "no interface of $to or no established rule in $chain"
+		rule="oifname $oif $rule"
+	fi
 	want=$(leak_rows "$from" "$to" "$svc" <"$TOPO_DIR/baseline.result" | paste -sd ' ')
 	[ -n "$want" ] || fail "flows.list has no drop row for $from -> $to $svc: the test would prove nothing"
 	# shellcheck disable=SC2086 # RULE is nft's words
-	handle=$(topo_exec gw nft -e -a insert rule inet "$SD_TABLE" "$chain" $rule |
+	handle=$(topo_exec gw nft -e -a add rule inet "$SD_TABLE" "$chain" ${where:+position $where} $rule |
 		sed -n 's/.*# handle \([0-9]*\)$/\1/p')
 	[ -n "$handle" ] || fail "could not insert '$rule' in $chain"
 	# the guard table drops what the main table did not mark: open it too

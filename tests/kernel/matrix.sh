@@ -22,14 +22,14 @@ grep -q "The kernel enforces exactly the config" "$TOPO_DIR/m.out" || fail "no v
 echo "ok: --matrix: intended == enforced"
 
 # the table is orphaned (persistent) after --once: nft may tamper with it
-topo_exec gw nft insert rule inet segmentd fwd_mynumber_internet ct state new \
-	ip saddr @host_atena_v4 ip daddr @zone_internet_v4 tcp dport 443 accept
+topo_exec gw nft insert rule inet segmentd fwd_lgwan_internet ct state new \
+	ip saddr @zone_lgwan_v4 ip daddr @zone_internet_v4 tcp dport 22 accept
 h=$(topo_exec gw nft -a list chain inet segmentd fwd_lgwan_internet |
 	grep "file-pull" | head -n 1 | awk '{print $NF}')
 topo_exec gw nft delete rule inet segmentd fwd_lgwan_internet handle "$h"
 rc=0; topo_exec gw "$SEGMENTD" --matrix -c conf/segmentd.conf >"$TOPO_DIR/m.out" || rc=$?
 [ "$rc" = 1 ] || fail "--matrix on a tampered table: exit $rc, want 1"
-grep -q "EXTRA IN KERNEL: mynumber > internet  atena -> internet: tcp/443" "$TOPO_DIR/m.out" ||
+grep -q "EXTRA IN KERNEL: lgwan > internet  lgwan -> internet: tcp/22" "$TOPO_DIR/m.out" ||
 	{ cat "$TOPO_DIR/m.out"; fail "the extra accept rule is not named"; }
 grep -q "file-relay.*tcp/443 \[NOT IN KERNEL" "$TOPO_DIR/m.out" ||
 	{ cat "$TOPO_DIR/m.out"; fail "the missing rule is not named"; }

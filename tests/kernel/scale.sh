@@ -6,7 +6,9 @@
 # network and one inside the last pass an allowed flow (lgwan-services to
 # chukan tcp/443), a source in the gap right after the middle network (in
 # no zone: spoofed) is dropped.  A control run without segmentd shows that
-# all three pass through the bare gateway.
+# all three pass through the bare gateway.  With SCALE_NETFILE=1
+# (tests/kernel/scale_file.sh) the networks are a networks_file of plain
+# CIDR lines instead of the libconfig list.
 . tests/lib/kernel.sh
 NETWORKS=${NETWORKS:-100000}
 CONF=$TOPO_DIR/scale.conf
@@ -18,10 +20,10 @@ addr_of() {
 }
 
 make_config() {
-	awk -v n="$NETWORKS" '
+	awk -v n="$NETWORKS" -v nets="${SCALE_NETFILE:+$CONF.nets}" '
 	function net(k,   off) {
 		off = k * 32
-		return sprintf("\"10.%d.%d.%d/28\"", 64 + int(off / 65536), int(off / 256) % 256, off % 256)
+		return sprintf("10.%d.%d.%d/28", 64 + int(off / 65536), int(off / 256) % 256, off % 256)
 	}
 	/name = "lgwan";/ { zone = 1 }
 	zone && /networks = \[.*\];/ {
@@ -29,8 +31,14 @@ make_config() {
 		sub(/ *\];.*/, "")
 		sub(/.*\]/, "]", tail)
 		print
-		for (k = 0; k < n; k++)
-			printf "      , %s\n", net(k)
+		if (nets != "") {
+			print "# scale.sh: " n " networks" >nets
+			for (k = 0; k < n; k++)
+				print net(k) >nets
+			tail = tail " networks_file = \"scale.conf.nets\";"
+		} else
+			for (k = 0; k < n; k++)
+				printf "      , \"%s\"\n", net(k)
 		print "    " tail
 		zone = 0
 		done = 1
@@ -56,8 +64,10 @@ make_config
 MIDDLE=$(addr_of $((NETWORKS / 2)) 5)
 LAST=$(addr_of $((NETWORKS - 1)) 9)
 GAP=$(addr_of $((NETWORKS / 2)) 20)
-grep -q "\"${MIDDLE%.*}.$(( ${MIDDLE##*.} - 5 ))/28\"" "$CONF" || fail "$MIDDLE's network is not in the config"
-echo "config: lgwan has $NETWORKS extra networks ($(wc -c <"$CONF") bytes);" \
+grep -qx "\"\\?${MIDDLE%.*}.$(( ${MIDDLE##*.} - 5 ))/28\"\\?" <(sed 's/^ *, //' "$CONF" ${SCALE_NETFILE:+"$CONF.nets"}) ||
+	fail "$MIDDLE's network is not in the config"
+[ -z "${SCALE_NETFILE:-}" ] || grep -q 'networks_file = "scale.conf.nets"' "$CONF" || fail "no networks_file in the config"
+echo "config: lgwan has $NETWORKS extra networks${SCALE_NETFILE:+ in a networks_file} ($(cat "$CONF" ${SCALE_NETFILE:+"$CONF.nets"} | wc -c) bytes);" \
 	"inside: $MIDDLE (middle), $LAST (last); outside every network: $GAP"
 
 topo_build

@@ -1,6 +1,7 @@
 #!/bin/bash
 # valgrind: a daemon scenario under memcheck (start, drift and restore,
-# every segmentctl command, reload by SIGHUP and by segmentctl, a refused
+# every segmentctl command, the conntrack sweep at start and ct-audit
+# --repair, reload by SIGHUP and by segmentctl, a refused
 # reload, the degraded start, stop) and the one-shot modes: zero errors and
 # zero definite leaks.
 set -eu
@@ -31,6 +32,15 @@ check_log() {   # check_log LOG WHAT
 }
 
 sed 's/ownership = true;/ownership = false;/' conf/segmentd.conf >"$tmp/a.conf"
+# conntrack entries with a mark of ours that no flow has (0x80000001): the
+# start sweep deletes the first, ct-audit --repair the second
+stale() {
+	conntrack -I -p udp -s 127.0.0.2 -d 127.0.0.3 --sport "$1" --dport 9 \
+		-t 60 -m 2147483649 >/dev/null 2>&1
+}
+ct_stale_left() { conntrack -L -m 2147483649 2>/dev/null | grep -c udp || true; }
+command -v conntrack >/dev/null || fail "conntrack (the CLI) not installed"
+stale 1 || fail "conntrack -I"
 $VG "$BUILD/segmentd" -c "$tmp/a.conf" 2>"$tmp/vg1.log" &
 pid=$!
 wait_ctl
@@ -41,6 +51,14 @@ for c in status "--json status" events "--json events" show verify \
 	 "check $PWD/conf/segmentd.conf" reload version; do
 	ctl $c >/dev/null || fail "segmentctl $c"
 done
+[ "$(ct_stale_left)" = 0 ] || fail "the start sweep left a stale conntrack entry"
+stale 2 || fail "conntrack -I"
+rc=0; ctl ct-audit >/dev/null || rc=$?
+[ "$rc" = 1 ] || fail "ct-audit missed a stale entry (exit $rc)"
+rc=0; ctl --json ct-audit >/dev/null || rc=$?
+[ "$rc" = 1 ] || fail "ct-audit --json (exit $rc)"
+ctl ct-audit --repair >/dev/null || fail "ct-audit --repair"
+[ "$(ct_stale_left)" = 0 ] || fail "ct-audit --repair left the stale entry"
 cp "$tmp/a.conf" "$tmp/a.good"; echo 'garbage' >>"$tmp/a.conf"
 ctl reload >/dev/null && fail "a broken reload was accepted"
 cp "$tmp/a.good" "$tmp/a.conf"

@@ -70,10 +70,10 @@ while [ "$(netlink_drops)" -le "$drops0" ]; do
 	topo_exec gw nft -f "$TOPO_DIR/noise.nft" || { kill -CONT "$SD_PID"; fail "noise batch"; }
 	batches=$((batches + 1))
 done
-topo_exec gw nft insert rule inet segmentd fwd_internet_mynumber udp dport 9999 accept
+topo_exec gw nft insert rule inet segmentd in_internet udp dport 9999 accept
 kill -CONT "$SD_PID"
 echo "the kernel dropped $(( $(netlink_drops) - drops0 )) event message(s) after $batches noise transactions;" \
-	"then an accept was inserted in fwd_internet_mynumber"
+	"then an accept was inserted in in_internet"
 topo_wait_until 10 grep -q "nftables events were lost (ENOBUFS)" "$LOG" ||
 	{ cat "$LOG"; fail "no WARNING 'events were lost' after the overflow"; }
 topo_wait_until 10 is_ours ||

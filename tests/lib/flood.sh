@@ -1,11 +1,13 @@
-# tests/lib/flood.sh - a forbidden UDP flood (tests/tools/flood) with the
+# tests/lib/flood.sh - a forbidden flood (tests/tools/flood) with the
 # shellcheck shell=bash
 # controls that make "nothing arrived" mean something.  Source
 # tests/lib/kernel.sh first (topo_*, fail, FLOOD).
 #
-#   flood_init FROM SRC TO DST PORT   the flood's path: from zone FROM's
-#                          address SRC to zone TO's address DST, udp PORT;
-#                          a missing flood tool fails (make builds it)
+#   flood_init FROM SRC TO DST PORT [PROTO]   the flood's path: from zone
+#                          FROM's address SRC to zone TO's address DST, PORT;
+#                          PROTO udp (the default), tcp (SYNs, each a new
+#                          connection) or both (alternating); a missing
+#                          flood tool fails (make builds it)
 #   flood_control          the positive control, run where the path is open
 #                          (no segmentd, or a rule letting it through): a
 #                          0.3 s flood must be sent, be seen at the gateway
@@ -19,17 +21,23 @@
 #                          still receives it at the end, and the receiver
 #                          counted none
 #
-# At the receiver the count is an nftables counter in TO's own namespace
-# (prerouting, priority -400, the flood's addresses and port): it sees a
-# datagram that got through even if no socket takes it.  At the gateway it
+# At the receiver the count is an nftables counter per protocol in TO's own
+# namespace (prerouting, priority -400, the flood's addresses and port; for
+# TCP only SYNs): it sees a packet that got through even if no socket takes
+# it.  FLOOD_GOT is the sum, FLOOD_GOT_BY "udp N tcp N".  At the gateway it
 # is the rx_packets of FROM's interface (no rule there: the daemon under
 # test would report a foreign base chain); the probes of a test add a few
 # dozen packets at most, far below FLOOD_MIN.
 
 FLOOD_MIN=${FLOOD_MIN:-1000}
+# FLOOD_RATE: packets per second of flood_control and flood_start (empty:
+# as fast as the sender can)
+FLOOD_RATE=${FLOOD_RATE:-}
 
 flood_init() {
 	FLOOD_FROM=$1 FLOOD_SRC=$2 FLOOD_TO=$3 FLOOD_DST=$4 FLOOD_PORT=$5
+	FLOOD_PROTO=${6:-udp}
+	case $FLOOD_PROTO in udp | tcp | both) ;; *) fail "flood: protocol '$FLOOD_PROTO'" ;; esac
 	[ -x "$FLOOD" ] || fail "flood: $FLOOD is missing (make tools)"
 	FLOOD_IF=$(topo_links_table | awk -v z="$FLOOD_FROM" '$1 == z { print $2 }')
 	[ -n "$FLOOD_IF" ] || fail "flood: no gateway interface for zone $FLOOD_FROM"
@@ -44,25 +52,35 @@ flood_gw_rx() {
 flood_count_start() {
 	local fam=ip
 	case $FLOOD_DST in *:*) fam=ip6 ;; esac
-	topo_exec "$FLOOD_TO" nft -f - <<EOF || fail "flood: cannot arm the receiver's counter"
+	topo_exec "$FLOOD_TO" nft -f - <<EOF || fail "flood: cannot arm the receiver's counters"
 table inet flood_arrivals {
-	counter seen { }
+	counter seen_udp { }
+	counter seen_tcp { }
 	chain prerouting {
 		type filter hook prerouting priority -400; policy accept;
-		$fam saddr $FLOOD_SRC $fam daddr $FLOOD_DST udp dport $FLOOD_PORT counter name "seen"
+		$fam saddr $FLOOD_SRC $fam daddr $FLOOD_DST udp dport $FLOOD_PORT counter name "seen_udp"
+		$fam saddr $FLOOD_SRC $fam daddr $FLOOD_DST tcp dport $FLOOD_PORT tcp flags syn counter name "seen_tcp"
 	}
 }
 EOF
 }
 
-# The receiver's count into FLOOD_GOT; removes the counter.
+# The receiver's count so far into FLOOD_GOT (and FLOOD_GOT_BY).
+flood_count_peek() {
+	local out u t
+	out=$(topo_exec "$FLOOD_TO" nft list counters table inet flood_arrivals) ||
+		fail "flood: the receiver's counters are gone"
+	u=$(echo "$out" | sed -n '/seen_udp/,/}/s/.*packets \([0-9]*\).*/\1/p')
+	t=$(echo "$out" | sed -n '/seen_tcp/,/}/s/.*packets \([0-9]*\).*/\1/p')
+	{ [ -n "$u" ] && [ -n "$t" ]; } || fail "flood: no count in: $out"
+	FLOOD_GOT=$((u + t))
+	FLOOD_GOT_BY="udp $u tcp $t"
+}
+
+# The receiver's count into FLOOD_GOT (and FLOOD_GOT_BY); removes the counters.
 flood_count_read() {
-	local out
-	out=$(topo_exec "$FLOOD_TO" nft list counter inet flood_arrivals seen) ||
-		fail "flood: the receiver's counter is gone"
+	flood_count_peek
 	topo_exec "$FLOOD_TO" nft delete table inet flood_arrivals
-	FLOOD_GOT=$(echo "$out" | sed -n 's/.*packets \([0-9]*\).*/\1/p')
-	[ -n "$FLOOD_GOT" ] || fail "flood: no count in: $out"
 }
 
 # flood_require_sent SENT GW_RX: the flood said it sent, the gateway saw it.
@@ -77,13 +95,19 @@ flood_control() {
 	local rx0 sent rx
 	flood_count_start
 	rx0=$(flood_gw_rx)
-	sent=$(topo_exec "$FLOOD_FROM" "$FLOOD" -s "$FLOOD_SRC" -d 0.3 "$FLOOD_DST" "$FLOOD_PORT") ||
+	sent=$(topo_exec "$FLOOD_FROM" "$FLOOD" -s "$FLOOD_SRC" -p "$FLOOD_PROTO" \
+		${FLOOD_RATE:+-r "$FLOOD_RATE"} -d 0.3 \
+		"$FLOOD_DST" "$FLOOD_PORT") ||
 		fail "flood: the flood tool failed"
 	rx=$(( $(flood_gw_rx) - rx0 ))
 	flood_count_read
 	echo "flood control (path open): sent $sent, the gateway received $rx on $FLOOD_IF," \
-		"the receiver ($FLOOD_TO $FLOOD_DST) counted $FLOOD_GOT"
+		"the receiver ($FLOOD_TO $FLOOD_DST) counted $FLOOD_GOT ($FLOOD_GOT_BY)"
 	flood_require_sent "$sent" "$rx"
+	case "$FLOOD_PROTO $FLOOD_GOT_BY" in
+	"both udp 0 "* | "both "*" tcp 0")
+		fail "flood: both protocols must reach $FLOOD_DST with the path open ($FLOOD_GOT_BY)" ;;
+	esac
 	[ "$FLOOD_GOT" -gt 0 ] || fail "flood: the flood does not reach $FLOOD_DST even with the path open"
 }
 
@@ -92,8 +116,8 @@ flood_arriving() { [ "$(flood_gw_rx)" -ge "$((FLOOD_RX0 + FLOOD_MIN))" ]; }
 flood_start() {
 	flood_count_start
 	FLOOD_RX0=$(flood_gw_rx)
-	topo_spawn "$FLOOD_FROM" "$TOPO_DIR/flood.out" "$FLOOD" -s "$FLOOD_SRC" -d 3600 \
-		"$FLOOD_DST" "$FLOOD_PORT"
+	topo_spawn "$FLOOD_FROM" "$TOPO_DIR/flood.out" "$FLOOD" -s "$FLOOD_SRC" -p "$FLOOD_PROTO" \
+		${FLOOD_RATE:+-r "$FLOOD_RATE"} -d 3600 "$FLOOD_DST" "$FLOOD_PORT"
 	FLOOD_PID=$TOPO_PID
 	topo_wait_until 10 flood_arriving ||
 		fail "flood: the flood does not arrive at the gateway ($FLOOD_IF)"
@@ -114,7 +138,7 @@ flood_stop() {
 	sent=$(tail -n 1 "$TOPO_DIR/flood.out")
 	flood_count_read
 	echo "flood: sent $sent, the gateway received $rx on $FLOOD_IF," \
-		"the receiver ($FLOOD_TO $FLOOD_DST) counted $FLOOD_GOT"
+		"the receiver ($FLOOD_TO $FLOOD_DST) counted $FLOOD_GOT ($FLOOD_GOT_BY)"
 	flood_require_sent "$sent" "$rx"
-	[ "$FLOOD_GOT" = 0 ] || fail "$FLOOD_GOT forbidden datagrams reached $FLOOD_DST"
+	[ "$FLOOD_GOT" = 0 ] || fail "$FLOOD_GOT forbidden packets ($FLOOD_GOT_BY) reached $FLOOD_DST"
 }

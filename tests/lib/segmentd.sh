@@ -76,7 +76,10 @@ sd_start() {
 		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$0" -c "$1"' \
 		"$SEGMENTD" "$conf"
 	SD_PID=$TOPO_PID
-	local tries=500
+	# SD_START_WAIT: seconds for the first commit (a 100k-network table on a
+	# sanitizer build takes longer than the default 10)
+	local wait=${SD_START_WAIT:-10}
+	local tries=$((wait * 50))
 	until sd_ready "$log"; do
 		if ! kill -0 "$SD_PID" 2>/dev/null; then
 			echo "segmentd exited before owning its table:" >&2
@@ -85,7 +88,7 @@ sd_start() {
 		fi
 		tries=$((tries - 1))
 		if [ "$tries" -le 0 ]; then
-			echo "segmentd did not take its table within 10 s:" >&2
+			echo "segmentd did not take its table within $wait s:" >&2
 			cat "$log" >&2
 			return 1
 		fi
@@ -112,4 +115,26 @@ sd_stop() {
 	SD_PID=
 	topo_stop "$pid" segmentd || rc=$?
 	exit_check segmentd "$rc" "${SD_LOG:-$TOPO_DIR/segmentd.log}" "${1:-0}"
+}
+
+# sd_spawn_in NS LOG SOCKET CONF [ARG...]: a daemon in namespace NS with its
+# own /run (tmpfs, private mounts) and control socket SOCKET, for tests
+# with more than one gateway; waits for the socket.  TOPO_PID is its pid.
+sd_spawn_in() {
+	local ns=$1 log=$2 sock=$3 conf=$4 tries=500
+	shift 4
+	# shellcheck disable=SC2016 # expanded by that sh
+	topo_spawn "$ns" "$log" env SEGMENTD_SOCKET="$sock" \
+		unshare -m --propagation private \
+		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$0" -c "$@"' \
+		"$SEGMENTD" "$conf" "$@"
+	until [ -S "$sock" ]; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ] || ! kill -0 "$TOPO_PID" 2>/dev/null; then
+			cat "$log"
+			echo "segmentd in $ns did not come up" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "check_main.h"
 
 static struct cidr parse(const char *text)
 {
@@ -501,11 +502,5 @@ static Suite *addr_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(addr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(addr_suite());
 }

@@ -12,6 +12,7 @@
 #include "golden.h"
 #include "audit.h"
 #include "policy.h"
+#include "check_main.h"
 
 #define DAY 86400
 /* A fixed "now": 2026-11-01 00:00 UTC; started a day before. */
@@ -68,6 +69,15 @@ static void ideal(struct audit_facts *f, const struct model *m)
 	f->last_apply = TEST_STARTED + 2;
 	f->ip_forward = 1;
 	f->ip6_forward = 1;
+	if (m && m->ha.enabled) {   /* the peer heard, the same ruleset */
+		f->peer.running = true;
+		f->peer.node = "gw-a";
+		f->peer.peer = "gw-b";
+		f->peer.heard = true;
+		f->peer.same = true;
+		f->peer.weight_known = true;
+		f->peer.accepted = 100;
+	}
 }
 
 /* Most tests: the shipped config, ideal facts (a fixture: fresh for
@@ -683,6 +693,7 @@ static struct rb_counter rb_counters[] = {
 	{ "unzoned_drop", 9, 540 },
 	{ "lockdown_drop", 1, 60 },                 /* not ours to export */
 	{ "spoof_lgwan", 2, 120 },
+	{ "invalid_internet", 6, 360 },             /* apart from the pairs */
 	{ "mgmt_internet_drop", 4, 240 },
 	{ "pair_lgwan_internet_new", 120, 7200 },
 	{ "pair_lgwan_internet_drop", 7, 420 },
@@ -767,6 +778,7 @@ START_TEST(metrics_golden)
 		  "{from=\"lgwan\",to=\"internet\"} 120\n");
 	HAS(text, "{from=\"lgwan-net\",to=\"lgwan\"} "
 		  "11\n");
+	HAS(text, "\nsegmentd_invalid_packets_total{zone=\"internet\"} 6\n");
 	HAS(text, "{flow=\"we\\\"ird\\\\na\\nme\"} 1\n");
 	HAS(text, "\nsegmentd_exception_expiry_"
 		  "timestamp_seconds{flow=\"mynumber-intake\"}"
@@ -811,6 +823,57 @@ START_TEST(metrics_without_counters)
 }
 END_TEST
 
+/* The HA peer check: not running fails, not heard warns, a different
+ * ruleset fails; the metrics carry the same facts. */
+START_TEST(ha_peer)
+{
+	struct audit_facts f;
+	struct model m;
+	int failed;
+	char *text;
+
+	load(TOP_SRCDIR "/conf/examples/ha-pair.conf", &m);
+	ideal(&f, &m);
+	text = metrics(&f, NULL);
+	check_exposition(text);
+	ck_assert_ptr_nonnull(strstr(text, "\nsegmentd_ha_peer_heard 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nsegmentd_ha_peer_ruleset_same 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nsegmentd_ha_weight 0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "segmentd_policy_info{node=\"gw-a\""));
+	free(text);
+
+	f.peer.heard = f.peer.same = false;
+	text = render(&f, AUDIT_EN, false, &failed);
+	ck_assert_int_eq(failed, 0);
+	ck_assert_ptr_nonnull(strstr(text, "[WARN] 12. HA peer gw-b: not heard"));
+	free(text);
+
+	f.peer.heard = true;
+	f.peer.weight = -254;
+	f.peer.refused = 3;
+	text = render(&f, AUDIT_EN, false, &failed);
+	ck_assert_int_eq(failed, 1);
+	ck_assert_ptr_nonnull(strstr(text, "[FAIL] 12. HA peer gw-b: enforces "
+				     "a different ruleset than this node\n"
+				     "           keepalived weight -254 (not "
+				     "promoted)\n           3 beacons refused"));
+	free(text);
+	text = metrics(&f, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "\nsegmentd_ha_peer_ruleset_same 0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nsegmentd_ha_weight -254\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nsegmentd_ha_beacons_refused_total 3\n"));
+	free(text);
+
+	f.peer.running = false;
+	text = render(&f, AUDIT_JA, false, &failed);
+	ck_assert_int_eq(failed, 1);
+	ck_assert_ptr_nonnull(strstr(text, "HA ピア確認: 動作していない"));
+	check_lines(text);
+	free(text);
+	model_free(&m);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
 	Suite *s = suite_create("audit");
@@ -831,17 +894,12 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, json_report);
 	tcase_add_test(tc, metrics_golden);
 	tcase_add_test(tc, metrics_without_counters);
+	tcase_add_test(tc, ha_peer);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(audit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(audit_suite());
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "check_main.h"
 
 #define NOW ((time_t)1768435200)   /* 2026-01-15 00:00 UTC */
 #define BAD_DIR TOP_SRCDIR "/tests/bad"
@@ -158,9 +159,7 @@ int main(void)
 
 	collect();
 	sr = srunner_create(bad_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run_runner(sr);
 	for (size_t i = 0; i < name_count; i++)
 		free(names[i]);
 	free(names);

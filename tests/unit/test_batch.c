@@ -36,6 +36,7 @@
 #include "netlink.h"
 #include "nft.h"
 #include "policy.h"
+#include "check_main.h"
 
 /* A fixed "now" so expiry is deterministic: 2026-11-01 00:00 UTC. */
 #define TEST_NOW ((time_t)1793491200)
@@ -501,8 +502,6 @@ int main(void)
 	add_case(s, "networks", many_networks);
 	add_case(s, "zones", many_zones);
 	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run_runner(sr);
 	return failed ? 1 : 0;
 }

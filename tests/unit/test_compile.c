@@ -8,6 +8,7 @@
 
 #include "golden.h"
 #include "policy.h"
+#include "check_main.h"
 
 /* A fixed "now" so expiry is deterministic: 2026-11-01 00:00 UTC. */
 #define TEST_NOW ((time_t)1793491200)
@@ -100,6 +101,30 @@ static bool has_positive_lookup(const struct rs_rule *r)
 
 /* Deny by construction: a lookup that misses must never be what lets a
  * packet through, and no drop depends on a lookup hitting. */
+/* Chains, counters and out_Z entries only for pairs with a flow (or intra
+ * accept): mynumber has no flow to internet, lgwan has file-pull to it. */
+START_TEST(pairs_only_with_flows)
+{
+	char path[512];
+	struct ruleset rs;
+	const struct rs_set *out;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/conf/segmentd.conf", TOP_SRCDIR);
+	text = render_config(path, &rs);
+	ck_assert_ptr_null(ruleset_find_chain(&rs, "fwd_mynumber_internet"));
+	ck_assert_ptr_nonnull(ruleset_find_chain(&rs, "fwd_lgwan_internet"));
+	ck_assert_ptr_null(strstr(text, "counter pair_mynumber_internet_"));
+	ck_assert_ptr_nonnull(strstr(text, "counter denied_drop"));
+	ck_assert_ptr_nonnull(strstr(text, "segmentd drop mynumber>other: "));
+	out = ruleset_find_set(&rs, "out_mynumber");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(out->elem_count, 2);   /* lg0, lgw0 */
+	free(text);
+	ruleset_free(&rs);
+}
+END_TEST
+
 START_TEST(deny_by_construction)
 {
 	char path[512];
@@ -218,6 +243,61 @@ START_TEST(any_zone_is_complement)
 }
 END_TEST
 
+/* A two-zone config with an ha group, its nodes in the order given. */
+static char *render_ha(const char *first, const char *second)
+{
+	static const char *const fmt =
+		"version = 1;\n"
+		"zones = ( { name = \"a\"; class = \"lgwan\"; interfaces = "
+		"[ \"l0\" ]; networks = [ \"10.91.1.0/24\" ]; } );\n"
+		"ha = { nodes = ( %s, %s ); sync_interface = \"sy\";\n"
+		"  vrrp_interfaces = [ \"l0\" ]; key_file = \"/k\"; };\n";
+	struct ruleset rs;
+	struct model m;
+	struct diags d;
+	char *conf = NULL, *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_int_ge(asprintf(&conf, fmt, first, second), 0);
+	diags_init(&d);
+	ck_assert_int_eq(config_load_string(conf, "ha.conf", &m, &d), 0);
+	ck_assert_int_eq(model_validate(&m, TEST_NOW, &d), 0);
+	ck_assert_int_eq(ruleset_compile(&m, TEST_NOW, &rs), 0);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(ruleset_render(&rs, f), 0);
+	fclose(f);
+	ruleset_free(&rs);
+	model_free(&m);
+	diags_free(&d);
+	free(conf);
+	return text;
+}
+
+/* Both nodes load one file and build one table: the node order (and the
+ * node itself) changes nothing; both nodes' addresses are in it. */
+START_TEST(ha_same_on_both_nodes)
+{
+	const char *a = "{ name = \"gw-a\"; sync = \"10.91.3.1\"; "
+			"vrrp = [ \"10.91.1.2\", \"fe80::a\" ]; }";
+	const char *b = "{ name = \"gw-b\"; sync = \"10.91.3.2\"; "
+			"vrrp = [ \"10.91.1.3\", \"fe80::b\" ]; }";
+	char *ab = render_ha(a, b), *ba = render_ha(b, a);
+
+	ck_assert_str_eq(ab, ba);
+	ck_assert_ptr_nonnull(strstr(ab, "{ 10.91.1.2/31 }"));
+	ck_assert_ptr_nonnull(strstr(ab, "{ 10.91.3.1-10.91.3.2 }"));
+	ck_assert_ptr_nonnull(strstr(ab, "{ fe80::a/127 }"));
+	ck_assert_ptr_nonnull(strstr(ab, "iifname \"l0\" meta nfproto ipv4 ip "
+				     "saddr @ha_vrrp_v4 ip daddr @ha_vrrp_group_v4 "
+				     "meta l4proto 112 ip ttl 255"));
+	ck_assert_ptr_nonnull(strstr(ab, "iifname \"sy\" meta nfproto ipv4 ip "
+				     "saddr @ha_sync_v4 udp dport 3781"));
+	free(ab);
+	free(ba);
+}
+END_TEST
+
 static Suite *compile_suite(void)
 {
 	Suite *s = suite_create("compile");
@@ -226,19 +306,15 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, golden_shipped);
 	tcase_add_test(tc, golden_examples);
 	tcase_add_test(tc, deny_by_construction);
+	tcase_add_test(tc, pairs_only_with_flows);
 	tcase_add_test(tc, marks_registered);
 	tcase_add_test(tc, any_zone_is_complement);
+	tcase_add_test(tc, ha_same_on_both_nodes);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(compile_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(compile_suite());
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "check_main.h"
 
 #define NOW ((time_t)1768435200)   /* 2026-01-15 00:00 UTC */
 
@@ -852,6 +853,33 @@ START_TEST(shipped_configs)
 }
 END_TEST
 
+START_TEST(ha_group)
+{
+	load_shipped("conf/examples/ha-pair.conf");
+	ck_assert(m.ha.enabled);
+	ck_assert_uint_eq(m.ha.node_count, 2);
+	ck_assert_str_eq(m.ha.nodes[1].name, "gw-b");
+	ck_assert_uint_eq(m.ha.nodes[0].vrrp_count, 3);
+	ck_assert_str_eq(m.ha.sync_interface, "sy");
+	ck_assert_uint_eq(m.ha.vrrp_interface_count, 4);
+	ck_assert_uint_eq(m.ha.conntrack_sync_port, 3780);
+	ck_assert_uint_eq(m.ha.peer_port, 3781);
+	ck_assert_str_eq(m.ha.key_file, "/etc/segmentd/ha.key");
+	ck_assert(m.ha.block_on_mismatch);
+	ck_assert_str_eq(m.ha.weight_file, "/run/segmentd/ha-weight");
+	ck_assert_int_eq(model_ha_self(&m, "gw-b", "gw-a"), 1);
+	ck_assert_int_eq(model_ha_self(&m, NULL, "gw-a"), 0);
+	ck_assert_int_eq(model_ha_self(&m, NULL, "gw-b.example.org"), 1);
+	ck_assert_int_eq(model_ha_self(&m, NULL, "gw-bb"), -ENOENT);
+	ck_assert_int_eq(model_ha_self(&m, "gw-c", "gw-a"), -ENOENT);
+	ck_assert_int_eq(model_ha_self(&m, NULL, NULL), -ENOENT);
+	model_free(&m);
+	load_shipped("conf/segmentd.conf");
+	ck_assert(!m.ha.enabled);
+	ck_assert_int_eq(model_ha_self(&m, NULL, "gw-a"), -ENOENT);
+}
+END_TEST
+
 START_TEST(free_is_null_safe)
 {
 	struct model empty;
@@ -864,6 +892,115 @@ START_TEST(free_is_null_safe)
 	model_init(&empty);
 	model_free(&empty);
 	model_free(&empty);
+}
+END_TEST
+
+/* n list elements "<pre><index><post>", comma separated; the caller
+ * frees the text. */
+static char *repeat(const char *pre, const char *post, int n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		fprintf(f, "%s%d%s", pre, i, post);
+	}
+	fclose(f);
+	return text;
+}
+
+/* One element over a limit: refused at the list's line, with that one
+ * error (nothing that refers to the list's elements is parsed after it). */
+static void over_limit(const char *head, const char *pre, const char *post,
+		       int n, const char *tail, const char *want)
+{
+	char *list = repeat(pre, post, n), *text = NULL;
+
+	ck_assert_int_ge(asprintf(&text, "%s%s%s", head, list, tail), 0);
+	expect(text, want);
+	ck_assert_int_eq(d.errors, 1);
+	free(list);
+	free(text);
+}
+
+#define LIMIT_WANT(line, n, what) "t.conf:" #line ": error: " #n " " what \
+	": at most %d (the limit of " what ", see segmentd.conf(5) LIMITS)\n"
+
+START_TEST(limits)
+{
+	char want[256], *ifs, *text = NULL;
+
+	snprintf(want, sizeof(want), LIMIT_WANT(3, 16385, "hosts"),
+		 MODEL_HOSTS_MAX);
+	over_limit(V "zones = ( " LG " );\nhosts = (\n",
+		   "{ name = \"h", "\"; zone = \"lg\"; addresses = "
+		   "[ \"10.2.0.1\" ]; }", MODEL_HOSTS_MAX + 1,
+		   " );\nflows = ( { name = \"f\"; from = \"h1\"; to = \"lg\"; "
+		   "services = [ \"tcp/1\" ]; comment = \"c\"; } );\n", want);
+	snprintf(want, sizeof(want), LIMIT_WANT(3, 16385, "flows"),
+		 MODEL_FLOWS_MAX);
+	over_limit(V "zones = ( " LG " );\nflows = (\n",
+		   "{ name = \"f", "\"; from = \"lg\"; to = \"lg\"; services = "
+		   "[ \"tcp/1\" ]; comment = \"c\"; }", MODEL_FLOWS_MAX + 1,
+		   " );\n", want);
+	snprintf(want, sizeof(want), LIMIT_WANT(3, 1025, "management rules"),
+		 MODEL_MGMT_MAX);
+	over_limit(V "zones = ( " LG " );\nmanagement = (\n",
+		   "{ from = \"lg\"; services = [ \"tcp/", "\" ]; }",
+		   MODEL_MGMT_MAX + 1, " );\n", want);
+	over_limit(V "zones = ( " LG " );\nflows = ( { name = \"f\"; from = "
+		   "\"lg\"; to = \"lg\"; comment = \"c\";\n services = [ ",
+		   "\"tcp/", "\"", MODEL_LIST_MAX + 1, " ]; } );\n",
+		   "t.conf:4: error: flow 'f': 'services' has 1025 elements: "
+		   "at most 1024 (see segmentd.conf(5) LIMITS)\n");
+	/* interfaces: all zones together; the zone whose list passes the
+	 * limit is the one refused */
+	ifs = repeat("\"a", "\"", 10000);
+	ck_assert_int_ge(asprintf(&text, V "zones = ( { name = \"a\"; class = "
+				  "\"general\"; networks = [ \"10.1.0.0/16\" ]; "
+				  "interfaces = [ %s ]; },\n{ name = \"b\"; "
+				  "class = \"general\"; networks = [ "
+				  "\"10.2.0.0/16\" ];\n interfaces = [ %s ]; } );\n",
+				  ifs, ifs), 0);
+	snprintf(want, sizeof(want), "t.conf:4: error: zone 'b': 20000 "
+		 "interfaces with this list: at most %d (the limit of "
+		 "interfaces, see segmentd.conf(5) LIMITS)\n", MODEL_IFACES_MAX);
+	expect(text, want);
+	free(ifs);
+	free(text);
+}
+END_TEST
+
+/* networks: all zones together, a networks_file's lines included: the
+ * line one past the limit is the error. */
+START_TEST(networks_limit)
+{
+	char path[256], *conf = NULL, want[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/nets.txt", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (long i = 0; i < MODEL_NETWORKS_MAX; i++)
+		fprintf(f, "10.%ld.%ld.%ld/32\n", i >> 16, (i >> 8) & 255,
+			i & 255);
+	fclose(f);
+	ck_assert_int_ge(asprintf(&conf, "%s/t.conf", tmpdir), 0);
+	free(tmp_write("t.conf", V "zones = ( { name = \"a\"; class = "
+		       "\"general\"; interfaces = [ \"a0\" ]; networks = "
+		       "[ \"192.168.0.0/24\" ]; },\n{ name = \"b\"; class = "
+		       "\"general\"; interfaces = [ \"b0\" ]; networks_file = "
+		       "\"nets.txt\"; } );\n"));
+	snprintf(want, sizeof(want), "@/nets.txt:%d: error: one network more "
+		 "than the %d this file may add (the limit of networks of all "
+		 "zones together, see segmentd.conf(5) LIMITS)\n",
+		 MODEL_NETWORKS_MAX, MODEL_NETWORKS_MAX - 1);
+	expect_file(conf, want);
+	free(conf);
 }
 END_TEST
 
@@ -895,7 +1032,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, huge_values);
 	tcase_add_test(tc, string_refuses_include);
 	tcase_add_test(tc, shipped_configs);
+	tcase_add_test(tc, ha_group);
 	tcase_add_test(tc, free_is_null_safe);
+	tcase_add_test(tc, limits);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
 	tcase_add_test(files, include_works);
@@ -903,17 +1042,12 @@ static Suite *config_suite(void)
 	tcase_add_test(files, include_missing);
 	tcase_add_test(files, include_loop);
 	tcase_add_test(files, file_errors);
+	tcase_add_test(files, networks_limit);
 	suite_add_tcase(s, files);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(config_suite());
 }

@@ -22,6 +22,7 @@
 
 #include "control.h"
 #include "loop.h"
+#include "check_main.h"
 
 #define BIG_BODY (8u << 20)
 #define TEST_GID 4242
@@ -796,11 +797,5 @@ static Suite *control_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(control_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(control_suite());
 }

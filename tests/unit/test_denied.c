@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "denied.h"
+#include "check_main.h"
 
 #define T0 1700000000            /* 2023-11-14T22:13:20Z */
 #define MSG_SIZE 1024
@@ -367,6 +368,7 @@ static const struct {
 } prefixes[] = {
 	{ "segmentd drop lgwan>internet: ", 0, "lgwan>internet" },
 	{ "segmentd spoof lgwan: ", 0, "spoof lgwan" },
+	{ "segmentd invalid lgwan: ", 0, "invalid lgwan" },
 	{ "segmentd drop lgwan>gateway: ", 0, "lgwan>gateway" },
 	{ "segmentd drop lgwan>unzoned: ", 0, "lgwan>unzoned" },
 	{ "segmentd drop unzoned: ", 0, "unzoned" },
@@ -1271,8 +1273,6 @@ int main(void)
 	/* the kernel tests leave this process's namespace: always fork */
 	if (kernel)
 		srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run_runner(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "filesafe.h"
+#include "check_main.h"
 
 #define NOBODY 65534
 
@@ -446,9 +447,7 @@ int main(void)
 		perror("test_filesafe: a directory in /tmp");
 		return EXIT_FAILURE;
 	}
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run_runner(sr);
 	nftw(run_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

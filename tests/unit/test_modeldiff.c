@@ -12,6 +12,7 @@
 #include "golden.h"
 #include "modeldiff.h"
 #include "policy.h"
+#include "check_main.h"
 
 /* A fixed "now" so expiry is deterministic: 2026-11-01 00:00 UTC. */
 #define TEST_NOW ((time_t)1793491200)
@@ -526,8 +527,6 @@ int main(void)
 		return EXIT_FAILURE;
 	}
 	sr = srunner_create(modeldiff_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run_runner(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "notify.h"
+#include "check_main.h"
 
 static int listener = -1;
 static char dir[64];             /* made by main(), removed at its end */
@@ -360,9 +361,7 @@ int main(void)
 	tcase_add_test(tw, watchdog_usec_without_socket);
 	suite_add_tcase(s, tw);
 	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run_runner(sr);
 	remove_dir();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

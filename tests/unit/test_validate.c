@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "policy.h"
+#include "check_main.h"
 
 #define NOW ((time_t)1768435200)   /* 2026-01-15 00:00 UTC */
 
@@ -435,11 +436,5 @@ static Suite *validate_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(validate_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(validate_suite());
 }

@@ -1,0 +1,49 @@
+#!/bin/bash
+# bench/reload.sh [BUILD] - an unchanged reload of the running daemon
+# (`segmentctl reload`, whole round trip, wall) against `nft -f` of the
+# same ruleset (segmentd --print) into an empty namespace, interleaved, and
+# the daemon's RSS (VmRSS) after start and after the reloads.  N networks
+# per family: $BENCH_N (default 100000), $BENCH_RUNS runs (default 5).
+# Everything runs in `unshare -n -m` namespaces (a private /run for the
+# control socket); the caller's namespace is never touched.  Prints ratios
+# (medians); nothing asserts.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+N=${BENCH_N:-100000}
+RUNS=${BENCH_RUNS:-5}
+[ "$(id -u)" = 0 ] || { echo "reload.sh: needs root" >&2; exit 1; }
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/segmentd-reload.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+"$top/bench/gen-config.sh" "$N" "$WORK/n.conf" || exit 1
+"$build/segmentd" --print -c "$WORK/n.conf" >"$WORK/n.nft" || exit 1
+export SD="$build/segmentd" CTL="$build/segmentctl" WORK RUNS
+# shellcheck disable=SC2016 # expanded by the inner bash
+unshare -n -m --propagation private bash -c '
+	mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
+	ip link set lo up
+	"$SD" -c "$WORK/n.conf" >"$WORK/daemon.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 600); do
+		grep -q "programmed from" "$WORK/daemon.log" && break
+		sleep 0.1
+	done
+	rss() { awk "/^VmRSS/ {print \$2}" /proc/$pid/status; }
+	echo "rss_start_kib $(rss)"
+	ms() { date +%s%N; }
+	for i in $(seq "$RUNS"); do
+		t0=$(ms); "$CTL" reload >"$WORK/r.out" 2>&1 || cat "$WORK/r.out" >&2
+		t1=$(ms)
+		unshare -n nft -f "$WORK/n.nft"
+		t2=$(ms)
+		grep -q "nothing committed" "$WORK/r.out" || echo "run $i: reload committed" >&2
+		echo "run $i reload_ms $(( (t1 - t0) / 1000 )) nft_ms $(( (t2 - t1) / 1000 ))" | awk "{ \$4 /= 1000; \$6 /= 1000; print }"
+	done
+	echo "rss_after_${RUNS}_reloads_kib $(rss)"
+	kill -TERM "$pid"; wait "$pid"
+' | tee "$WORK/out"
+awk '/^run/ { print $4 / $6 }' "$WORK/out" | sort -n | awk -v n="$N" '
+	{ r[++k] = $1 }
+	END { m = (k % 2) ? r[(k + 1) / 2] : (r[k / 2] + r[k / 2 + 1]) / 2
+	      printf "N=%d unchanged reload / nft -f: %.3fx (median of %d runs)\n", n, m, k }'
