@@ -261,11 +261,14 @@ control() {
 }
 
 # --- allowed traffic ------------------------------------------------------
+reports() { wc -l <"$D/client.report" 2>/dev/null || echo 0; }
+reports_past() { [ "$(reports)" -gt "$1" ]; }   # (re-read on every try)
+
 window() {   # window NAME: the allowed-traffic figures since the last window
 	local n
-	n=$(wc -l <"$D/client.report" 2>/dev/null || echo 0)
+	n=$(reports)
 	kill -USR1 "$CLIENT" || fail "the traffic client died"
-	topo_wait_until 5 test "$(wc -l <"$D/client.report")" -gt "$n" || fail "no report from the client"
+	topo_wait_until 5 reports_past "$n" || fail "no report from the client"
 	WIN=$(tail -n 1 "$D/client.report")
 	STALL=$(echo "$WIN" | sed 's/.*stall_ms=\([0-9]*\).*/\1/')
 	OUTAGE=$(echo "$WIN" | sed 's/.*outage_ms=\([0-9]*\).*/\1/')
