@@ -47,6 +47,8 @@ void cidr_to_interval(const struct cidr *c, struct interval *out);
 void interval_list_init(struct interval_list *l, uint8_t family);
 void interval_list_free(struct interval_list *l);
 int interval_list_add(struct interval_list *l, const struct interval *iv);
+/* Room for n more items (one allocation); -ENOMEM. */
+int interval_list_reserve(struct interval_list *l, size_t n);
 /* Sorts and merges overlapping and adjacent intervals in place. */
 void interval_list_normalize(struct interval_list *l);
 /* out = the whole address space of l->family minus l (l normalized first).

@@ -148,6 +148,8 @@ struct rs_chain *ruleset_add_chain(struct ruleset *rs, const char *name,
 				   enum rs_hook hook, const struct rs_origin *o);
 struct rs_rule *chain_add_rule(struct rs_chain *c, const struct rs_origin *o);
 int set_add_interval(struct rs_set *s, const uint8_t *low, const uint8_t *high);
+/* Room for n more elements (one allocation); -ENOMEM. */
+int set_reserve(struct rs_set *s, size_t n);
 int set_add_ifname(struct rs_set *s, const char *ifname,
 		   enum rs_verdict v, const char *chain);
 int set_add_mark(struct rs_set *s, uint32_t mark);

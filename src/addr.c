@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "array.h"
 
 #define CIDR_TEXT_MAX 64   /* longer than any IPv6 text with a prefix */
 
@@ -160,6 +161,12 @@ void interval_list_free(struct interval_list *l)
 		return;
 	free(l->items);
 	interval_list_init(l, l->family);
+}
+
+int interval_list_reserve(struct interval_list *l, size_t n)
+{
+	return array_reserve((void **)&l->items, &l->capacity, l->count, n,
+			     sizeof(*l->items));
 }
 
 int interval_list_add(struct interval_list *l, const struct interval *iv)

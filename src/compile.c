@@ -58,7 +58,7 @@ int compile_address_set(struct compiler *c, const char *name, int family,
 	s = ruleset_add_set(c->rs, name,
 			    family == AF_INET ? RS_KEY_IPV4 : RS_KEY_IPV6,
 			    false, o);
-	if (!s)
+	if (!s || set_reserve(s, l->count))
 		return -ENOMEM;
 	for (size_t i = 0; i < l->count; i++)
 		if (set_add_interval(s, l->items[i].lo, l->items[i].hi))
@@ -72,6 +72,8 @@ int compile_cidr_list(const struct cidr *v, size_t n, int family,
 	struct interval iv;
 
 	interval_list_init(out, family);
+	if (interval_list_reserve(out, n))
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].family != family)
 			continue;
@@ -254,6 +256,19 @@ static int compile_maps(struct compiler *c)
 }
 
 
+static const char *set_name(const void *items, size_t i)
+{
+	return ((const struct rs_set *)items)[i].name;
+}
+
+const struct rs_set *compile_find_set(struct compiler *c, const char *name)
+{
+	int i = nameidx_find(&c->set_idx, c->rs->sets, c->rs->set_count,
+			     set_name, name);
+
+	return i < 0 ? NULL : &c->rs->sets[i];
+}
+
 int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
 {
 	struct compiler c = { .m = m, .rs = rs, .now = now };
@@ -276,6 +291,7 @@ int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
 	if (!err)
 		err = compile_chains(&c);
 	free(c.pairs);
+	nameidx_free(&c.set_idx);
 	if (err)
 		ruleset_free(rs);
 	return err;

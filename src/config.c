@@ -358,6 +358,8 @@ static int load_parsed(config_t *lc, const char *path, const char *dir,
 	for (size_t i = 0; i < c.failed_count; i++)
 		free(c.failed[i]);
 	free(c.failed);
+	nameidx_free(&c.zone_idx);
+	nameidx_free(&c.host_idx);
 	return r;
 }
 

@@ -16,11 +16,11 @@ int cfg_endpoint(struct cfg *c, const config_setting_t *group,
 
 	if (r < 0)
 		return r;
-	if ((i = model_find_zone(c->m, name)) >= 0) {
+	if ((i = cfg_find_zone(c, name)) >= 0) {
 		*out = (struct endpoint){ ENDPOINT_ZONE, (size_t)i };
 		return 0;
 	}
-	if ((i = model_find_host(c->m, name)) >= 0) {
+	if ((i = cfg_find_host(c, name)) >= 0) {
 		*out = (struct endpoint){ ENDPOINT_HOST, (size_t)i };
 		return 0;
 	}

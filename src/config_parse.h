@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "model.h"
+#include "nameidx.h"
 
 #define CFG_TEXT_MAX 4096   /* comment, justification */
 #define CFG_WHAT_MAX 64     /* "zone 'a-name-of-31-characters'" */
@@ -26,7 +27,12 @@ struct cfg {
 	size_t failed_count, failed_capacity;
 	size_t ifaces, networks; /* of the zones parsed so far (LIMITS) */
 	bool over_limit;         /* a section had more elements than allowed */
+	struct nameidx zone_idx, host_idx;   /* lookups by name (cfg_find_*) */
 };
+
+/* The index of the zone or host named name, or -ENOENT. */
+int cfg_find_zone(struct cfg *c, const char *name);
+int cfg_find_host(struct cfg *c, const char *name);
 
 /* The worse of two results: -ENOMEM over -EINVAL over 0. */
 static inline int cfg_worse(int a, int b)

@@ -280,6 +280,28 @@ int cfg_parse_zones(struct cfg *c)
 	return r;
 }
 
+static const char *zone_name(const void *items, size_t i)
+{
+	return ((const struct zone *)items)[i].name;
+}
+
+static const char *host_name(const void *items, size_t i)
+{
+	return ((const struct host *)items)[i].name;
+}
+
+int cfg_find_zone(struct cfg *c, const char *name)
+{
+	return nameidx_find(&c->zone_idx, c->m->zones, c->m->zone_count,
+			    zone_name, name);
+}
+
+int cfg_find_host(struct cfg *c, const char *name)
+{
+	return nameidx_find(&c->host_idx, c->m->hosts, c->m->host_count,
+			    host_name, name);
+}
+
 static int host_zone(struct cfg *c, const config_setting_t *group,
 		     const char *what, struct host *h)
 {
@@ -289,7 +311,7 @@ static int host_zone(struct cfg *c, const config_setting_t *group,
 
 	if (r < 0)
 		return r;
-	i = model_find_zone(c->m, name);
+	i = cfg_find_zone(c, name);
 	if (i >= 0) {
 		h->zone = (size_t)i;
 		return 0;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "netfile.h"
 
 #define TOKEN_MAX 64
@@ -26,19 +27,14 @@ struct netfile {
 	size_t errors;
 };
 
-static int grow(struct netfile *nf)
+static int grow(struct netfile *nf)   /* one more item: doubling */
 {
-	size_t cap = nf->capacity ? nf->capacity * 2 : 1024;
-	struct cidr *v;
+	size_t more = nf->capacity ? nf->capacity : 1024;
 
 	if (nf->count < nf->capacity)
 		return 0;
-	v = realloc(nf->items, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	nf->items = v;
-	nf->capacity = cap;
-	return 0;
+	return array_reserve((void **)&nf->items, &nf->capacity, nf->count,
+			     more, sizeof(*nf->items));
 }
 
 static bool is_blank(char ch)
@@ -142,8 +138,15 @@ int netfile_parse(const char *text, size_t len, const char *file, size_t max,
 			      .limit = *count + max < *count ? SIZE_MAX :
 				       *count + max };
 	const char *p = text, *end = text + len;
+	size_t lines = 1;
 	int line = 1, r = 0;
 
+	/* room for a network a line (up to the limit) in one allocation */
+	for (const char *q = p; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+		lines++;
+	if (array_reserve((void **)&nf.items, &nf.capacity, nf.count,
+			  lines < max ? lines : max, sizeof(*nf.items)) < 0)
+		return -ENOMEM;
 	while (p < end && r == 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = nl ? nl : end;

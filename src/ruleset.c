@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ruleset.h"
 
 /* Grows *items (of size sz) so that one more fits. */
@@ -189,6 +190,12 @@ static struct rs_elem *set_new_elem(struct rs_set *s)
 	e = &s->elems[s->elem_count++];
 	memset(e, 0, sizeof(*e));
 	return e;
+}
+
+int set_reserve(struct rs_set *s, size_t n)
+{
+	return array_reserve((void **)&s->elems, &s->elem_capacity,
+			     s->elem_count, n, sizeof(*s->elems));
 }
 
 int set_add_interval(struct rs_set *s, const uint8_t *low, const uint8_t *high)
