@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "nameidx.h"
+
 #define RS_NAME_MAX 64
 
 enum rs_key {
@@ -132,6 +134,10 @@ struct ruleset {
 	size_t set_count, set_capacity;
 	struct rs_chain *chains;  /* regular chains first, base chains last */
 	size_t chain_count, chain_capacity;
+	/* ruleset_find_set's index of the set names: a cache that lookups
+	 * on a const ruleset update too (moved with the struct, never
+	 * shared by two copies) */
+	struct nameidx set_idx;
 };
 
 void ruleset_init(struct ruleset *rs);

@@ -43,7 +43,7 @@ mkdir -p "$OUT/artifacts"
 # The load wing only: no kernel, no daemon, no programs' main().
 declare -A SRC MAXLEN
 SRC[config]="src/config.c src/config_flows.c src/config_value.c src/config_zones.c
-	src/config_ha.c src/netfile.c src/validate_ha.c src/compile_ha.c
+	src/config_ha.c src/netfile.c src/validate_ha.c src/compile_ha.c src/nameidx.c
 	src/model.c src/addr.c src/validate.c src/validate_guard.c src/validate_net.c
 	src/compile.c src/compile_chains.c src/ruleset.c src/render.c src/diag.c"
 SRC[control]="src/control.c"

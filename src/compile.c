@@ -256,19 +256,6 @@ static int compile_maps(struct compiler *c)
 }
 
 
-static const char *set_name(const void *items, size_t i)
-{
-	return ((const struct rs_set *)items)[i].name;
-}
-
-const struct rs_set *compile_find_set(struct compiler *c, const char *name)
-{
-	int i = nameidx_find(&c->set_idx, c->rs->sets, c->rs->set_count,
-			     set_name, name);
-
-	return i < 0 ? NULL : &c->rs->sets[i];
-}
-
 int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
 {
 	struct compiler c = { .m = m, .rs = rs, .now = now };
@@ -291,7 +278,6 @@ int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
 	if (!err)
 		err = compile_chains(&c);
 	free(c.pairs);
-	nameidx_free(&c.set_idx);
 	if (err)
 		ruleset_free(rs);
 	return err;

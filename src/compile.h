@@ -9,7 +9,6 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "model.h"
-#include "nameidx.h"
 #include "ruleset.h"
 
 #define CT_INVALID     NF_CT_STATE_INVALID_BIT
@@ -30,14 +29,9 @@ struct compiler {
 	time_t now;
 	struct zone_pair *pairs;   /* sorted by (a, b), unique */
 	size_t pair_count;
-	struct nameidx set_idx;    /* compile_find_set's */
 	char name[RS_NAME_MAX * 2];
 	char what[160];
 };
-
-/* ruleset_find_set(c->rs, name) by hash (the compiler looks up a set for
- * every rule it emits). */
-const struct rs_set *compile_find_set(struct compiler *c, const char *name);
 
 /* Formats a generated object name into c->name (valid until the next call). */
 __attribute__((format(printf, 2, 3)))

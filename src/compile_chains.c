@@ -104,7 +104,7 @@ static int emit_flow_rule(struct compiler *c, struct rs_chain *ch,
 
 	endpoint_set_name(c->m, d->src, fam, sset, sizeof(sset));
 	endpoint_set_name(c->m, d->dst, fam, dset, sizeof(dset));
-	if (!compile_find_set(c, sset) || !compile_find_set(c, dset))
+	if (!ruleset_find_set(c->rs, sset) || !ruleset_find_set(c->rs, dset))
 		return 0;    /* no addresses in this family at one end */
 	if (!service_in_family(sv, fam))
 		return 0;
@@ -212,7 +212,7 @@ static int emit_intra(struct compiler *c, struct rs_chain *ch,
 
 		snprintf(set, sizeof(set), "zone_%s_%s", z->name,
 			 family_tag(fams[f]));
-		if (!compile_find_set(c, set))
+		if (!ruleset_find_set(c->rs, set))
 			continue;
 		r = chain_add_rule(ch, &o);
 		if (!r)
@@ -370,7 +370,7 @@ static int compile_zone_in(struct compiler *c, const struct zone *z)
 		if (!r)
 			return -ENOMEM;
 		err = rule_num(r, RS_OP_NFPROTO, nfproto(fams[f]));
-		if (compile_find_set(c, set))
+		if (ruleset_find_set(c->rs, set))
 			err = err ?: rule_name(r, RS_OP_SADDR_SET, set, true);
 		err = err ?: rule_verdict(r, RS_VERDICT_GOTO, spoofed);
 	}
@@ -420,7 +420,7 @@ static int compile_mgmt(struct compiler *c, size_t z)
 
 				endpoint_set_name(m, &mr->from, fams[f], set,
 						  sizeof(set));
-				if (!compile_find_set(c, set) ||
+				if (!ruleset_find_set(c->rs, set) ||
 				    !service_in_family(sv, fams[f]))
 					continue;
 				r = chain_add_rule(ch, &so);

@@ -92,7 +92,7 @@ int compile_ha_sets(struct compiler *c)
 	for (size_t f = 0; f < sizeof(fams) / sizeof(*fams) && !err; f++) {
 		err = node_set(c, f, false);
 		err = err ?: node_set(c, f, true);
-		if (!err && compile_find_set(c, fams[f].vrrp))
+		if (!err && ruleset_find_set(c->rs, fams[f].vrrp))
 			err = group_set(c, f);
 	}
 	return err;
@@ -129,7 +129,7 @@ static int vrrp_rules(struct compiler *c, struct rs_chain *ch, size_t f)
 	const struct model_ha *ha = &c->m->ha;
 	int err = 0;
 
-	if (!compile_find_set(c, fams[f].vrrp))
+	if (!ruleset_find_set(c->rs, fams[f].vrrp))
 		return 0;
 	for (size_t i = 0; i < ha->vrrp_interface_count && !err; i++) {
 		struct rs_rule *r = ha_rule(c, ch, "vrrp", ha->vrrp_interfaces[i],
@@ -153,7 +153,7 @@ static int sync_rules(struct compiler *c, struct rs_chain *ch, size_t f)
 	const char *whats[] = { "conntrack sync", "peer beacon" };
 	int err = 0;
 
-	if (!compile_find_set(c, fams[f].sync))
+	if (!ruleset_find_set(c->rs, fams[f].sync))
 		return 0;
 	for (size_t p = 0; p < 2 && !err; p++) {
 		struct rs_rule *r = ha_rule(c, ch, whats[p], ha->sync_interface,

@@ -99,6 +99,7 @@ void ruleset_free(struct ruleset *rs)
 	free(rs->sets);
 	free(rs->chains);
 	free(rs->table);
+	nameidx_free(&rs->set_idx);
 	ruleset_init(rs);
 }
 
@@ -327,13 +328,19 @@ int rule_verdict(struct rs_rule *r, enum rs_verdict v, const char *target)
 	return r->target ? 0 : -ENOMEM;
 }
 
+static const char *set_name(const void *items, size_t i)
+{
+	return ((const struct rs_set *)items)[i].name;
+}
+
 const struct rs_set *ruleset_find_set(const struct ruleset *rs,
 				      const char *name)
 {
-	for (size_t i = 0; i < rs->set_count; i++)
-		if (!strcmp(rs->sets[i].name, name))
-			return &rs->sets[i];
-	return NULL;
+	/* the index is a cache: finding does not change the ruleset */
+	int i = nameidx_find((struct nameidx *)&rs->set_idx, rs->sets,
+			     rs->set_count, set_name, name);
+
+	return i < 0 ? NULL : &rs->sets[i];
 }
 
 const struct rs_chain *ruleset_find_chain(const struct ruleset *rs,
