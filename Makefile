@@ -59,7 +59,8 @@ $(BUILD)/segmentd: $(BUILD)/segmentd.o $(BUILD)/libsegmentd.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # segmentctl speaks the protocol and nothing else of the daemon.
-CTL_OBJ := $(BUILD)/segmentctl.o $(BUILD)/control.o $(BUILD)/control_client.o
+CTL_OBJ := $(BUILD)/segmentctl.o $(BUILD)/control.o $(BUILD)/control_client.o \
+	   $(BUILD)/utf8.o
 $(BUILD)/segmentctl: $(CTL_OBJ)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^

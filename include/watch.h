@@ -17,7 +17,7 @@ struct mnl_socket;
 
 struct watch_change {
 	uint32_t pid;            /* committing process (NFTA_GEN_PROC_PID) */
-	char comm[32];           /* its name (NFTA_GEN_PROC_NAME) */
+	char comm[64];           /* its name (NFTA_GEN_PROC_NAME) */
 	uint32_t genid;
 	char summary[160];       /* "DELRULE x1 NEWRULE x2" */
 };

@@ -46,8 +46,8 @@ SRC[config]="src/config.c src/config_flows.c src/config_value.c src/config_zones
 	src/config_ha.c src/netfile.c src/validate_ha.c src/compile_ha.c src/nameidx.c
 	src/model.c src/addr.c src/validate.c src/validate_guard.c src/validate_net.c
 	src/compile.c src/compile_chains.c src/ruleset.c src/render.c src/diag.c"
-SRC[control]="src/control.c"
-SRC[nflog]="src/nflog.c src/denied.c src/model.c src/json.c"
+SRC[control]="src/control.c src/utf8.c"
+SRC[nflog]="src/nflog.c src/denied.c src/model.c src/json.c src/utf8.c"
 SRC[peer]="src/peer_beacon.c src/hmac.c src/sha256.c"
 SRC[ct]="src/conntrack.c"
 # Longest generated input: a config of a few hundred lines (the huge-list

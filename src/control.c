@@ -7,37 +7,17 @@
 #include <string.h>
 
 #include "control.h"
+#include "utf8.h"
 
 #define CONTROL_JSON_FLAG "--json"
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it
- * is malformed: overlong, a surrogate, above U+10FFFF, truncated, or a C1
- * control character (U+0080..U+009F). */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
+/* The length of the UTF-8 character at s (at most n bytes), or 0 when it
+ * is malformed (see utf8_sequence) or a C1 control (U+0080..U+009F). */
+static size_t utf8_printable(const unsigned char *s, size_t n)
 {
-	size_t len;
-	uint32_t cp;
+	size_t len = utf8_sequence(s, n);
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-	    (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return len;
+	return len == 2 && s[0] == 0xc2 && s[1] <= 0x9f ? 0 : len;
 }
 
 /* Checks the bytes of one line (its terminator already removed). */
@@ -54,7 +34,7 @@ static int check_bytes(const char *line, size_t len, const char **why)
 			*why = "line break inside the request";
 		else if (s[i] < 0x20 || s[i] == 0x7f)
 			*why = "control character in the request";
-		else if (s[i] >= 0x80 && !(step = utf8_sequence(s + i, len - i)))
+		else if (s[i] >= 0x80 && !(step = utf8_printable(s + i, len - i)))
 			*why = "invalid UTF-8 in the request";
 		else
 			*why = NULL;

@@ -143,6 +143,50 @@ static void print_diags(const struct diags *diags, FILE *out)
 	diags_print(diags, out);
 }
 
+/* "diagnostics": every error and warning with its file and line. */
+static void diags_json(struct json *j, const struct diags *d)
+{
+	json_kint(j, "errors", d->errors);
+	json_kint(j, "warnings", d->warnings);
+	json_key(j, "diagnostics");
+	json_array_open(j);
+	for (size_t i = 0; i < d->count; i++) {
+		const struct diag *x = &d->items[i];
+
+		json_object_open(j);
+		json_kstr(j, "severity", x->severity == DIAG_ERROR ? "error"
+								   : "warning");
+		json_key(j, "file");
+		if (x->file)
+			json_str(j, x->file);
+		else
+			json_null(j);
+		json_kint(j, "line", x->line);
+		json_kstr(j, "message", x->message);
+		json_object_close(j);
+	}
+	json_array_close(j);
+}
+
+/* The answer of check and reload: the file, the outcome, the diagnostics
+ * (and the SSH lock-out check's text, when one was asked for). */
+static void outcome_json(const char *path, const char *key,
+			 const char *value, const struct diags *d,
+			 const char *ssh_text, FILE *out)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_object_open(&j);
+	json_kstr(&j, "config", path);
+	json_kstr(&j, key, value);
+	if (ssh_text)
+		json_kstr(&j, "ssh_check", ssh_text);
+	diags_json(&j, d);
+	json_object_close(&j);
+	fputc('\n', out);
+}
+
 static const char *arg_value(const struct control_request *r,
 			     const char *prefix)
 {
@@ -158,7 +202,9 @@ static enum control_status cmd_reload(struct daemon *d,
 				      const struct control_request *r,
 				      FILE *out)
 {
-	const char *ssh = arg_value(r, "--ssh=");
+	const char *ssh = arg_value(r, "--ssh="), *outcome;
+	char *ssh_text = NULL;
+	size_t ssh_len = 0;
 	struct diags diags;
 	int err;
 
@@ -183,27 +229,38 @@ static enum control_status cmd_reload(struct daemon *d,
 	if (ssh) {
 		struct model m;
 		struct ruleset rs;
+		FILE *to = r->json ? open_memstream(&ssh_text, &ssh_len) : out;
 
 		diags_init(&diags);
 		model_init(&m);
-		if (!policy_load(d->config_path, time(NULL), &m, &rs, &diags)) {
-			daemon_ssh_check(&m, ssh, out);
+		if (to && !policy_load(d->config_path, time(NULL), &m, &rs,
+				       &diags)) {
+			daemon_ssh_check(&m, ssh, to);
 			ruleset_free(&rs);
 		}
+		if (to && to != out)
+			fclose(to);
 		model_free(&m);
 		diags_free(&diags);
 	}
 	diags_init(&diags);
 	err = daemon_reload(d, &diags);
-	print_diags(&diags, out);
-	if (err)
-		fprintf(out, "reload refused: the enforced ruleset is "
-			"unchanged\n");
-	else if (d->unchanged)
-		fprintf(out, "reloaded %s: unchanged, nothing committed\n",
-			d->config_path);
-	else
-		fprintf(out, "reloaded %s\n", d->config_path);
+	outcome = err ? "refused" : d->unchanged ? "unchanged" : "reloaded";
+	if (r->json) {
+		outcome_json(d->config_path, "result", outcome, &diags,
+			     ssh_text, out);
+	} else {
+		print_diags(&diags, out);
+		if (err)
+			fprintf(out, "reload refused: the enforced ruleset is "
+				"unchanged\n");
+		else if (d->unchanged)
+			fprintf(out, "reloaded %s: unchanged, nothing "
+				"committed\n", d->config_path);
+		else
+			fprintf(out, "reloaded %s\n", d->config_path);
+	}
+	free(ssh_text);
 	diags_free(&diags);
 	return err ? CONTROL_FAIL : CONTROL_OK;
 }
@@ -225,8 +282,13 @@ static enum control_status cmd_check(struct daemon *d,
 		err = nft_check(&d->nl, &rs, &diags);
 		ruleset_free(&rs);
 	}
-	print_diags(&diags, out);
-	fprintf(out, "%s: %s\n", path, err ? "INVALID" : "valid");
+	if (r->json) {
+		outcome_json(path, "result", err ? "invalid" : "valid",
+			     &diags, NULL, out);
+	} else {
+		print_diags(&diags, out);
+		fprintf(out, "%s: %s\n", path, err ? "INVALID" : "valid");
+	}
 	diags_free(&diags);
 	model_free(&m);
 	return err ? CONTROL_FAIL : CONTROL_OK;
@@ -673,10 +735,60 @@ static enum control_status cmd_denied(struct daemon *d,
 	return CONTROL_OK;
 }
 
+/* The commands whose answer is text only (the ruleset as nft text, the
+ * Prometheus exposition, commit-confirmed reloads). */
+static bool text_only(const struct control_request *r)
+{
+	if (!strcmp(r->verb, "show") || !strcmp(r->verb, "metrics") ||
+	    !strcmp(r->verb, "confirm"))
+		return true;
+	for (int i = 0; !strcmp(r->verb, "reload") && i < r->argc; i++)
+		if (!strcmp(r->argv[i], "--confirm"))
+			return true;
+	return false;
+}
+
+/* --json for those: one object with the outcome and the text. */
+static enum control_status text_as_json(struct daemon *d,
+					const struct control_request *r,
+					uid_t uid, FILE *out)
+{
+	static const char *const outcome[] = { "ok", "fail", "error" };
+	struct control_request plain = *r;
+	enum control_status st = CONTROL_ERROR;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct json j;
+
+	plain.json = false;
+	if (f) {
+		st = daemon_control(d, &plain, uid, f);
+		fclose(f);
+	}
+	json_init(&j, out);
+	json_object_open(&j);
+	json_kstr(&j, "command", r->verb);
+	json_kstr(&j, "result", f && st < CONTROL_STATUS_MAX ? outcome[st]
+							     : "error");
+	json_key(&j, "text");
+	if (text)
+		json_strn(&j, text, len);
+	else
+		json_str(&j, "out of memory");
+	json_object_close(&j);
+	fputc('\n', out);
+	free(text);
+	return f ? st : CONTROL_ERROR;
+}
+
 enum control_status daemon_control(void *ctx, const struct control_request *r,
 				   uid_t uid, FILE *out)
 {
 	struct daemon *d = ctx;
+
+	if (r->json && text_only(r))
+		return text_as_json(d, r, uid, out);
 
 	if (!strcmp(r->verb, "status"))
 		return cmd_status(d, r->json, out);

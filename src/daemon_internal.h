@@ -36,7 +36,7 @@ struct event {
 	struct timespec when;            /* CLOCK_REALTIME */
 	enum event_kind kind;
 	uint32_t pid;                    /* drift: who */
-	char comm[32];
+	char comm[64];
 	double restore_ms;               /* restore: detection -> done */
 	char text[320];
 };

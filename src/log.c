@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static bool journal;
 
@@ -13,15 +14,39 @@ void log_init(void)
 	journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
+/* One line whatever the text holds: control bytes (a newline in a name
+ * would forge a second log line) and bytes that are not UTF-8 as \xNN. */
+static void put_line(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_sequence(p + i, len - i);
+
+		if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+			fprintf(stderr, "\\x%02x", p[i]);
+			n = 1;
+		} else {
+			fwrite(p + i, 1, n, stderr);
+		}
+		i += n;
+	}
+	fputc('\n', stderr);
+}
+
 __attribute__((format(printf, 2, 0)))
 static void vlog(int priority, const char *fmt, va_list ap)
 {
+	char buf[4096];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n < 0)
+		return;
 	if (journal)
 		fprintf(stderr, "<%d>", priority);
 	else
 		fputs("segmentd: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	put_line(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 void log_msg(int priority, const char *fmt, ...)

@@ -142,7 +142,8 @@ int netfile_parse(const char *text, size_t len, const char *file, size_t max,
 	int line = 1, r = 0;
 
 	/* room for a network a line (up to the limit) in one allocation */
-	for (const char *q = p; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+	for (const char *q = p; q && q < end &&
+	     (q = memchr(q, '\n', (size_t)(end - q))); q++)
 		lines++;
 	if (array_reserve((void **)&nf.items, &nf.capacity, nf.count,
 			  lines < max ? lines : max, sizeof(*nf.items)) < 0)

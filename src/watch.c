@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "utf8.h"
 #include "watch.h"
 
 #define MONITOR_RCVBUF (8 * 1024 * 1024)
@@ -235,9 +236,12 @@ static void gen_parse(const struct nlmsghdr *nlh, struct watch_change *c)
 				c->pid = ntohl(mnl_attr_get_u32(a));
 			break;
 		case NFTA_GEN_PROC_NAME:
+			/* any bytes but NUL (a file or prctl name):
+			 * kept escaped, as every output shows it */
 			if (!mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
-				snprintf(c->comm, sizeof(c->comm), "%s",
-					 mnl_attr_get_str(a));
+				text_escape(c->comm, sizeof(c->comm),
+					    mnl_attr_get_str(a),
+					    strlen(mnl_attr_get_str(a)));
 			break;
 		}
 	}

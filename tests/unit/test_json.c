@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 #include "check_main.h"
 
 struct buf {
@@ -104,6 +105,26 @@ START_TEST(keys_escaped)
 }
 END_TEST
 
+/* Untrusted text (a process name from the kernel) made printable. */
+START_TEST(text_escaped)
+{
+	char out[64];
+	const char in[] = "q\"\\\001\377\t<\xe3\x81\x82\x7f";
+
+	ck_assert_uint_eq(text_escape(out, sizeof(out), in, sizeof(in) - 1),
+			  strlen(out));
+	ck_assert_str_eq(out, "q\"\\\\\\x01\\xff\\x09<\xe3\x81\x82\\x7f");
+	/* cut at a whole escape or character, always terminated */
+	text_escape(out, 6, in, sizeof(in) - 1);
+	ck_assert_str_eq(out, "q\"\\\\");
+	text_escape(out, 1, in, sizeof(in) - 1);
+	ck_assert_str_eq(out, "");
+	/* a UTF-8 sequence cut short is not UTF-8 */
+	text_escape(out, sizeof(out), "a\xe3\x81", 3);
+	ck_assert_str_eq(out, "a\\xe3\\x81");
+}
+END_TEST
+
 START_TEST(misuse_reported)
 {
 	struct buf b;
@@ -140,6 +161,7 @@ int main(void)
 	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, keys_escaped);
 	tcase_add_test(tc, misuse_reported);
+	tcase_add_test(tc, text_escaped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	failed = check_run_runner(sr);
