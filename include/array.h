@@ -1,4 +1,5 @@
-/* array.h - room in a growable array (items, count, capacity). */
+/* array.h - room in a growable array (items, count, capacity): one item
+ * at a time (doubling) or many at once (exactly). */
 #ifndef SEGMENTD_ARRAY_H
 #define SEGMENTD_ARRAY_H
 
@@ -7,8 +8,7 @@
 #include <stdlib.h>
 
 /* Room for n more items of size bytes after count: one realloc to exactly
- * count + n when it is short (callers that add one at a time double the
- * capacity themselves).  0 or -ENOMEM (*items unchanged). */
+ * count + n when it is short.  0 or -ENOMEM (*items unchanged). */
 static inline int array_reserve(void **items, size_t *capacity, size_t count,
 				size_t n, size_t size)
 {
@@ -24,6 +24,17 @@ static inline int array_reserve(void **items, size_t *capacity, size_t count,
 	*items = p;
 	*capacity = count + n;
 	return 0;
+}
+
+/* Room for one more item: the capacity doubled (first when empty) when
+ * count has reached it.  0 or -ENOMEM (*items unchanged). */
+static inline int array_grow(void **items, size_t *capacity, size_t count,
+			     size_t size, size_t first)
+{
+	if (count < *capacity)
+		return 0;
+	return array_reserve(items, capacity, count,
+			     *capacity ? *capacity : first, size);
 }
 
 #endif

@@ -171,15 +171,9 @@ int interval_list_reserve(struct interval_list *l, size_t n)
 
 int interval_list_add(struct interval_list *l, const struct interval *iv)
 {
-	if (l->count == l->capacity) {
-		size_t cap = l->capacity ? l->capacity * 2 : 16;
-		struct interval *items = realloc(l->items, cap * sizeof(*items));
-
-		if (!items)
-			return -ENOMEM;
-		l->items = items;
-		l->capacity = cap;
-	}
+	if (array_grow((void **)&l->items, &l->capacity, l->count,
+		       sizeof(*l->items), 16))
+		return -ENOMEM;
 	l->items[l->count++] = *iv;
 	return 0;
 }

@@ -27,14 +27,10 @@ struct netfile {
 	size_t errors;
 };
 
-static int grow(struct netfile *nf)   /* one more item: doubling */
+static int grow(struct netfile *nf)   /* one more item */
 {
-	size_t more = nf->capacity ? nf->capacity : 1024;
-
-	if (nf->count < nf->capacity)
-		return 0;
-	return array_reserve((void **)&nf->items, &nf->capacity, nf->count,
-			     more, sizeof(*nf->items));
+	return array_grow((void **)&nf->items, &nf->capacity, nf->count,
+			  sizeof(*nf->items), 1024);
 }
 
 static bool is_blank(char ch)

@@ -9,18 +9,7 @@
 /* Grows *items (of size sz) so that one more fits. */
 static int grow(void **items, size_t *capacity, size_t count, size_t sz)
 {
-	size_t cap;
-	void *p;
-
-	if (count < *capacity)
-		return 0;
-	cap = *capacity ? *capacity * 2 : 8;
-	p = realloc(*items, cap * sz);
-	if (!p)
-		return -ENOMEM;
-	*items = p;
-	*capacity = cap;
-	return 0;
+	return array_grow(items, capacity, count, sz, 8);
 }
 
 static int origin_copy(struct rs_origin *dst, const struct rs_origin *src)
