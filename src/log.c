@@ -3,9 +3,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "utf8.h"
+
+#define LOG_LINE_MAX 4096
 
 static bool journal;
 
@@ -15,38 +18,46 @@ void log_init(void)
 }
 
 /* One line whatever the text holds: control bytes (a newline in a name
- * would forge a second log line) and bytes that are not UTF-8 as \xNN. */
-static void put_line(const char *s, size_t len)
+ * would forge a second log line) and bytes that are not UTF-8 as \xNN.
+ * Built whole and written at once: stderr is unbuffered, and a write per
+ * byte costs more than the restore the line reports. */
+static void put_line(const char *prefix, const char *s, size_t len)
 {
+	static char out[16 + LOG_LINE_MAX * 4 + 2];
 	const unsigned char *p = (const unsigned char *)s;
+	size_t o = (size_t)snprintf(out, 16, "%s", prefix);
 
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_sequence(p + i, len - i);
 
 		if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
-			fprintf(stderr, "\\x%02x", p[i]);
+			snprintf(out + o, 5, "\\x%02x", p[i]);
+			o += 4;
 			n = 1;
 		} else {
-			fwrite(p + i, 1, n, stderr);
+			memcpy(out + o, p + i, n);
+			o += n;
 		}
 		i += n;
 	}
-	fputc('\n', stderr);
+	out[o++] = '\n';
+	fwrite(out, 1, o, stderr);
 }
 
 __attribute__((format(printf, 2, 0)))
 static void vlog(int priority, const char *fmt, va_list ap)
 {
-	char buf[4096];
+	char buf[LOG_LINE_MAX], prefix[16];
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 
 	if (n < 0)
 		return;
 	if (journal)
-		fprintf(stderr, "<%d>", priority);
+		snprintf(prefix, sizeof(prefix), "<%d>", priority);
 	else
-		fputs("segmentd: ", stderr);
-	put_line(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+		snprintf(prefix, sizeof(prefix), "segmentd: ");
+	put_line(prefix, buf, (size_t)n < sizeof(buf) ? (size_t)n
+						      : sizeof(buf) - 1);
 }
 
 void log_msg(int priority, const char *fmt, ...)
