@@ -22,6 +22,8 @@ struct loop {
 	int epfd;
 	bool stop;
 	struct loop_source *sources;
+	void (*urgent)(void *ctx);     /* see loop_urgent() */
+	void *urgent_ctx;
 };
 
 int loop_init(struct loop *l);
@@ -32,6 +34,11 @@ void loop_del(struct loop *l, int fd);
 /* Waits up to timeout_ms (-1: forever) and runs the callbacks of what is
  * ready.  Returns 0 or -errno (EINTR is not an error). */
 int loop_run_once(struct loop *l, int timeout_ms);
+/* fn(ctx) runs once, before any other callback: before the next one of
+ * this round, or first thing in the next round.  A restore after drift
+ * found deep inside other work: the denied-traffic reader or a periodic
+ * check must not go before it.  A second request replaces the first. */
+void loop_urgent(struct loop *l, void (*fn)(void *ctx), void *ctx);
 
 /* A timerfd (CLOCK_MONOTONIC, CLOEXEC|NONBLOCK): first after first_ms, then
  * every interval_ms (0: once).  Returns the fd or -errno. */

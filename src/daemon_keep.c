@@ -396,6 +396,7 @@ overtaken:
 		return;
 	}
 	d->dirty = false;
+	nl_release_cut(&d->nl);    /* enforcement is back: time for it */
 	e = event_new(d, err ? EV_RESTORE_FAILED : EV_RESTORE);
 	/* restore_ms ends when enforcement is back (the restoring commit),
 	 * not after the read-back that confirms it (seconds at 100k) */
@@ -447,6 +448,14 @@ static void schedule_restore(struct daemon *d)
 			  (uint64_t)(RESTORE_MIN_GAP_MS - since) + 1, 0);
 }
 
+static void restore_urgent(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->dirty)
+		schedule_restore(d);
+}
+
 static void on_change(void *ctx, const struct watch_change *c)
 {
 	struct daemon *d = ctx;
@@ -484,6 +493,9 @@ static bool drift_pending(void *ctx)
 		d->dirty = true;
 		now_mono(&d->detected);
 	}
+	/* as soon as the read has unwound, before any other callback (the
+	 * timer is the fallback) */
+	loop_urgent(&d->loop, restore_urgent, d);
 	timer_set(d->restore_fd, 1, 0);
 	return true;
 }

@@ -89,19 +89,38 @@ void loop_del(struct loop *l, int fd)
 	}
 }
 
+void loop_urgent(struct loop *l, void (*fn)(void *ctx), void *ctx)
+{
+	l->urgent = fn;
+	l->urgent_ctx = ctx;
+}
+
+static void run_urgent(struct loop *l)
+{
+	void (*fn)(void *ctx) = l->urgent;
+
+	l->urgent = NULL;
+	if (fn)
+		fn(l->urgent_ctx);
+}
+
 int loop_run_once(struct loop *l, int timeout_ms)
 {
 	struct epoll_event evs[32];
-	int n = epoll_wait(l->epfd, evs, 32, timeout_ms);
+	int n;
 
+	run_urgent(l);
+	n = epoll_wait(l->epfd, evs, 32, l->urgent ? 0 : timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (int i = 0; i < n; i++) {
 		struct loop_source *s = evs[i].data.ptr;
 
+		run_urgent(l);
 		if (s->cb)
 			s->cb(l, s->fd, evs[i].events, s->data);
 	}
+	run_urgent(l);
 	while (graveyard) {
 		struct loop_source *s = graveyard;
 

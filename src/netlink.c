@@ -74,6 +74,14 @@ void nl_close(struct nl *nl)
 	if (nl->qsock)
 		mnl_socket_close(nl->qsock);
 	nl->sock = nl->qsock = NULL;
+	nl_release_cut(nl);
+}
+
+void nl_release_cut(struct nl *nl)
+{
+	if (nl->cut)
+		mnl_socket_close(nl->cut);
+	nl->cut = NULL;
 }
 
 static int batch_start(struct batch *bt, struct nl *nl, bool check,
@@ -335,8 +343,11 @@ int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
 		if (ret > MNL_CB_STOP && nl->interrupt &&
 		    nl->interrupt(nl->interrupt_ctx)) {
 			/* the kernel builds each part of a dump as we read
-			 * it: closing the socket is the only way to stop */
-			mnl_socket_close(nl->qsock);
+			 * it: closing the socket is the only way to stop,
+			 * and it is slow: put aside, closed after the
+			 * restore (the next request opens a new one) */
+			nl_release_cut(nl);
+			nl->cut = nl->qsock;
 			nl->qsock = NULL;
 			return -ECANCELED;
 		}
