@@ -7,10 +7,11 @@
 # datagrams and TCP SYNs at WINDOW_PPS, 20,000/s by default, counted at the
 # receiver) for each N in $WINDOW_SIZES (networks per family in the lgwan
 # zone, bench/gen-config.sh; default 1000 100000) and each mode in
-# $WINDOW_MODES (default: persist nopersist noowner: as on this kernel, as
-# on a kernel before 6.9 (the guard owned while the daemon runs), as on one
-# before 5.12 (no ownership at all)), with DELETES=50 and FLUSHES=20 unless
-# set.  Collects
+# $WINDOW_MODES (default: persist nopersist unowned noowner: as on this
+# kernel, as on a kernel before 6.9 (the guard owned while the daemon
+# runs), with `ownership = false` (the same, on any kernel 5.12+), as on
+# one before 5.12 (no ownership at all)), with DELETES=50 and FLUSHES=20
+# unless set.  Collects
 # its "window: result" lines into a table: per phase the forbidden packets,
 # the open window (forbidden packets / flood rate, per event), the guard's
 # and the main table's restore time (the daemon's log: change event ->
@@ -26,7 +27,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 SIZES=${WINDOW_SIZES:-1000 100000}
-MODES=${WINDOW_MODES:-persist nopersist noowner}
+MODES=${WINDOW_MODES:-persist nopersist unowned noowner}
 RESULTS=${WINDOW_RESULTS:-$top/bench/results-window.txt}
 export DELETES=${DELETES:-50} FLUSHES=${FLUSHES:-20}
 
@@ -43,6 +44,7 @@ for n in $SIZES; do
 			cd "$top" || exit 1
 			case $mode in
 			nopersist) export SEGMENTD_NO_PERSIST=1 ;;
+			unowned) export WINDOW_UNOWNED=1 ;;
 			noowner) export SEGMENTD_NO_PERSIST=1 SEGMENTD_NO_OWNER=1 ;;
 			esac
 			BUILD=$build WINDOW_NETWORKS=$n bash tests/kernel/window.sh
@@ -67,7 +69,7 @@ report() {
 		delete f
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[2] != "") f[kv[1]] = kv[2] }
 		fb = f["phase"] == "c" ? mm("forbidden_per_flush") : f["forbidden"]
-		printf "%-7s %-10s %-22s %6s  %-15s %-15s %-17s %-17s %-15s\n",
+		printf "%-7s %-21s %-22s %6s  %-15s %-15s %-17s %-17s %-15s\n",
 			f["networks"], f["mode"], f["tamper"], f["events"], fb,
 			f["phase"] == "c" ? mm("window_ms") : "0",
 			f["phase"] == "c" ? mm("guard_ms") : "-",
@@ -84,6 +86,7 @@ report() {
 	echo "flood:    UDP datagrams and TCP SYNs alternating, ${WINDOW_PPS:-20000}/s asked (the rate measured at the gateway is in the raw lines)"
 	echo "modes:    persist = ownership on this kernel (6.9+: both tables owned, tampers refused);"
 	echo "          nopersist = as before 6.9 (main table unowned + watchdog; guard owned while the daemon runs)"
+	echo "          persist-ownership-off = ownership = false (main table unowned on any kernel; guard owned while the daemon runs)"
 	echo "          nopersist-noowner = as before 5.12 (both unowned: the guard is restored first)"
 	echo "Figures: median / max per event; ms.  forbidden: packets counted at the receiver;"
 	echo "window = forbidden packets / flood rate; guard / restore = the daemon's log (change"
@@ -91,7 +94,7 @@ report() {
 	echo "tampering nft command -> the first new allowed connection that passes (probes one after"
 	echo "another, ~50 ms each: the persist rows, where nothing is lost, show that floor)."
 	echo
-	printf "%-7s %-10s %-22s %6s  %-15s %-15s %-17s %-17s %-15s\n" networks mode tamper events \
+	printf "%-7s %-21s %-22s %6s  %-15s %-15s %-17s %-17s %-15s\n" networks mode tamper events \
 		"forbidden" "window ms" "guard ms" "restore ms" "allowed back ms"
 	report
 	echo

@@ -80,7 +80,8 @@ int nft_repair(struct nl *nl, const struct ruleset *rs, uint32_t table_flags,
 uint32_t nft_table_flags(enum protection level);
 /* The table flags nft_apply() asks for rs on this kernel: OWNER|PERSIST
  * when ownership is on and the kernel has PERSIST; OWNER alone for a
- * table owned_while_running on a kernel without it; else none. */
+ * table owned_while_running (a running daemon's guard) on a kernel without
+ * it, or with ownership off; else none. */
 uint32_t nft_table_flags_for(struct nl *nl, const struct ruleset *rs);
 /* Builds, never sends, the batch that would create the table of rs from
  * nothing with flags: the compiled ruleset in the kernel's message form

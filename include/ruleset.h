@@ -123,9 +123,10 @@ struct rs_obj {
 struct ruleset {
 	char *table;              /* family is always inet */
 	bool ownership;           /* request OWNER|PERSIST */
-	/* without PERSIST (kernels before 6.9): OWNER alone, so the table
-	 * lives as long as the daemon and no one else can delete it (the
-	 * guard table: the main table stays when it goes) */
+	/* without PERSIST (kernels before 6.9) or with ownership off: OWNER
+	 * alone, so the table lives as long as the daemon and no one else
+	 * can delete it (a running daemon's guard table: the main table
+	 * stays when it goes) */
 	bool owned_while_running;
 	time_t compiled_at;       /* flows that expired by then are left out */
 	struct rs_obj *objs;

@@ -312,8 +312,14 @@ bool nft_probe_owner(struct nl *nl)
 
 uint32_t nft_table_flags_for(struct nl *nl, const struct ruleset *rs)
 {
+	/* The guard of a running daemon is owned whenever the kernel can,
+	 * whatever `ownership` says of the policy's table: it is the net
+	 * under that table, and `nft flush ruleset` must not take both.
+	 * (Unowned, its re-creation waits for the flush's own commit to
+	 * end: ~60 ms of it at 100k networks.) */
 	if (!rs->ownership)
-		return 0;
+		return rs->owned_while_running && nft_probe_owner(nl) ?
+		       NFT_TABLE_F_OWNER : 0;
 	if (nft_probe_persist(nl))
 		return OWNED_FLAGS;
 	return rs->owned_while_running && nft_probe_owner(nl) ?

@@ -25,10 +25,14 @@
 #     happened is reported, not required (8 MiB of socket buffer may hold a
 #     storm this machine can make; tests/kernel/watchdog.sh makes the
 #     kernel drop events and requires the full comparison).
-#  d. An opening tamper (ownership off): an accept for the forbidden
-#     flood's port inserted in in_internet (internet has no flow to
-#     mynumber, so no fwd_ chain) while a UDP flood (RATE packets/s,
-#     internet vbrowser -> mynumber atena) runs.  Control:
+#  d. An opening tamper (ownership off): with the kernel's OWNER flag
+#     (5.12) the running daemon still owns its guard table, so the tamper
+#     (one transaction opening both tables) is refused whole with EPERM.
+#     As before 5.12 (SEGMENTD_NO_OWNER=1: both tables unowned): an accept
+#     for the forbidden flood's port inserted in in_internet (internet has
+#     no flow to mynumber, so no fwd_ chain) and in the guard's forward
+#     chain while a UDP flood (RATE packets/s, internet vbrowser ->
+#     mynumber atena) runs.  Control:
 #     with the daemon stopped (SIGSTOP) the tamper lets the flood reach
 #     atena (counted in atena's own namespace), and after SIGCONT the
 #     restore closes it again (0 arrive).  Then TAMPERS times with the
@@ -338,12 +342,23 @@ echo "(c: $(( $(date +%s) - t0 )) s)"
 echo "== d. an opening tamper undone, measured at the receiver"
 t0=$(date +%s)
 cp "$TOPO_DIR/small-noown.conf" "$CONF"
-start_daemon "$CONF" "$TOPO_DIR/d.log"
 # The guard table (compile_guard.c) drops what the main table did not mark,
 # so an opening tamper must open both tables: one nft transaction.
 OPEN_MAIN="insert rule inet segmentd in_internet udp dport $PORT accept"
 OPEN_GUARD="insert rule inet segmentd-guard forward udp dport $PORT accept"
 OPEN="$OPEN_MAIN; $OPEN_GUARD"
+start_daemon "$CONF" "$TOPO_DIR/d0.log"
+out=$(topo_exec gw nft "$OPEN" 2>&1) && fail "ownership off: the opening tamper was not refused (the guard unowned?)"
+grep -q "Operation not permitted" <<<"$out" || fail "ownership off: the tamper failed, but not with EPERM: $out"
+topo_exec gw nft list chain inet segmentd in_internet | grep -q "udp dport $PORT accept" &&
+	fail "ownership off: the refused transaction left its rule in the main table"
+ctl verify >/dev/null || fail "ownership off: the tables changed after the refused tamper"
+echo "ok: ownership off, the guard owned while the daemon runs: the opening tamper refused whole (EPERM)"
+topo_stop "$SD_PID" segmentd || fail "exit status on SIGTERM (d0)"
+# as before Linux 5.12: no OWNER at all, both tables unowned
+export SEGMENTD_NO_OWNER=1
+start_daemon "$CONF" "$TOPO_DIR/d.log"
+unset SEGMENTD_NO_OWNER
 tamper_present() {
 	topo_exec gw nft list chain inet segmentd in_internet | grep -q "udp dport $PORT accept" ||
 		topo_exec gw nft list chain inet segmentd-guard forward | grep -q "udp dport $PORT accept"

@@ -56,11 +56,12 @@ sd_held() {
 }
 
 # sd_ready LOG: the daemon has its table: it owns it, or (as on kernels
-# without persistence, SEGMENTD_NO_PERSIST=1) it logged that it
-# programmed, kept or locked it down.
+# without persistence, SEGMENTD_NO_PERSIST=1, or with a config that says
+# ownership = false: SD_UNOWNED=1) it logged that it programmed, kept or
+# locked it down.
 sd_ready() {
 	sd_owned && return 0
-	[ -n "${SEGMENTD_NO_PERSIST:-}" ] &&
+	[ -n "${SEGMENTD_NO_PERSIST:-}${SD_UNOWNED:-}" ] &&
 		grep -qE "table '[^']*' programmed from|keeping the ruleset already enforced|lockdown" \
 			"$1" 2>/dev/null
 }
@@ -79,15 +80,14 @@ sd_start() {
 	# SD_START_WAIT: seconds for the first commit (a 100k-network table on a
 	# sanitizer build takes longer than the default 10)
 	local wait=${SD_START_WAIT:-10}
-	local tries=$((wait * 50))
+	local until=$((SECONDS + wait))   # a listing of 100k networks takes seconds
 	until sd_ready "$log"; do
 		if ! kill -0 "$SD_PID" 2>/dev/null; then
 			echo "segmentd exited before owning its table:" >&2
 			cat "$log" >&2
 			return 1
 		fi
-		tries=$((tries - 1))
-		if [ "$tries" -le 0 ]; then
+		if [ "$SECONDS" -ge "$until" ]; then
 			echo "segmentd did not take its table within $wait s:" >&2
 			cat "$log" >&2
 			return 1

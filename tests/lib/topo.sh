@@ -27,6 +27,7 @@
 #   topo_spawn ZONE LOG CMD...   same, in the background; pid in TOPO_PID,
 #                          killed by topo_cleanup
 #   topo_cleanup           ends our processes, deletes our namespaces
+#                          (TOPO_KEEP=DIR: its *.log files copied there)
 # and: topo_expect (one probe against an expectation), topo_stop PID,
 # topo_wait_file / topo_wait_until (wait for a condition, never blindly),
 # topo_addr_add / topo_addr_del (extra or spoofed addresses),
@@ -528,6 +529,10 @@ topo_cleanup() {
 			echo "FAIL: sanitizer report in $(basename "$f"):"
 			grep -m 20 -A 12 -E 'ERROR: |runtime error:' "$f" || true
 		done
+		# TOPO_KEEP=DIR: the logs kept there for a look afterwards
+		if [ -n "${TOPO_KEEP:-}" ] && mkdir -p "$TOPO_KEEP"; then
+			cp "$TOPO_DIR"/*.log "$TOPO_KEEP"/ 2>/dev/null || true
+		fi
 		rm -rf "$TOPO_DIR"
 	fi
 	TOPO_DIR=
