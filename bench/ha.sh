@@ -17,6 +17,7 @@ trap 'rm -f "$report"' EXIT
 HA_REPORT=$report BUILD=$BUILD bash tests/kernel/ha.sh
 {
 	echo "# bench/ha.sh: tests/kernel/ha.sh figures, $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "# tree $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes in src/ include/)'); one run"
 	echo "# keepalived $(dpkg-query -W -f '${Version}' keepalived 2>/dev/null), conntrackd $(dpkg-query -W -f '${Version}' conntrackd 2>/dev/null), kernel $(uname -r), $(nproc) CPUs (shared)"
 	cat "$report"
 } >"$out"

@@ -6,8 +6,8 @@
 # (never the caller's namespace); one run per size (the machine is shared:
 # read the ratios).  The table holds a chain, counters and map entries only
 # for the pairs with a flow, so the cost grows with the flows, not with the
-# square of the zones.  Appends nothing: prints a table for
-# bench/results.txt.
+# square of the zones.  The table goes to stdout and to
+# $ZONES_RESULTS (default bench/results-zones.txt).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -24,15 +24,28 @@ measure() {
 	cat "$tmp/time"
 }
 
-printf '%-7s %-6s %12s %12s %12s %12s %12s %12s\n' zones flows \
-	"check s" "check KiB" "once s" "once KiB" "nft -f s" "nft KiB"
-for z in ${BENCH_ZONES:-10 100 1000}; do
-	conf=$tmp/z$z.conf
-	"$top/bench/gen-zones.sh" "$z" "$flows" "$conf"
-	"$sd" -c "$conf" --print >"$tmp/z$z.nft" 2>/dev/null || { echo "--print failed for $z zones" >&2; continue; }
-	read -r cs ck <<<"$(measure "$sd" -c "$conf" --check)"
-	read -r os ok <<<"$(measure "$sd" -c "$conf" --once)"
-	read -r ns nk <<<"$(measure nft -f "$tmp/z$z.nft")"
-	printf '%-7s %-6s %12s %12s %12s %12s %12s %12s\n' "$z" "$flows" \
-		"$cs" "$ck" "$os" "$ok" "$ns" "$nk"
-done
+results=${ZONES_RESULTS:-$top/bench/results-zones.txt}
+
+report() {
+	echo "segmentd benchmarks - bench/zones.sh (many zones)"
+	echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "kernel:   $(uname -r) ($(uname -m)), $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg) at start"
+	echo "tree:     HEAD $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes in src/ include/)')"
+	echo "runs:     one per size, each in a fresh network namespace; wall seconds, peak RSS (KiB)"
+	echo
+	printf '%-7s %-6s %12s %12s %12s %12s %12s %12s\n' zones flows \
+		"check s" "check KiB" "once s" "once KiB" "nft -f s" "nft KiB"
+	for z in ${BENCH_ZONES:-10 100 1000}; do
+		conf=$tmp/z$z.conf
+		"$top/bench/gen-zones.sh" "$z" "$flows" "$conf"
+		"$sd" -c "$conf" --print >"$tmp/z$z.nft" 2>/dev/null || { echo "--print failed for $z zones" >&2; continue; }
+		read -r cs ck <<<"$(measure "$sd" -c "$conf" --check)"
+		read -r os ok <<<"$(measure "$sd" -c "$conf" --once)"
+		read -r ns nk <<<"$(measure nft -f "$tmp/z$z.nft")"
+		printf '%-7s %-6s %12s %12s %12s %12s %12s %12s\n' "$z" "$flows" \
+			"$cs" "$ck" "$os" "$ok" "$ns" "$nk"
+	done
+}
+
+report | tee "$tmp/report"
+cp "$tmp/report" "$results" && echo "written to $results" >&2

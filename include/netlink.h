@@ -29,11 +29,13 @@ struct nl {
 	 * without touching the owner of the table. */
 	struct mnl_socket *qsock;
 	uint32_t qportid;
-	/* The socket of the last dump cut short, closed by nl_release_cut()
-	 * once the restore it made way for is done: closing a socket in the
+	/* The sockets of dumps cut short, closed by nl_release_cut() once
+	 * the restore they made way for is done: closing a socket in the
 	 * middle of a big dump takes the kernel ~60 ms (400k elements), the
-	 * whole open window after `nft flush ruleset` if it came first. */
-	struct mnl_socket *cut;
+	 * whole open window after `nft flush ruleset` if it came first.  A
+	 * restore's own reads may be cut too: room for a few. */
+	struct mnl_socket *cut[4];
+	unsigned int ncut;
 	/* Asked between the parts of a dump, when set: true cuts the dump
 	 * short (-ECANCELED).  The daemon's watchdog sets it around its own
 	 * long reads, so another process's change is restored at once, not
@@ -58,7 +60,7 @@ struct nl {
 /* Opens and configures (CLOEXEC, big buffers, extended ACK, capped ACK). */
 int nl_open(struct nl *nl);
 void nl_close(struct nl *nl);
-/* Closes the socket of a dump cut short, if any (see struct nl's cut). */
+/* Closes the sockets of dumps cut short, if any (see struct nl's cut). */
 void nl_release_cut(struct nl *nl);
 
 struct batch_msg {

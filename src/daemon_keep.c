@@ -203,8 +203,14 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 		ngone = 0;   /* ENOMEM: the start sweep of the next run */
 	if (d->have_rs)
 		ruleset_free(&d->rs);
-	if (d->have_guard)
+	if (d->have_guard) {
+		/* a renamed table: its old guard is ours (owned), no one
+		 * else could delete it, and its frozen flow marks would drop
+		 * what the new table admits */
+		if (guarded && strcmp(d->guard.table, guard.table))
+			nft_remove_table(&d->nl, d->guard.table, diags);
 		ruleset_free(&d->guard);
+	}
 	d->rs = *rs;
 	d->have_rs = true;
 	d->expected = expected;
@@ -216,6 +222,7 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 	}
 	d->last_apply = time(NULL);
 	d->dirty = false;
+	nl_release_cut(&d->nl);
 	/* Connections of revoked flows are cut now, so that conntrackd
 	 * tells the peer and re-adding the flow revives nothing. */
 	if (ngone > 0)
@@ -560,6 +567,7 @@ int daemon_verify(struct daemon *d, const char *why)
 		return err;
 	}
 	malloc_trim(0);     /* the dump's buffers */
+	nl_release_cut(&d->nl);
 	if (fingerprint_equal(&now, &d->expected) && intact) {
 		/* whatever the events said (or lost), the table is ours */
 		watch_reset_delta(&d->watch);

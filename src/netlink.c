@@ -79,9 +79,24 @@ void nl_close(struct nl *nl)
 
 void nl_release_cut(struct nl *nl)
 {
-	if (nl->cut)
-		mnl_socket_close(nl->cut);
-	nl->cut = NULL;
+	while (nl->ncut > 0)
+		mnl_socket_close(nl->cut[--nl->ncut]);
+}
+
+/* Puts the query socket aside (see struct nl's cut); the next request
+ * opens a new one.  With no room left the oldest is closed now. */
+static void park_qsock(struct nl *nl)
+{
+	const unsigned int room = sizeof(nl->cut) / sizeof(nl->cut[0]);
+
+	if (nl->ncut == room) {
+		mnl_socket_close(nl->cut[0]);
+		for (unsigned int i = 1; i < room; i++)
+			nl->cut[i - 1] = nl->cut[i];
+		nl->ncut--;
+	}
+	nl->cut[nl->ncut++] = nl->qsock;
+	nl->qsock = NULL;
 }
 
 static int batch_start(struct batch *bt, struct nl *nl, bool check,
@@ -346,9 +361,7 @@ int nl_talk(struct nl *nl, const struct nlmsghdr *nlh, mnl_cb_t cb,
 			 * it: closing the socket is the only way to stop,
 			 * and it is slow: put aside, closed after the
 			 * restore (the next request opens a new one) */
-			nl_release_cut(nl);
-			nl->cut = nl->qsock;
-			nl->qsock = NULL;
+			park_qsock(nl);
 			return -ECANCELED;
 		}
 	} while (ret > MNL_CB_STOP);

@@ -23,8 +23,13 @@
 # Scenarios: start (one MASTER, both daemons enforcing, same ruleset),
 # master cut off silently (takeover <= 1.0 s, allowed outage <= 0.5 s, TCP
 # alive), failback (outage <= 0.5 s, TCP alive).  Every scenario: 0
-# forbidden packets.  Not yet here: the sync link cut (split brain; the
-# cut tried so far left g2 BACKUP), revoke, forged entry, skew.  The figures go to $HA_REPORT (bench/ha.sh writes
+# forbidden packets.  Then, with g1 MASTER again: revocation on g1 alone
+# (a reload without flow "pull": its connection's entries deleted on g1 and
+# in g2's copy of the state, the connection silent), and a forged entry on
+# g1 (copied to g2 by conntrackd; ct-audit names it, --repair removes it on
+# both).  Not yet here: the sync link cut (split brain; the cut tried so far
+# left g2 BACKUP), skew and a degraded node under keepalived (peer.sh
+# covers the weights without keepalived).  The figures go to $HA_REPORT (bench/ha.sh writes
 # bench/results-ha.txt from it).
 #
 # VRRP: while segmentd has no ha group, VRRP runs on the unzoned sync link
@@ -100,13 +105,18 @@ hosts = (
   { name = "inet-host"; zone = "internet"; addresses = [ "10.91.2.20" ]; }
 );
 flows = (
-  { name = "screen"; from = "lg-term"; to = "vbrowser"; services = [ "tcp/443", "udp/3389" ]; }
+  { name = "screen"; from = "lg-term"; to = "vbrowser"; services = [ "tcp/443", "udp/3389" ]; },
+  { name = "pull"; from = "lg-term"; to = "vbrowser"; services = [ "tcp/8443", "udp/3390" ]; }
 );
 EOF
+	# the same config without flow "pull": what a revocation reloads
+	sed -e '/"pull"/d' -e '/name = "screen"/s/ },$/ }/' "$D/segmentd.conf" >"$D/revoked.conf"
+	"$SEGMENTD" --check -c "$D/revoked.conf" >/dev/null 2>&1 || fail "the revoked config is invalid"
 	local i g other prio
 	for i in 1 2; do
 		g=g$i other=$((3 - i)) prio=$((200 - 50 * i))
 		mkdir -p "$D/$g"
+		cp "$D/segmentd.conf" "$D/$g/segmentd.conf"   # each node's own copy
 		echo 0 >"$D/$g/ha-weight"
 		sed -e "s|10.91.3.1$|@SELF@|; s|10.91.3.2$|10.91.3.$other|; s|@SELF@|10.91.3.$i|" \
 			-e "s|/var/log/conntrackd-segmentd.log|$D/$g/conntrackd.log|" \
@@ -158,7 +168,7 @@ start_segmentd() {   # start_segmentd G
 	topo_spawn "$g" "$D/$g/segmentd.log" env SEGMENTD_SOCKET="$D/$g/control" \
 		unshare -m --propagation private \
 		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$0" -c "$1"' \
-		"$SEGMENTD" "$D/segmentd.conf"
+		"$SEGMENTD" "$D/$g/segmentd.conf"
 	eval "SD_$g=$TOPO_PID"
 	until [ -S "$D/$g/control" ]; do
 		tries=$((tries - 1))
@@ -356,6 +366,71 @@ figure "failback: back_ms=$(ms_since "$t0")"
 sleep 3
 check_window failback 500 5000   # TCP: alive; a preempt before the resync can cost a retransmit backoff
 no_forbidden failback
+
+# 4. revocation on one node reaches the peer: g1 (MASTER) reloads without
+# flow "pull"; the entries of its connection are deleted on g1, and the
+# deletion reaches g2's copy of the state (conntrackd's external cache),
+# so a failover could not bring the connection back.
+pull_entries() {   # pull_entries G: G's kernel entries of flow pull's connection
+	topo_exec "$1" conntrack -L -p tcp --dport 8443 2>/dev/null | grep 'dport=8443' || true
+}
+peer_cache() {     # peer_cache G PATTERN: G's external cache holds a PATTERN entry
+	topo_exec "$1" conntrackd -C "$D/$1/conntrackd.conf" -e 2>/dev/null | grep -q -- "$2"
+}
+no_peer_cache() { ! peer_cache "$@"; }
+pull_established() { pull_entries g1 | grep -q ESTABLISHED; }
+pull_reports_past() { [ "$(wc -l <"$D/pull.report")" -gt "$1" ]; }
+topo_spawn sv "$D/pull-server.log" "${TRAFFIC[@]}" serve 10.91.2.10 8443 3390 "$D/pull-server.ready"
+topo_wait_file "$D/pull-server.ready" "$TOPO_PID" || fail "revoke: the second traffic server did not start"
+: >"$D/pull.report"
+topo_spawn cl "$D/pull.log" "${TRAFFIC[@]}" client 10.91.1.10 10.91.2.10 8443 3390 "$D/pull.report"
+PULL=$TOPO_PID
+topo_wait_until 5 pull_established || fail "revoke: flow pull's connection has no entry on g1"
+topo_wait_until 5 peer_cache g2 'dport=8443' ||
+	fail "revoke: the control: g2's external cache never held flow pull's entry (sync broken?)"
+say "revoke: control: g2's copy of the state holds flow pull's connection"
+cp "$D/revoked.conf" "$D/g1/segmentd.conf"
+sctl g1 reload >"$D/g1/reload.out" || fail "revoke: reload on g1: $(cat "$D/g1/reload.out")"
+grep -q "revocation: [1-9][0-9]* conntrack entr" "$D/g1/segmentd.log" ||
+	fail "revoke: g1 logged no revocation: $(tail -n 5 "$D/g1/segmentd.log")"
+[ -z "$(pull_entries g1)" ] || fail "revoke: g1 still holds flow pull's entry: $(pull_entries g1)"
+topo_wait_until 5 no_peer_cache g2 'dport=8443' ||
+	fail "revoke: the deletion did not reach g2's copy of the state"
+n=$(wc -l <"$D/pull.report")
+kill -USR1 "$PULL"                     # a report line closes the window so far
+topo_wait_until 5 pull_reports_past "$n" || fail "revoke: no report from the pull client"
+sleep 2
+n=$(wc -l <"$D/pull.report")
+kill -USR1 "$PULL"
+topo_wait_until 5 pull_reports_past "$n" || fail "revoke: no report from the pull client"
+PWIN=$(tail -n 1 "$D/pull.report")
+pstall=$(echo "$PWIN" | sed 's/.*stall_ms=\([0-9]*\).*/\1/')
+[ "$pstall" -ge 1500 ] || fail "revoke: the revoked connection still carries data: $PWIN"
+figure "revoke: g1's revocation reached g2's state copy; the revoked connection is silent ($PWIN)"
+topo_stop "$PULL" "pull client" || true
+no_forbidden revoke
+
+# 5. a forged entry on the MASTER (a valid flow mark on a forbidden tuple,
+# lg-term -> inet-host udp/3389) is copied to the peer by conntrackd, which
+# has no authentication; ct-audit finds it, --repair deletes it on g1, and
+# the deletion reaches g2's copy too.
+mark=$(topo_exec g1 conntrack -L -p tcp --dport 443 2>/dev/null | sed -n 's/.* mark=\([0-9]*\).*/\1/p' | head -n 1)
+[ -n "$mark" ] && [ "$mark" -ge 2147483648 ] || fail "forged: no flow mark on the screen connection's entry"
+topo_exec g1 conntrack -I -p udp -s 10.91.1.10 -d 10.91.2.20 --sport 40404 --dport 3389 \
+	-r 10.91.2.20 -q 10.91.1.10 --reply-port-src 3389 --reply-port-dst 40404 \
+	-t 120 -u SEEN_REPLY,ASSURED -m "$mark" >/dev/null 2>&1 || fail "forged: conntrack -I failed"
+topo_wait_until 5 peer_cache g2 'sport=40404' ||
+	fail "forged: the control: the forged entry never reached g2's copy of the state"
+rc=0
+sctl g1 ct-audit >"$D/g1/audit1" || rc=$?
+{ [ "$rc" = 1 ] && grep -q "udp 10.91.1.10:40404 -> 10.91.2.20:3389" "$D/g1/audit1"; } ||
+	fail "forged: ct-audit on g1 (exit $rc) does not name the forged entry: $(cat "$D/g1/audit1")"
+sctl g1 ct-audit --repair >"$D/g1/audit2" || fail "forged: ct-audit --repair on g1: $(cat "$D/g1/audit2")"
+sctl g1 ct-audit >/dev/null || fail "forged: ct-audit on g1 still finds the entry after --repair"
+topo_wait_until 5 no_peer_cache g2 'sport=40404' ||
+	fail "forged: the repair did not reach g2's copy of the state"
+figure "forged: the entry reached g2's state copy; ct-audit named it on g1, --repair removed it on both"
+no_forbidden forged
 
 floods_stop
 no_forbidden end
