@@ -181,12 +181,12 @@ client() {
 		rm -f "$out.cpu"
 		if [ -n "$PERF" ]; then
 			# shellcheck disable=SC2086
-			ip netns exec "$NS_LG" perf stat -x, -e task-clock -o "$out.perf" \
+			ip netns exec "$NS_LG" timeout $((DUR + 30)) perf stat -x, -e task-clock -o "$out.perf" \
 				iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" >"$out" 2>&1
 			awk -F, '$3 ~ /^task-clock/ { print $1 }' "$out.perf" >"$out.cpu"
 		else
 			# shellcheck disable=SC2086
-			ip netns exec "$NS_LG" iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" >"$out" 2>&1
+			ip netns exec "$NS_LG" timeout $((DUR + 30)) iperf3 -c 10.3.1.10 -t "$DUR" $AFFINITY -J "$@" >"$out" 2>&1
 		fi
 		jq -e '.end.sum_received and .end.sum_sent' "$out" >/dev/null 2>&1 && return 0
 		sleep 1

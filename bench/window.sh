@@ -17,7 +17,9 @@
 # and the main table's restore time (the daemon's log: change event ->
 # restoring commit) and, after `nft flush ruleset`, when a new allowed
 # connection passes again.  Report to stdout and $WINDOW_RESULTS (default
-# bench/results-window.txt), progress to stderr.  Nothing asserts here
+# bench/results-window.txt), progress to stderr.  WINDOW_MERGE=1 re-runs
+# only the sizes and modes asked for and keeps the other rows of the
+# existing results file (its header says which rows came from which run).  Nothing asserts here
 # (window.sh's own checks do: 0 forbidden packets for a single table, the
 # path closed at the end).  Needs root.  About 15 minutes on 2 vCPUs.
 
@@ -57,6 +59,25 @@ for n in $SIZES; do
 	done
 done
 
+# WINDOW_MERGE=1: the existing file's result lines for other sizes/modes
+if [ -n "${WINDOW_MERGE:-}" ] && [ -f "$RESULTS" ]; then
+	rerun=$(for n in $SIZES; do for m in $MODES; do
+		case $m in
+		persist) echo "mode=persist networks=$n " ;;
+		nopersist) echo "mode=nopersist networks=$n " ;;
+		unowned) echo "mode=persist-ownership-off networks=$n " ;;
+		noowner) echo "mode=nopersist-noowner networks=$n " ;;
+		esac
+	done; done)
+	grep '^window: result ' "$RESULTS" | grep -v -F "$rerun" >"$tmp/kept"
+	{ cat "$tmp/kept"; cat "$tmp/results"; } >"$tmp/merged"
+	# sizes first, then the modes in their usual order
+	awk '{ for (i = 1; i <= NF; i++) { if ($i ~ /^networks=/) n = substr($i, 10); if ($i ~ /^mode=/) m = substr($i, 6) }
+		o = m == "persist" ? 1 : m == "nopersist" ? 2 : m == "persist-ownership-off" ? 3 : 4
+		printf "%012d %d %06d %s\n", n, o, NR, $0 }' "$tmp/merged" | sort | cut -d' ' -f4- >"$tmp/results"
+	MERGED="$(sed -n 's/^tree: *//p' "$RESULTS" | head -n 1) (rows kept); re-run: $SIZES x $MODES"
+fi
+
 # One row per result line: key=value words, and "NAME median M max X".
 report() {
 	awk '
@@ -83,6 +104,7 @@ report() {
 	echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "kernel:   $(uname -r) ($(uname -m)), $(nproc) CPUs"
 	echo "tree:     HEAD $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes in src/ include/)')"
+	[ -z "${MERGED:-}" ] || echo "merged:   earlier run: $MERGED"
 	echo "flood:    UDP datagrams and TCP SYNs alternating, ${WINDOW_PPS:-20000}/s asked (the rate measured at the gateway is in the raw lines)"
 	echo "modes:    persist = ownership on this kernel (6.9+: both tables owned, tampers refused);"
 	echo "          nopersist = as before 6.9 (main table unowned + watchdog; guard owned while the daemon runs)"

@@ -53,6 +53,8 @@ if [ -n "${WINDOW_NETWORKS:-}" ]; then
 	bench/gen-config.sh "$WINDOW_NETWORKS" "$CONF" || fail "bench/gen-config.sh $WINDOW_NETWORKS"
 fi
 NETS=${WINDOW_NETWORKS:-shipped}
+# a big table's first commit and read-back take seconds
+[ "${WINDOW_NETWORKS:-0}" -lt 10000 ] || export SD_START_WAIT=${SD_START_WAIT:-120}
 # WINDOW_UNOWNED=1: the config says ownership = false (the main table
 # unowned on any kernel; the guard still owned while the daemon runs,
 # unless SEGMENTD_NO_OWNER=1)
