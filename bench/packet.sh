@@ -130,6 +130,9 @@ gw() {
 
 clear_rules() {
 	gw nft delete table inet "$TABLE" 2>/dev/null
+	# --once leaves the guard table too (policy drop for what the main
+	# table did not mark): the empty and conntrack rows must not keep it
+	gw nft delete table inet "$TABLE-guard" 2>/dev/null
 	gw nft delete table inet sdbench_ct 2>/dev/null
 	return 0
 }
