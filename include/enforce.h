@@ -16,7 +16,9 @@
 #include "ruleset.h"
 
 /* nft_apply(), then the kernel's table read back and compared with the
- * fingerprint computed from rs (returned in *expected).  Returns 0, the
+ * fingerprint computed from rs (returned in *expected; one that
+ * fingerprint_expect computed for rs and these table flags before is
+ * reused: zero it for a new ruleset).  Returns 0, the
  * apply's error, -EPROTO when the kernel holds something else after our
  * commit (said in d), or -EAGAIN when, without ownership, another process
  * changed the table after each of a few tries (drift, not a failure). */

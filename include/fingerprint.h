@@ -20,6 +20,7 @@ struct fingerprint {
 	uint32_t genid;          /* ruleset generation of the dump */
 	uint8_t digest[32];
 	size_t chains, rules, sets, elements, objects;
+	bool computed;           /* by fingerprint_expect, never by a read */
 };
 
 /* Returns 0 (fp->exists false if there is no such table) or -errno. */

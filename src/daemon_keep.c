@@ -159,7 +159,7 @@ static void take_unchanged(struct daemon *d, struct ruleset *rs,
  * baseline. */
 int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 {
-	struct fingerprint expected, guard_expected;
+	struct fingerprint expected = { 0 }, guard_expected = { 0 };
 	bool guarded = wants_guard(rs);
 	/* no flow marks before (start, lockdown): sweep stale ones */
 	bool sweep = guarded && (!d->have_rs || !d->have_guard);

@@ -100,7 +100,7 @@ static int one_shot(enum mode mode, const char *path)
 	struct ruleset rs, guard;
 	struct diags d;
 	enum protection level;
-	struct fingerprint expected, guard_expected;
+	struct fingerprint expected = { 0 }, guard_expected = { 0 };
 	struct nl nl;
 	int err, status = EXIT_OK;
 
