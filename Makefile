@@ -58,6 +58,22 @@ $(BUILD)/segmentd: $(BUILD)/segmentd.o $(BUILD)/libsegmentd.a
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The daemon the fault tests drive (reject.sh, genid.sh, verify.sh): the same
+# code with the test-only hooks (SEGMENTD_FAULT_*) compiled in.  Built by
+# make check and make kernel, never installed or packaged: the daemon of a
+# gateway (build/segmentd) does not have them.
+HOOK_OBJ := $(BUILD)/hooks/nft.o $(BUILD)/hooks/nft_apply.o
+$(BUILD)/hooks/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $< (test hooks)"
+	$(Q)$(CC) $(CFLAGS) -DSEGMENTD_TEST_HOOKS -c -o $@ $<
+
+$(BUILD)/hooks/segmentd: $(BUILD)/segmentd.o $(HOOK_OBJ) $(BUILD)/libsegmentd.a
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test-bins: $(BUILD)/hooks/segmentd
+
 # segmentctl speaks the protocol and nothing else of the daemon.
 CTL_OBJ := $(BUILD)/segmentctl.o $(BUILD)/control.o $(BUILD)/control_client.o \
 	   $(BUILD)/utf8.o
@@ -83,7 +99,7 @@ deps:
 
 # Unit tests (no root), then kernel tests (namespaces; root).
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)$(MAKE) --no-print-directory all unit-bins test-bins
 	$(Q)tests/run-unit.sh $(BUILD)
 	$(Q)tests/run-kernel.sh $(BUILD)
 
@@ -92,7 +108,7 @@ unit-bins: $(UNIT_BIN)
 unit: all unit-bins
 	$(Q)tests/run-unit.sh $(BUILD)
 
-kernel: all
+kernel: all test-bins
 	$(Q)tests/run-kernel.sh $(BUILD)
 
 demo: deps
@@ -171,7 +187,8 @@ DEB_LEFTOVERS := debian/build debian/segmentd debian/.debhelper debian/files \
 clean:
 	rm -rf build build-san $(DEB_LEFTOVERS)
 
-.PHONY: all tools deps check unit unit-bins kernel demo golden bench install \
+.PHONY: all tools deps check unit unit-bins test-bins kernel demo golden bench install \
 	units deb clean fuzz lint fresh
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d \
+	$(BUILD)/hooks/*.d)

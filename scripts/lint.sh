@@ -44,6 +44,13 @@ for cc in gcc clang; do
 	done | grep -Ev '^[0-9]+ warnings? generated\.$' >"$tmp/$cc.log"
 	step "$cc ${WARN[*]}" "$tmp/$cc.log"
 done
+# the test build's variant of the files with fault hooks (Makefile: hooks/)
+for cc in gcc clang; do
+	for f in src/nft.c src/nft_apply.c; do
+		"$cc" "${FLAGS[@]}" "${WARN[@]}" -DSEGMENTD_TEST_HOOKS -fsyntax-only "$f" 2>&1
+	done | grep -Ev '^[0-9]+ warnings? generated\.$' >"$tmp/$cc-hooks.log"
+	step "$cc -DSEGMENTD_TEST_HOOKS" "$tmp/$cc-hooks.log"
+done
 
 # cppcheck reads no system headers: the libmnl iteration macros it would
 # otherwise call "unknown" come from this small library file.

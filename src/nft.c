@@ -398,6 +398,7 @@ static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
  * named by SEGMENTD_FAULT_DROP_ELEM exists, the next batch sent to the
  * kernel leaves out the last element of its first set of two or more, as
  * a truncated message would, and the file is removed (one fault). */
+#ifdef SEGMENTD_TEST_HOOKS   /* build/hooks/segmentd only (Makefile) */
 static bool drop_elem_fault(const struct batch *bt, const struct rs_set *s)
 {
 	const char *file;
@@ -407,14 +408,19 @@ static bool drop_elem_fault(const struct batch *bt, const struct rs_set *s)
 	file = getenv("SEGMENTD_FAULT_DROP_ELEM");
 	return file && unlink(file) == 0;
 }
+#else
+static bool drop_elem_fault(const struct batch *bt, const struct rs_set *s)
+{
+	return false;
+}
+#endif
 
 int msg_elems(struct batch *bt, const struct nft_ctx *x,
 		     const struct rs_set *s)
 {
 	size_t i = 0, count = s->elem_count - drop_elem_fault(bt, s);
-	int err = 0;
-
 	bool addr = s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6;
+	int err = 0;
 
 	while (i < count && !err)
 		err = addr ? msg_addr_chunk(bt, x, s, &i, count)

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "nft_internal.h"
@@ -126,6 +125,9 @@ static int delete_obsolete(struct batch *bt, const struct nft_ctx *x,
 	return err;
 }
 
+/* The fault hooks below exist in the test build only (build/hooks/
+ * segmentd, Makefile): a gateway's daemon never looks at them. */
+#ifdef SEGMENTD_TEST_HOOKS
 /* Fault injection for the tests (tests/kernel/reject.sh): while the file
  * named by SEGMENTD_FAULT_REJECT exists, every batch ends with a rule that
  * jumps to a chain that does not exist, so the kernel refuses the whole
@@ -155,6 +157,17 @@ static uint32_t genid_fault(uint32_t genid)
 
 	return file && unlink(file) == 0 ? genid + 1 : genid;
 }
+#else
+static int inject_fault(struct batch *bt, const struct nft_ctx *x)
+{
+	return 0;
+}
+
+static uint32_t genid_fault(uint32_t genid)
+{
+	return genid;
+}
+#endif
 
 /* A batch computed from a dump of a table another process may change (no
  * owner: ownership off, or before Linux 5.12) carries the dump's

@@ -6,7 +6,9 @@
 #    `segmentctl counters NAME...` shows only those rows and refuses an
 #    unknown name;
 #  - the bash completion completes verbs, options and, from a running
-#    daemon, zone and flow names.
+#    daemon, zone and flow names;
+#  - the test-only fault hooks are in build/hooks/segmentd, not in
+#    build/segmentd.
 . tests/lib/kernel.sh
 SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
@@ -19,6 +21,13 @@ for verb in $(sed -n 's/.*strcmp(r->verb, "\([a-z-]*\)").*/\1/p' src/daemon_ctl.
 	"$SEGMENTCTL" --help | grep -qE "^  $verb( |$)" || fail "segmentctl --help does not list '$verb'"
 done
 echo "help: every option and verb listed"
+
+# the daemon a gateway runs has no test hooks; the test build has them
+hooks=$PWD/$BUILD/hooks/segmentd
+[ -x "$hooks" ] || fail "$hooks not built (make test-bins)"
+! grep -aq SEGMENTD_FAULT_ "$SEGMENTD" || fail "$SEGMENTD has the test-only fault hooks"
+grep -aq SEGMENTD_FAULT_REJECT "$hooks" || fail "$hooks lacks the fault hooks"
+echo "hooks: none in $BUILD/segmentd, all in $BUILD/hooks/segmentd"
 
 topo_build
 sd_start conf/segmentd.conf

@@ -8,6 +8,8 @@
 # removed when used).  Unowned as on a kernel before 6.9 (a reload and a
 # second --once); owned (6.9+, this kernel): no generation is sent, as no
 # other process can change the table, and the file stays.
+# the test build: the fault hooks exist only there (Makefile: test-bins)
+SEGMENTD=$PWD/${BUILD:-build}/hooks/segmentd
 . tests/lib/kernel.sh
 SEGMENTCTL=$PWD/$BUILD/segmentctl
 [ -x "$SEGMENTCTL" ] || topo_skip "segmentctl not built"

@@ -7,6 +7,8 @@
 # is gone the same reload applies.  Also at start: `--once` exits 2.  The
 # flood is counted in atena's namespace; before segmentd it reaches atena,
 # and throughout it keeps arriving at the gateway.
+# the test build: the fault hooks exist only there (Makefile: test-bins)
+SEGMENTD=$PWD/${BUILD:-build}/hooks/segmentd
 . tests/lib/kernel.sh
 . tests/lib/flood.sh
 SEGMENTCTL=$PWD/$BUILD/segmentctl

@@ -12,7 +12,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-SEGMENTD=${SEGMENTD:-$PWD/$BUILD/segmentd}
+# the test build: the fault hooks exist only there (Makefile: test-bins)
+SEGMENTD=$PWD/$BUILD/hooks/segmentd
 SEGMENTCTL=$PWD/$BUILD/segmentctl
 [ "$(id -u)" = 0 ] || { echo "verify: needs root"; exit 77; }
 [ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "verify: build first"; exit 77; }
