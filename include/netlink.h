@@ -30,7 +30,8 @@ struct nl {
 	struct mnl_socket *qsock;
 	uint32_t qportid;
 	/* The sockets of dumps cut short, closed by nl_release_cut() once
-	 * the restore they made way for is done: closing a socket in the
+	 * the restore they made way for is done (the daemon's loop, when no
+	 * restore is pending): closing a socket in the
 	 * middle of a big dump takes the kernel ~60 ms (400k elements), the
 	 * whole open window after `nft flush ruleset` if it came first.  A
 	 * restore's own reads may be cut too: room for a few. */

@@ -388,6 +388,10 @@ static int daemon_main(const char *path, const char *node)
 			log_msg(LOG_ERR, "event loop: %s", strerror(-err));
 			goto out;
 		}
+		/* the sockets of dumps cut short, closed only when no
+		 * restore waits: closing one is slow in the kernel */
+		if (!d.dirty)
+			nl_release_cut(&d.nl);
 	}
 	notify_stopping();
 	status = 0;

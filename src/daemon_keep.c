@@ -222,7 +222,6 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 	}
 	d->last_apply = time(NULL);
 	d->dirty = false;
-	nl_release_cut(&d->nl);
 	/* Connections of revoked flows are cut now, so that conntrackd
 	 * tells the peer and re-adding the flow revives nothing. */
 	if (ngone > 0)
@@ -403,7 +402,6 @@ overtaken:
 		return;
 	}
 	d->dirty = false;
-	nl_release_cut(&d->nl);    /* enforcement is back: time for it */
 	e = event_new(d, err ? EV_RESTORE_FAILED : EV_RESTORE);
 	/* restore_ms ends when enforcement is back (the restoring commit),
 	 * not after the read-back that confirms it (seconds at 100k) */
@@ -567,7 +565,6 @@ int daemon_verify(struct daemon *d, const char *why)
 		return err;
 	}
 	malloc_trim(0);     /* the dump's buffers */
-	nl_release_cut(&d->nl);
 	if (fingerprint_equal(&now, &d->expected) && intact) {
 		/* whatever the events said (or lost), the table is ours */
 		watch_reset_delta(&d->watch);
