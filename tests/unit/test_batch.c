@@ -494,14 +494,10 @@ static void add_case(Suite *s, const char *name, const TTest *test)
 int main(void)
 {
 	Suite *s = suite_create("batch");
-	SRunner *sr;
-	int failed;
 
 	add_case(s, "shipped", shipped);
 	add_case(s, "interfaces", many_interfaces);
 	add_case(s, "networks", many_networks);
 	add_case(s, "zones", many_zones);
-	sr = srunner_create(s);
-	failed = check_run_runner(sr);
-	return failed ? 1 : 0;
+	return check_run(s);
 }

@@ -153,8 +153,6 @@ int main(void)
 {
 	Suite *s = suite_create("json");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, nesting_and_commas);
 	tcase_add_test(tc, escapes);
@@ -163,7 +161,5 @@ int main(void)
 	tcase_add_test(tc, misuse_reported);
 	tcase_add_test(tc, text_escaped);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	failed = check_run_runner(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -123,14 +123,10 @@ int main(void)
 {
 	Suite *s = suite_create("sha256");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, vectors);
 	tcase_add_test(tc, rfc4231);
 	tcase_add_test(tc, incremental);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	failed = check_run_runner(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
