@@ -36,8 +36,13 @@ else
 Q := @
 endif
 
+# The sources, one folder per wing (README "Source layout"): base/ (plain
+# helpers), load/ (config -> compiled ruleset, never the kernel), kernel/
+# (netlink: batches, reads, conntrack), keep/ (events, foreign hooks),
+# report/ (audit, matrix, diff, metrics), daemon/, ctl/ (the control
+# socket and segmentctl); src/segmentd.c is the CLI.
 # The library: everything but the programs' main() files.
-LIB_SRC  := $(filter-out src/segmentd.c src/segmentctl.c,$(wildcard src/*.c))
+LIB_SRC  := $(filter-out src/segmentd.c src/ctl/segmentctl.c,$(wildcard src/*.c src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -63,7 +68,7 @@ $(BUILD)/segmentd: $(BUILD)/segmentd.o $(BUILD)/libsegmentd.a
 # make check and make kernel, never installed or packaged: the daemon of a
 # gateway (build/segmentd) does not have them.
 HOOK_OBJ := $(BUILD)/hooks/nft.o $(BUILD)/hooks/nft_apply.o
-$(BUILD)/hooks/%.o: src/%.c
+$(BUILD)/hooks/%.o: src/kernel/%.c
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CC      $< (test hooks)"
 	$(Q)$(CC) $(CFLAGS) -DSEGMENTD_TEST_HOOKS -c -o $@ $<
@@ -75,8 +80,8 @@ $(BUILD)/hooks/segmentd: $(BUILD)/segmentd.o $(HOOK_OBJ) $(BUILD)/libsegmentd.a
 test-bins: $(BUILD)/hooks/segmentd
 
 # segmentctl speaks the protocol and nothing else of the daemon.
-CTL_OBJ := $(BUILD)/segmentctl.o $(BUILD)/control.o $(BUILD)/control_client.o \
-	   $(BUILD)/utf8.o
+CTL_OBJ := $(BUILD)/ctl/segmentctl.o $(BUILD)/ctl/control.o \
+	   $(BUILD)/ctl/control_client.o $(BUILD)/base/utf8.o
 $(BUILD)/segmentctl: $(CTL_OBJ)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -190,5 +195,4 @@ clean:
 .PHONY: all tools deps check unit unit-bins test-bins kernel demo golden bench install \
 	units deb clean fuzz lint fresh
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d \
-	$(BUILD)/hooks/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d)

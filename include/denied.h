@@ -11,8 +11,8 @@
  *        the one shared path of every pair without a flow
  *   "segmentd drop unzoned: "          -> pair "unzoned"
  *   "segmentd spoof lgwan: "           -> pair "spoof lgwan"
- * src/nflog.c owns the socket and turns one NFULNL_MSG_PACKET into a tuple
- * (pair, addresses, protocol, port or ICMP type); src/denied.c counts the
+ * src/kernel/nflog.c owns the socket and turns one NFULNL_MSG_PACKET into a tuple
+ * (pair, addresses, protocol, port or ICMP type); src/report/denied.c counts the
  * tuples in a bounded table (least recently seen evicted when full) and
  * renders it.  Counts are of *logged* packets: the rules' rate limit and a
  * full socket buffer make them a lower bound of what was dropped.
@@ -109,7 +109,7 @@ void denied_set_resolver(struct denied *dn,
 /* Forgets every tuple and counter; the socket and the limit stay. */
 void denied_reset(struct denied *dn);
 
-/* src/nflog.c: the socket, the message parser, the service column. */
+/* src/kernel/nflog.c: the socket, the message parser, the service column. */
 bool denied_has_port(uint8_t proto);   /* tcp, udp, udplite, sctp, dccp */
 bool denied_has_icmp_type(uint8_t proto);          /* icmp, icmpv6 */
 /* "tcp/443", "udp/?" (not seen), "icmp/echo-request", "icmpv6/200",

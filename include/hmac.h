@@ -1,4 +1,4 @@
-/* hmac.h - HMAC-SHA256 (RFC 2104, FIPS 198-1) over src/sha256.c, and a
+/* hmac.h - HMAC-SHA256 (RFC 2104, FIPS 198-1) over src/base/sha256.c, and a
  * comparison of digests that takes the same time wherever they differ. */
 #ifndef SEGMENTD_HMAC_H
 #define SEGMENTD_HMAC_H

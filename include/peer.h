@@ -92,7 +92,7 @@ struct peer_weight_input {
  * (see man/segmentd.8, "A redundant pair"). */
 int peer_weight(const struct peer_weight_input *in);
 
-/* ---- files (src/peer_files.c; I/O, but no logging) ---- */
+/* ---- files (src/daemon/peer_files.c; I/O, but no logging) ---- */
 
 /* Reads the shared key of ha.key_file into key (at most PEER_KEY_MAX bytes;
  * trailing white space cut).  The file must pass filesafe_check() and be

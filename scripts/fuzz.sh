@@ -42,14 +42,14 @@ mkdir -p "$OUT/artifacts"
 
 # The load wing only: no kernel, no daemon, no programs' main().
 declare -A SRC MAXLEN
-SRC[config]="src/config.c src/config_flows.c src/config_value.c src/config_zones.c
-	src/config_ha.c src/netfile.c src/validate_ha.c src/compile_ha.c src/nameidx.c
-	src/model.c src/addr.c src/validate.c src/validate_guard.c src/validate_net.c
-	src/compile.c src/compile_chains.c src/ruleset.c src/render.c src/diag.c"
-SRC[control]="src/control.c src/utf8.c"
-SRC[nflog]="src/nflog.c src/denied.c src/model.c src/json.c src/utf8.c"
-SRC[peer]="src/peer_beacon.c src/hmac.c src/sha256.c"
-SRC[ct]="src/conntrack.c"
+SRC[config]="src/load/config.c src/load/config_flows.c src/load/config_value.c src/load/config_zones.c
+	src/load/config_ha.c src/load/netfile.c src/load/validate_ha.c src/load/compile_ha.c src/load/nameidx.c
+	src/load/model.c src/load/addr.c src/load/validate.c src/load/validate_guard.c src/load/validate_net.c
+	src/load/compile.c src/load/compile_chains.c src/load/ruleset.c src/load/render.c src/base/diag.c"
+SRC[control]="src/ctl/control.c src/base/utf8.c"
+SRC[nflog]="src/kernel/nflog.c src/report/denied.c src/load/model.c src/base/json.c src/base/utf8.c"
+SRC[peer]="src/daemon/peer_beacon.c src/base/hmac.c src/base/sha256.c"
+SRC[ct]="src/kernel/conntrack.c"
 # Longest generated input: a config of a few hundred lines (the huge-list
 # seeds are cut there; the loader's size limits are tested in tests/bad);
 # a request a little over CONTROL_MAX_REQUEST; a datagram of a dozen logged
@@ -61,7 +61,7 @@ MAXLEN[peer]=512
 MAXLEN[ct]=1024
 
 # shellcheck disable=SC2054,SC2086,SC2207 # -fsanitize's commas; pkg-config's words
-CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -fno-omit-frame-pointer
+CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -fno-omit-frame-pointer
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Wno-unused-parameter -DSEGMENTD_VERSION='"fuzz"'
 	-DSYSCONFDIR='"/etc"' $(pkg-config --cflags $PKGS))
@@ -72,7 +72,7 @@ build() {   # build TARGET: OUT/fuzz_TARGET, rebuilt when a source is newer
 	local t=$1 bin=$OUT/fuzz_$1 src
 	# shellcheck disable=SC2206 # a word list
 	src=("tests/fuzz/fuzz_$t.c" ${SRC[$t]})
-	if [ -x "$bin" ] && [ -z "$(find "${src[@]}" include src/*.h -newer "$bin" 2>/dev/null)" ]; then
+	if [ -x "$bin" ] && [ -z "$(find "${src[@]}" include src/*/*.h -newer "$bin" 2>/dev/null)" ]; then
 		return 0
 	fi
 	echo "fuzz: building $bin"

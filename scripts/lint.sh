@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/lint.sh [FILE...] - static checks of the sources (default src/*.c):
+# scripts/lint.sh [FILE...] - static checks of the sources (default src/*.c src/*/*.c):
 #   1. the compilers: gcc and clang -fsyntax-only with the Makefile's
 #      warnings (-Wall -Wextra -Wshadow ... -Werror);
 #   2. cppcheck (warning, portability, performance);
@@ -16,7 +16,7 @@ PKGS="libnftnl libmnl libconfig"
 for tool in gcc clang cppcheck clang-tidy pkg-config; do
 	command -v "$tool" >/dev/null || { echo "lint: $tool not installed"; exit 77; }
 done
-if [ "$#" -gt 0 ]; then files=("$@"); else files=(src/*.c); fi
+if [ "$#" -gt 0 ]; then files=("$@"); else files=(src/*.c src/*/*.c); fi
 JOBS=${LINT_JOBS:-$(nproc)}
 # The Makefile's flags (CFLAGS) without the build-only ones.
 # shellcheck disable=SC2086,SC2207 # pkg-config prints words
@@ -46,7 +46,7 @@ for cc in gcc clang; do
 done
 # the test build's variant of the files with fault hooks (Makefile: hooks/)
 for cc in gcc clang; do
-	for f in src/nft.c src/nft_apply.c; do
+	for f in src/kernel/nft.c src/kernel/nft_apply.c; do
 		"$cc" "${FLAGS[@]}" "${WARN[@]}" -DSEGMENTD_TEST_HOOKS -fsyntax-only "$f" 2>&1
 	done | grep -Ev '^[0-9]+ warnings? generated\.$' >"$tmp/$cc-hooks.log"
 	step "$cc -DSEGMENTD_TEST_HOOKS" "$tmp/$cc-hooks.log"

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/compile.h"
+#include "compile.h"
 #include "conntrack.h"
 #include "ctaudit.h"
 
