@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "nft_internal.h"
-#include "watch.h"
+#include "delta.h"
 
 #define OWNED_FLAGS (NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
 
