@@ -30,6 +30,13 @@
 #               at N >= 10000)
 #   table       `nft delete table inet segmentd`, $RESTORE_N_TABLE times
 #               ($RESTORE_N_TABLE_BIG at N >= 10000)
+#   window      then, outside that namespace, tests/kernel/window.sh on the
+#               same config (ownership off): the table deleted
+#               $RESTORE_WIN_DELETES times (_BIG: 10 at N >= 10000) and
+#               `nft flush ruleset` $RESTORE_WIN_FLUSHES times (_BIG: 5)
+#               under a flood of forbidden new connections counted at the
+#               receiver: the open window (forbidden packets / flood rate)
+#               next to the restore times
 #
 # Latency, up to three views per tamper:
 #   daemon    restore_ms of the daemon's restore event (`segmentctl --json
@@ -81,12 +88,16 @@ N_ELEM=${RESTORE_N_ELEM:-200}
 N_ELEM_BIG=${RESTORE_N_ELEM_BIG:-3}
 N_TABLE=${RESTORE_N_TABLE:-50}
 N_TABLE_BIG=${RESTORE_N_TABLE_BIG:-3}
+WIN_DELETES=${RESTORE_WIN_DELETES:-20}
+WIN_DELETES_BIG=${RESTORE_WIN_DELETES_BIG:-10}
+WIN_FLUSHES=${RESTORE_WIN_FLUSHES:-10}
+WIN_FLUSHES_BIG=${RESTORE_WIN_FLUSHES_BIG:-5}
 IDLE_S=${RESTORE_IDLE_S:-30}
 STORM_S=${RESTORE_STORM_S:-5}
 STORM_LOOPS=${RESTORE_STORM_LOOPS:-3}
 RESULTS=${RESTORE_RESULTS:-$top/bench/results-restore.txt}
 BIG=10000          # from this N on: big-N sample counts, no rule nft poll
-CONFIRM_MS=100     # CONFIRM_AFTER_RESTORE_MS in src/daemon_internal.h
+CONFIRM_MS=100     # CONFIRM_AFTER_RESTORE_MS in src/daemon/daemon_internal.h
 
 die() {
 	echo "restore.sh: $*" >&2
@@ -626,6 +637,16 @@ for n in $SIZES; do
 	unshare -n -m --propagation private env RESTORE_INNER=1 "$0" \
 		"$n" "$WORK/$n/unowned.conf" "$WORK/$n" ||
 		die "N=$n: the run failed (see above)"
+	# the open window beside those restore times: the same config
+	# (ownership off), the table deleted and the ruleset flushed under a
+	# flood of forbidden new connections counted at the receiver
+	if [ "$n" -ge "$BIG" ]; then wd=$WIN_DELETES_BIG wf=$WIN_FLUSHES_BIG
+	else wd=$WIN_DELETES wf=$WIN_FLUSHES; fi
+	note "N=$n: open window under a flood (tests/kernel/window.sh, ownership off, $wd deletions, $wf flushes)"
+	(cd "$top" && WINDOW_UNOWNED=1 WINDOW_NETWORKS=$n BUILD=$build \
+		DELETES=$wd FLUSHES=$wf bash tests/kernel/window.sh) \
+		>"$WORK/$n/window.out" 2>&1 ||
+		{ note "N=$n: tests/kernel/window.sh FAILED:"; tail -n 15 "$WORK/$n/window.out" >&2; }
 done
 
 # stats FILE DIV: "count median p99 min max" of the values / DIV
@@ -653,6 +674,35 @@ target() {   # target p99 in ms for N KIND
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v != "-" && v + 0 < t + 0) ? "met" : "MISSED" }'; }
 fmt() {   # value with sensible precision
 	awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else if (v + 0 >= 100) printf "%.0f", v; else if (v + 0 >= 10) printf "%.1f", v; else printf "%.2f", v }'
+}
+
+# the "window: result" lines of tests/kernel/window.sh for N, as rows
+window_rows() {
+	local out=$WORK/$1/window.out
+	if ! grep -q '^window: result .*phase=c' "$out" 2>/dev/null; then
+		printf '%-7s %s\n' "$1" "(window.sh failed or did not finish: no figures)"
+		return
+	fi
+	grep '^window: result ' "$out" | awk -v n="$1" '
+		function f(k,   i) { for (i = 1; i <= NF; i++) if ($i == k || $i ~ "^" k "=") return $i ~ "=" ? substr($i, length(k) + 2) : $(i + 2); return "-" }
+		function g(k, w,   i) { for (i = 1; i < NF; i++) if ($i == k) return w == "median" ? $(i + 2) : $(i + 4); return "-" }
+		$0 ~ /phase=c/ { rate = f("rate_pps") }
+		{ line[NR] = $0 }
+		END {
+			for (r = 1; r <= NR; r++) {
+				$0 = line[r]
+				t = f("tamper"); if (t == "delete-segmentd-guard") continue
+				ev = f("events"); fb = f("forbidden")
+				if (t == "flush-ruleset")
+					win = g("window_ms", "median") " / " g("window_ms", "max")
+				else
+					win = (rate > 0 && ev > 0) ? sprintf("%.2f (mean)", 1000 * fb / ev / rate) : "-"
+				printf "%-7s %-14s %6s %9s %9s  %15s  %17s  %15s\n", n,
+				       t == "flush-ruleset" ? "flush ruleset" : "table", ev, rate, fb, win,
+				       g("restore_ms", "median") " / " g("restore_ms", "max"),
+				       t == "flush-ruleset" ? g("allowed_back_ms", "median") " / " g("allowed_back_ms", "max") : "-"
+			}
+		}'
 }
 
 report() {
@@ -691,6 +741,19 @@ report() {
 				"$(fmt "$mmed")" "$(fmt "$mp99")" "$(fmt "$pmed")" "$(fmt "$pp99")" \
 				"< $tgt ms" "$v"
 		done
+	done
+	echo
+	echo "== open window: the same config under a flood of forbidden new connections =="
+	echo "tests/kernel/window.sh, ownership off (the guard owned while the daemon runs): UDP datagrams"
+	echo "and TCP SYNs internet -> mynumber, counted at the receiver; window = forbidden packets / flood"
+	echo "rate per event; restore = the daemon's log (change -> restoring commit); allowed back = end of"
+	echo "the nft command -> the first new allowed connection that passes (probes ~50 ms apart)"
+	printf '%-7s %-14s %6s %9s %9s  %15s  %17s  %15s\n' N tamper events "pps" forbidden \
+		"window ms" "restore ms" "allowed back ms"
+	printf '%-7s %-14s %6s %9s %9s  %15s  %17s  %15s\n' "" "" "" "" "" \
+		"median / max" "median / max" "median / max"
+	for n in $SIZES; do
+		window_rows "$n"
 	done
 	echo
 	echo "spread of the daemon's restore_ms (min-max):"
