@@ -13,10 +13,12 @@
  *     length leaves element bytes where attributes are read), and per set
  *     the elements, per chain the rules, as many as compiled.
  * An IPv4/IPv6 interval is two kernel elements (start, and the end flagged
- * INTERVAL_END) unless it runs to the top of the address space (nft.c,
- * elem_add()).  A struct nl with no socket serves: building a batch only
+ * INTERVAL_END) unless it runs to the top of the address space
+ * (kernel/nft.c, msg_addr_chunk()); each is checked against its compiled
+ * interval, byte for byte.  A struct nl with no socket serves: building a batch only
  * takes sequence numbers from it.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -61,6 +63,8 @@
 struct tally {
 	const struct ruleset *rs;
 	size_t *set_elems;        /* per rs->sets[i] */
+	size_t *next_iv;          /* per address set: the next interval */
+	bool *at_end;             /* ... and whether its end comes next */
 	size_t *chain_rules;      /* per rs->chains[i] */
 	size_t set_at, chain_at;  /* where the last name was found */
 	size_t tables, chains, sets, objs, rules, elems;
@@ -160,6 +164,55 @@ static void attr_name(const struct nlmsghdr *nlh, uint16_t type, char *buf,
 	}
 }
 
+/* An element of address set i, checked against the compiled interval it
+ * stands for: the interval's first address, then (unless it runs to the
+ * top of the space) its last address + 1 flagged INTERVAL_END, in order.
+ * The expected state is computed from these very messages, so only this
+ * check ties their bytes to the compiled ruleset without a kernel. */
+static void check_addr_elem(struct tally *t, size_t i, const struct nlattr *el)
+{
+	const struct rs_set *s = &t->rs->sets[i];
+	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16, key_len = 0;
+	uint32_t flags = 0, want_flags = 0;
+	const struct nlattr *a, *b;
+	const void *key = NULL;
+	const struct rs_elem *e;
+	uint8_t want[16];
+
+	if (s->key != RS_KEY_IPV4 && s->key != RS_KEY_IPV6)
+		return;
+	ck_assert_uint_lt(t->next_iv[i], s->elem_count);
+	e = &s->elems[t->next_iv[i]];
+	memcpy(want, t->at_end[i] ? e->high : e->low, len);
+	if (t->at_end[i]) {
+		for (size_t k = len; k-- > 0;)
+			if (++want[k] != 0)
+				break;
+		want_flags = NFT_SET_ELEM_INTERVAL_END;
+	}
+	mnl_attr_for_each_nested(a, el) {
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_FLAGS)
+			flags = ntohl(mnl_attr_get_u32(a));
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_KEY)
+			continue;
+		mnl_attr_for_each_nested(b, a)
+			if (mnl_attr_get_type(b) == NFTA_DATA_VALUE) {
+				key = mnl_attr_get_payload(b);
+				key_len = mnl_attr_get_payload_len(b);
+			}
+	}
+	ck_assert_msg(key_len == len && !memcmp(key, want, len) &&
+		      flags == want_flags, "set '%s', interval %zu: the %s "
+		      "element differs from the compiled interval", s->name,
+		      t->next_iv[i] + 1, t->at_end[i] ? "end" : "start");
+	if (!t->at_end[i] && !all_ones(e->high, len)) {
+		t->at_end[i] = true;
+	} else {
+		t->at_end[i] = false;
+		t->next_iv[i]++;
+	}
+}
+
 /* One NEWSETELEM: its set's elements.  Every top-level attribute must be
  * one the message type has, and the attributes must end with the message:
  * an element list whose length wrapped leaves its tail to be read as
@@ -184,12 +237,14 @@ static void tally_elems(struct tally *t, const struct nlmsghdr *nlh)
 	}
 	ck_assert_uint_eq(walked, payload);
 	ck_assert_ptr_nonnull(list);
-	mnl_attr_for_each_nested(a, list)
-		n++;
 	attr_name(nlh, NFTA_SET_ELEM_LIST_SET, name, sizeof(name));
 	i = find_set(t->rs, name, &t->set_at);
 	ck_assert_msg(i < t->rs->set_count, "elements of unknown set '%s'",
 		      name);
+	mnl_attr_for_each_nested(a, list) {
+		check_addr_elem(t, i, a);
+		n++;
+	}
 	t->set_elems[i] += n;
 	t->elems += n;
 }
@@ -255,7 +310,9 @@ static void check_walk(const struct ruleset *rs, const char *what)
 
 	t.set_elems = calloc(rs->set_count + 1, sizeof(size_t));
 	t.chain_rules = calloc(rs->chain_count + 1, sizeof(size_t));
-	ck_assert(t.set_elems && t.chain_rules);
+	t.next_iv = calloc(rs->set_count + 1, sizeof(size_t));
+	t.at_end = calloc(rs->set_count + 1, sizeof(bool));
+	ck_assert(t.set_elems && t.chain_rules && t.next_iv && t.at_end);
 	ck_assert_int_eq(nft_batch_build_full(&nl, rs,
 		nft_table_flags(PROTECTION_OWNED), &bt), 0);
 	tally_batch(&t, &bt);
@@ -276,6 +333,8 @@ static void check_walk(const struct ruleset *rs, const char *what)
 			      t.chain_rules[i], rs->chains[i].rule_count);
 	free(t.set_elems);
 	free(t.chain_rules);
+	free(t.next_iv);
+	free(t.at_end);
 }
 
 static void check_fingerprint(const struct ruleset *rs, const char *what)
