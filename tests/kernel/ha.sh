@@ -346,7 +346,14 @@ link_ports g1 down
 topo_wait_until 5 has_vip g2 || fail "failover: g2 did not take the addresses"
 seen=$(ms_since "$t0")
 # keepalived sets the addresses, then runs the notify script: its stamp
-takeover=$(awk -v t="$t0" '$4 == "MASTER" && $1 > t { printf "%d", ($1 - t) * 1000; exit }' "$D/g2/notify.log")
+# (written a moment after the addresses can be seen: wait for it)
+notify_master() {   # notify_master T0: ms from T0 to g2's MASTER stamp
+	awk -v t="$1" '$4 == "MASTER" && $1 > t { printf "%d", ($1 - t) * 1000; f = 1; exit }
+		END { exit !f }' "$D/g2/notify.log"
+}
+topo_wait_until 5 notify_master "$t0" ||
+	fail "failover: g2 has the addresses but its notify script logged no MASTER"
+takeover=$(notify_master "$t0")
 figure "failover: takeover_ms=$takeover (addresses seen by polling after ${seen} ms)"
 [ "$takeover" -le 1000 ] || fail "failover: takeover $takeover ms > 1000 ms"
 sleep 3
