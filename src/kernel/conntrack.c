@@ -176,6 +176,22 @@ static int nest_parse(const struct nlattr *nest, int max, struct attrs *t)
 								   : -EINVAL;
 }
 
+/* The message's own attributes, bounded by nlmsg_len itself:
+ * mnl_attr_parse() walks up to the aligned end, 3 bytes past an odd
+ * nlmsg_len and so past the end of a buffer that ends there.  An
+ * attribute cut by nlmsg_len refuses the message.  Nests are bounded by
+ * their own nla_len (mnl_attr_parse_nested). */
+static int top_parse(const struct nlmsghdr *nlh, struct attrs *t)
+{
+	const char *end = (const char *)nlh + nlh->nlmsg_len;
+	const struct nlattr *a;
+
+	a = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct nfgenmsg));
+	for (; mnl_attr_ok(a, (int)(end - (const char *)a)); a = mnl_attr_next(a))
+		attr_cb(a, t);
+	return (const char *)a < end ? -EINVAL : 0;  /* a cut attribute */
+}
+
 static bool attr_len_is(const struct nlattr *a, size_t n)
 {
 	return a && mnl_attr_get_payload_len(a) == n;
@@ -265,8 +281,8 @@ int ct_parse_entry(const struct nlmsghdr *nlh, size_t len,
 	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*nfg))
 		return -EINVAL;
 	nfg = mnl_nlmsg_get_payload(nlh);
-	if (mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, &t) != MNL_CB_OK ||
-	    !t.a[CTA_TUPLE_ORIG] || parse_tuple(t.a[CTA_TUPLE_ORIG], e))
+	if (top_parse(nlh, &t) || !t.a[CTA_TUPLE_ORIG] ||
+	    parse_tuple(t.a[CTA_TUPLE_ORIG], e))
 		return -EINVAL;
 	if (nfg->nfgen_family && nfg->nfgen_family != e->family)
 		return -EINVAL;

@@ -92,6 +92,16 @@ START_TEST(parse_refuses)
 	ck_assert_int_eq(ct_build_entry(buf, sizeof(buf), &e), -EINVAL);
 	e.family = AF_INET;
 	ck_assert_int_eq(ct_build_entry(buf, 32, &e), -ENOSPC);
+	/* nlmsg_len one byte short of the last attribute (the mark), the
+	 * buffer ending there: mnl_attr_parse() would read the mark from the
+	 * alignment padding past the buffer (fuzz regression ct-crash-fb8e) */
+	e.zone = 0;
+	e.id = 0;
+	len = ct_build_entry(buf, sizeof(buf), &e);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(ct_parse_entry(nlh, (size_t)len, &out), 0);
+	nlh->nlmsg_len = (uint32_t)len - 1;
+	ck_assert_int_eq(ct_parse_entry(nlh, (size_t)len - 1, &out), -EINVAL);
 	/* an entry without its original tuple */
 	len = ct_build_dump(buf, sizeof(buf), 1, 0, 0);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
