@@ -13,19 +13,11 @@
 # In a private network and mount namespace (own nftables, own /run); the
 # .inc and .nets files of tests/bad lie next to the config for the include
 # and networks_file cases.
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
-SEGMENTD=$BUILD/segmentd
-SEGMENTCTL=$BUILD/segmentctl
-[ "$(id -u)" = 0 ] || { echo "badreload: needs root"; exit 77; }
-[ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "badreload: build first"; exit 77; }
-command -v nft >/dev/null || { echo "badreload: nft missing"; exit 77; }
-
 . tests/lib/private.sh
+need nft
+need_built
 private_tmp
-fail() { echo "badreload: FAIL: $*"; echo "--- daemon log (last 20 lines):"; tail -n 20 "$tmp/log"; exit 1; }
 ctl() { "$SEGMENTCTL" "$@"; }
 CONF=$tmp/segmentd.conf
 # The kernel's table as nft lists it (stateless), without what only the
@@ -42,13 +34,7 @@ compiled() {
 
 cp conf/segmentd.conf "$CONF"
 cp tests/bad/*.inc tests/bad/*.nets "$tmp/"
-"$SEGMENTD" -c "$CONF" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 250); do
-	ctl status >/dev/null 2>&1 && break
-	kill -0 "$pid" 2>/dev/null || fail "the daemon exited at start"
-	sleep 0.02
-done
+private_start "$CONF"
 table0=$(compiled conf/segmentd.conf)
 [ "$(listing)" = "$table0" ] || {
 	diff <(echo "$table0") <(listing) || true

@@ -10,7 +10,6 @@
 #  - the test-only fault hooks are in build/hooks/segmentd, not in
 #    build/segmentd.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 
 # the sources are the truth: every option and verb they handle

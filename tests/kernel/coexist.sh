@@ -39,17 +39,12 @@
 . tests/lib/kernel.sh
 . tests/lib/flood.sh
 . tests/lib/mode.sh
-SEGMENTCTL=$BUILD/segmentctl
-case $SEGMENTCTL in /*) ;; *) SEGMENTCTL=$PWD/$SEGMENTCTL ;; esac
-[ -x "$SEGMENTCTL" ] || topo_skip "$SEGMENTCTL not built (make)"
 topo_require_cmd iptables-nft ip6tables-nft
 FLUSHES=${FLUSHES:-10}
 COEXIST_PPS=${COEXIST_PPS:-20000}
 COEXIST_MAX_LEAK=${COEXIST_MAX_LEAK:-}
 PORT=9999
 export SEGMENTD_SOCKET=$TOPO_DIR/control
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
-sha() { ctl --json status | sed -n 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/p'; }
 restores() { grep -c "restored in" "$SD_LOG" || true; }
 drifts() { grep -c "drift: .*changed by" "$SD_LOG" || true; }
 
@@ -103,7 +98,7 @@ after_load() {
 			fail "$what: the drift is not attributed to nft pid $NFT_PID: $(grep drift: "$SD_LOG" | tail -n 3)"
 	fi
 	topo_wait_until 5 ctl verify || fail "$what: the kernel differs from segmentd's ruleset"
-	[ "$(sha)" = "$SHA0" ] || fail "$what: the fingerprint changed"
+	[ "$(sd_sha)" = "$SHA0" ] || fail "$what: the fingerprint changed"
 }
 
 # probes WHAT: forbidden paths dropped (at the receiver), allowed pass.
@@ -131,7 +126,7 @@ flood_control      # no segmentd yet: the path is open
 
 sd_start conf/segmentd.conf
 ctl status | grep -q "^protection: *$MODE_PROTECTION\$" || fail "$MODE: status: $(ctl status)"
-SHA0=$(sha)
+SHA0=$(sd_sha)
 [ -n "$SHA0" ] || fail "no fingerprint from segmentctl status"
 echo "segmentd runs ($MODE): protection $MODE_PROTECTION"
 probes "segmentd alone"

@@ -9,11 +9,9 @@
 #  4. the caller's SSH session (SSH_CONNECTION) would be cut off by the
 #     new management policy: segmentctl warns before applying.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/run/control
 mkdir -p "$TOPO_DIR/run"
 CONF=$TOPO_DIR/segmentd.conf
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 
 # B: file-pull revoked, management ssh moved from lg-admin to lg-mail
 sed '/name = "file-pull"/,/},/d' conf/segmentd.conf |

@@ -3,16 +3,10 @@
 # and mount namespace with its own /run.  Every command and exit status of
 # segmentctl(8): 0 OK, 1 FAIL, 2 ERROR, 3 unreachable, 64 usage; the socket
 # mode; other users refused; a stopped daemon leaves no socket behind.
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-SEGMENTD=$PWD/$BUILD/segmentd
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ "$(id -u)" = 0 ] || { echo "control: needs root"; exit 77; }
-[ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "control: build first"; exit 77; }
-command -v nft >/dev/null || { echo "control: nft missing"; exit 77; }
-
 . tests/lib/private.sh
+need nft
+need_built
 tmp=$(mktemp -d)
 chmod 0755 "$tmp"
 pid=
@@ -22,7 +16,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() { echo "control: FAIL: $*"; echo "--- daemon log:"; cat "$tmp/log"; exit 1; }
 
 # expect STATUS CMD...: runs segmentctl with CMD; its exit status must be
 # STATUS.  Output in $tmp/out and $tmp/err.
@@ -37,12 +30,7 @@ expect 3 status
 grep -q "cannot reach segmentd at /run/segmentd/control: .*(is it running?)" \
 	"$tmp/err" || fail "unreachable message: $(cat "$tmp/err")"
 
-"$SEGMENTD" -c "$PWD/conf/segmentd.conf" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 250); do
-	"$SEGMENTCTL" status >/dev/null 2>&1 && break
-	sleep 0.02
-done
+private_start "$PWD/conf/segmentd.conf"
 [ "$(stat -c %a /run/segmentd/control)" = 600 ] || fail "socket mode"
 
 expect 0 status

@@ -13,19 +13,11 @@
 #
 # In a private network and mount namespace (own nftables, own /run).  The
 # abusive clients are a Perl script (perl-base is essential in Debian).
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
-SEGMENTD=$BUILD/segmentd
-SEGMENTCTL=$BUILD/segmentctl
-ROUNDS=${ROUNDS:-3}
-[ "$(id -u)" = 0 ] || { echo "ctlabuse: needs root"; exit 77; }
-[ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "ctlabuse: build first"; exit 77; }
-command -v nft >/dev/null || { echo "ctlabuse: nft missing"; exit 77; }
-command -v perl >/dev/null || { echo "ctlabuse: perl missing"; exit 77; }
-
 . tests/lib/private.sh
+ROUNDS=${ROUNDS:-3}
+need nft perl
+need_built
 ulimit -n 4096    # 1,000 client sockets in one process
 tmp=$(mktemp -d)
 pid=
@@ -36,7 +28,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() { echo "ctlabuse: FAIL: $*"; echo "--- daemon log (last 20 lines):"; tail -n 20 "$tmp/log"; exit 1; }
 SOCK=/run/segmentd/control
 ctl() { "$SEGMENTCTL" "$@"; }
 listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
@@ -217,13 +208,7 @@ round() {
 	kill -0 "$pid" 2>/dev/null || fail "round $r: the daemon died"
 }
 
-"$SEGMENTD" -c "$PWD/conf/segmentd.conf" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 250); do
-	ctl status >/dev/null 2>&1 && break
-	kill -0 "$pid" 2>/dev/null || fail "the daemon exited at start"
-	sleep 0.02
-done
+private_start "$PWD/conf/segmentd.conf"
 list0=$(listing)
 probe_loop >"$tmp/probes" 2>/dev/null &
 prober=$!

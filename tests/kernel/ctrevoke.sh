@@ -20,9 +20,7 @@
 topo_require_cmd conntrack
 PY=/usr/bin/python3
 [ -x "$PY" ] || topo_skip "python3 not installed"
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 SRC=10.1.1.50 DST=10.2.1.60 PORT=8443
 
 topo_build

@@ -21,15 +21,11 @@
 . tests/lib/flood.sh
 . tests/lib/mode.sh
 HOLD=$PWD/$BUILD/tools/hold
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ -x "$HOLD" ] && [ -x "$SEGMENTCTL" ] || topo_skip "hold or segmentctl not built (make)"
+[ -x "$HOLD" ] || topo_skip "$HOLD not built (make)"
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 CONF=$TOPO_DIR/segmentd.conf
 PORT=9999
 
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
-sha() { ctl --json status | sed -n 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/p'; }
-rules() { sd_table | grep -v '^[[:space:]]*flags' | sed 's/ *# progname .*$//'; }
 
 # config A: the shipped one plus two flows for long-lived connections;
 # config B: hold-cut revoked, ntp-via-sc granted.
@@ -94,7 +90,7 @@ flood_stop
 echo "== 2. a broken reload keeps everything"
 hold_start keep 10.3.1.10 7001
 hold_start cut 10.3.2.40 7002
-sha0=$(sha); rules0=$(rules)
+sha0=$(sd_sha); rules0=$(sd_rules)
 [ -n "$sha0" ] || fail "no fingerprint from segmentctl status"
 printf 'zones = ( { name = "x"; class = "nope"; } );\n' >>"$CONF"
 rc=0; ctl reload >"$TOPO_DIR/reload.out" 2>&1 || rc=$?
@@ -102,8 +98,8 @@ rc=0; ctl reload >"$TOPO_DIR/reload.out" 2>&1 || rc=$?
 grep -q "segmentd.conf:[0-9]*: error:" "$TOPO_DIR/reload.out" ||
 	fail "broken reload: no file:line error in: $(cat "$TOPO_DIR/reload.out")"
 echo "broken reload refused: $(grep -m1 error: "$TOPO_DIR/reload.out")"
-[ "$(sha)" = "$sha0" ] || fail "broken reload changed the fingerprint"
-[ "$(rules)" = "$rules0" ] || fail "broken reload changed the ruleset"
+[ "$(sd_sha)" = "$sha0" ] || fail "broken reload changed the fingerprint"
+[ "$(sd_rules)" = "$rules0" ] || fail "broken reload changed the ruleset"
 alive keep && alive cut || fail "a connection died on a refused reload"
 
 echo "== 3. a valid reload revokes and grants"
@@ -116,7 +112,7 @@ alive keep || fail "the kept flow's connection was cut: $(cat "$TOPO_DIR/keep.ou
 echo "kept hold-keep: still alive"
 topo_expect "granted ntp-via-sc udp/123" pass internet udp 10.3.5.5 192.0.2.123 123
 topo_expect "revoked hold-cut, new connection" drop lgwan tcp 10.2.8.10 10.3.2.40 7002
-[ "$(sha)" != "$sha0" ] || fail "the fingerprint did not change with the ruleset"
+[ "$(sd_sha)" != "$sha0" ] || fail "the fingerprint did not change with the ruleset"
 cp "$TOPO_DIR/a.conf" "$CONF"
 kill -HUP "$SD_PID"
 topo_wait_until 5 sh -c "ip netns exec $(topo_ns lgwan) $PROBE tcp -t 300 -s 10.2.8.10 10.3.2.40 7002" ||
@@ -142,10 +138,10 @@ topo_expect "fixed: screen-transfer passes" pass lgwan tcp 10.2.8.10 10.3.1.10 3
 
 echo "== 5. invalid config at start, our table there: kept"
 sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
-rules0=$(rules)
+rules0=$(sd_rules)
 echo 'garbage' >"$CONF"
 sd_start "$CONF"
-[ "$(rules)" = "$rules0" ] || fail "the existing table was changed"
+[ "$(sd_rules)" = "$rules0" ] || fail "the existing table was changed"
 mode_flags_ok "$(sd_table_flags)" || fail "$MODE: the kept table has '$(sd_table_flags)' under the degraded daemon"
 topo_expect "kept: screen-transfer passes" pass lgwan tcp 10.2.8.10 10.3.1.10 3389
 topo_expect "kept: forbidden dropped" drop mynumber tcp 10.1.1.20 10.3.1.10 443

@@ -5,30 +5,15 @@
 # Without table persistence (SEGMENTD_NO_PERSIST=1, as on kernels before
 # 6.9; tests/lib/mode.sh) ownership on cannot be had: the daemon says so,
 # runs unowned, and the same tampering is restored and attributed instead.
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-SEGMENTD=$PWD/$BUILD/segmentd
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ "$(id -u)" = 0 ] || { echo "drift: needs root"; exit 77; }
-[ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "drift: build first"; exit 77; }
-command -v nft >/dev/null || { echo "drift: nft missing"; exit 77; }
-
 # Re-run inside a private network and mount namespace with its own /run.
 . tests/lib/private.sh
 . tests/lib/mode.sh
+need nft
+need_built
 private_tmp
-fail() { echo "drift: FAIL: $*"; echo "--- daemon log:"; cat "$tmp/log"; exit 1; }
 
-start() {   # start CONF
-	"$SEGMENTD" -c "$1" 2>"$tmp/log" &
-	pid=$!
-	for _ in $(seq 200); do
-		"$SEGMENTCTL" status >/dev/null 2>&1 && return 0
-		sleep 0.02
-	done
-	fail "daemon did not answer"
-}
+start() { private_start "$1"; }
 stop() { private_stop "$pid" "$tmp/log" || fail "the daemon did not stop cleanly"; pid=; }
 ruleset_sha() { "$SEGMENTCTL" --json status | sed 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/'; }
 listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }

@@ -10,7 +10,6 @@
 # status and leak report the test must see)
 LIBFAKETIME=$(dpkg-query -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n 1)
 [ -n "$LIBFAKETIME" ] || topo_skip "libfaketime not installed"
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 # libfaketime is preloaded: an ASan build must not insist on coming first
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"

@@ -14,7 +14,6 @@ LIBFAKETIME=$(dpkg-query -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$
 [ -n "$LIBFAKETIME" ] || topo_skip "libfaketime not installed"
 CLOCKSET=$PWD/$BUILD/tools/clockset
 [ -x "$CLOCKSET" ] || topo_skip "$CLOCKSET not built (make tools)"
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 EXPIRY=$(date -u -d "2027-04-01 00:00:00" +%s)
 

@@ -44,9 +44,7 @@
 # cannot give: the table runs unowned, as on Debian 12's 6.1.
 . tests/lib/kernel.sh
 . tests/lib/mode.sh
-SEGMENTCTL=$BUILD/segmentctl
-case $SEGMENTCTL in /*) ;; *) SEGMENTCTL=$PWD/$SEGMENTCTL ;; esac
-[ -x "$FLOOD" ] && [ -x "$SEGMENTCTL" ] || topo_skip "flood or segmentctl not built (make)"
+[ -x "$FLOOD" ] || topo_skip "$FLOOD not built (make)"
 KILLS=${KILLS:-10}
 STORMS=${STORMS:-4}
 STORM_SECS=${STORM_SECS:-6}
@@ -55,7 +53,6 @@ RATE=${RATE:-20000}
 PORT=9999
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 CONF=$TOPO_DIR/segmentd.conf
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 rand_ms() {   # rand_ms N: 0..N-1 ms, in seconds for sleep
 	local v=$(( (RANDOM * 32768 + RANDOM) % $1 ))
 	printf '%d.%03d' $((v / 1000)) $((v % 1000))

@@ -11,14 +11,11 @@
 # the test build: the fault hooks exist only there (Makefile: test-bins)
 SEGMENTD=$PWD/${BUILD:-build}/hooks/segmentd
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ -x "$SEGMENTCTL" ] || topo_skip "segmentctl not built"
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 export SEGMENTD_FAULT_STALE_GENID=$TOPO_DIR/stale
 CONF=$TOPO_DIR/segmentd.conf
 LOG=$TOPO_DIR/segmentd.log
 STALE="changed by another process between its read and our commit"
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 
 cp conf/segmentd.conf "$CONF"
 sed '/name = "file-pull"/,/},/d' conf/segmentd.conf >"$TOPO_DIR/b.conf"

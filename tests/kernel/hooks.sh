@@ -19,12 +19,10 @@
 #  - an XDP program (tests/tools/bpf/xdp_pass.c, built here with
 #    clang -target bpf) on a zone interface.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 NFQ_BIND=$PWD/$BUILD/tools/nfq_bind
 [ -x "$SEGMENTCTL" ] && [ -x "$NFQ_BIND" ] || topo_skip "segmentctl or tools/nfq_bind not built (make)"
 topo_require_cmd tc iptables-nft iptables-legacy clang
 export SEGMENTD_SOCKET=$TOPO_DIR/control
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 QUEUE=3
 
 # The XDP program: no BPF support in clang, the kernel or iproute2 is a

@@ -9,28 +9,14 @@
 # it, and each answer must parse as strict JSON (no raw control characters)
 # from strict UTF-8.  The events must hold the hostile process name, so the
 # names did reach the output.
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-SEGMENTD=$PWD/$BUILD/segmentd
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ "$(id -u)" = 0 ] || { echo "hostile: needs root"; exit 77; }
-[ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "hostile: build first"; exit 77; }
-command -v nft >/dev/null || { echo "hostile: nft missing"; exit 77; }
-command -v python3 >/dev/null || { echo "hostile: python3 missing"; exit 77; }
-
 . tests/lib/private.sh
+need nft python3
+need_built
 private_tmp
-fail() { echo "hostile: FAIL: $*"; echo "--- daemon log:"; cat "$tmp/log"; exit 1; }
 
 sed 's/ownership = true;/ownership = false;/' conf/segmentd.conf >"$tmp/unowned.conf"
-"$SEGMENTD" -c "$tmp/unowned.conf" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 250); do
-	"$SEGMENTCTL" status >/dev/null 2>&1 && break
-	sleep 0.02
-done
-"$SEGMENTCTL" status >/dev/null 2>&1 || fail "the daemon did not answer"
+private_start "$tmp/unowned.conf"
 
 restores() { grep -c restored "$tmp/log" || true; }
 wait_restore() {   # wait_restore BEFORE WHAT

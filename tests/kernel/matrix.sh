@@ -7,9 +7,7 @@
 # per zone pair and per flow, drops per pair, spoofed packets), and
 # `counters --reset` zeroes them.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 counter() {   # counter NAME -> packets (from segmentctl counters --json)
 	ctl --json counters | tr '}' '\n' | sed -n "s/.*\"$1\":{\"packets\":\([0-9]*\).*/\1/p"
 }

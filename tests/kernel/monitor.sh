@@ -4,9 +4,7 @@
 # destination, protocol/port, count), a new tuple is logged once, and
 # allowed traffic does not appear.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 
 topo_build
 sd_start conf/segmentd.conf

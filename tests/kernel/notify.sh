@@ -3,12 +3,9 @@
 # daemon sends READY=1 only after its first commit, WATCHDOG=1 while its
 # loop runs, RELOADING=1 (with MONOTONIC_USEC) then READY=1 around a reload,
 # and STOPPING=1 at the end, in that order.
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-[ "$(id -u)" = 0 ] || { echo "notify: needs root"; exit 77; }
-[ -x "$BUILD/segmentd" ] && [ -x "$BUILD/tools/notify_listen" ] || { echo "notify: build first"; exit 77; }
 . tests/lib/private.sh
+need_built "$SEGMENTD" "$BUILD/tools/notify_listen"
 tmp=$(mktemp -d)
 lpid= dpid=
 cleanup() {
@@ -23,7 +20,7 @@ fail() { echo "notify: FAIL: $*"; echo "--- datagrams:"; cat "$tmp/dgrams"; exit
 lpid=$!
 for _ in $(seq 100); do [ -e "$tmp/ready" ] && break; sleep 0.02; done
 NOTIFY_SOCKET=$tmp/notify WATCHDOG_USEC=1000000 \
-	"$BUILD/segmentd" -c conf/segmentd.conf 2>"$tmp/log" &
+	"$SEGMENTD" -c conf/segmentd.conf 2>"$tmp/log" &
 dpid=$!
 for _ in $(seq 200); do grep -q READY=1 "$tmp/dgrams" && break; sleep 0.02; done
 nft list table inet segmentd >/dev/null || fail "READY=1 came before the table existed"

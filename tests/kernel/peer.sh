@@ -14,8 +14,6 @@
 #   d. g2 stops: g1 says NOT HEARD within 5 s, and its weight goes back to 0
 # status, audit and metrics are each checked on what they say of the peer.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ -x "$SEGMENTCTL" ] || topo_skip "segmentctl not built"
 command -v python3 >/dev/null || topo_skip "python3 is missing"
 D=$TOPO_DIR
 CONF=$D/ha.conf

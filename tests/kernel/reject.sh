@@ -11,15 +11,10 @@
 SEGMENTD=$PWD/${BUILD:-build}/hooks/segmentd
 . tests/lib/kernel.sh
 . tests/lib/flood.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ -x "$SEGMENTCTL" ] || topo_skip "segmentctl not built"
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 export SEGMENTD_FAULT_REJECT=$TOPO_DIR/reject
 CONF=$TOPO_DIR/segmentd.conf
 PORT=9999
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
-sha() { ctl --json status | sed -n 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/p'; }
-rules() { sd_table | grep -v '^[[:space:]]*flags' | sed 's/ *# progname .*$//'; }
 
 cp conf/segmentd.conf "$CONF"
 sed '/name = "file-pull"/,/},/d' conf/segmentd.conf >"$TOPO_DIR/b.conf"
@@ -29,7 +24,7 @@ flood_control     # no table yet: the flood's path is open
 sd_start "$CONF"
 flood_start
 
-sha0=$(sha); rules0=$(rules)
+sha0=$(sd_sha); rules0=$(sd_rules)
 touch "$SEGMENTD_FAULT_REJECT"
 cp "$TOPO_DIR/b.conf" "$CONF"
 rc=0; ctl reload >"$TOPO_DIR/r.out" 2>&1 || rc=$?
@@ -38,8 +33,8 @@ grep -q "kernel rejected rule .* for fault injection" "$TOPO_DIR/r.out" ||
 	fail "the refusal is not attributed: $(cat "$TOPO_DIR/r.out")"
 grep -q "unchanged" "$TOPO_DIR/r.out" || fail "no 'unchanged' in: $(cat "$TOPO_DIR/r.out")"
 echo "refused: $(grep -m1 'kernel rejected' "$TOPO_DIR/r.out")"
-[ "$(sha)" = "$sha0" ] || fail "the fingerprint changed"
-[ "$(rules)" = "$rules0" ] || fail "the ruleset changed"
+[ "$(sd_sha)" = "$sha0" ] || fail "the fingerprint changed"
+[ "$(sd_rules)" = "$rules0" ] || fail "the ruleset changed"
 ctl verify >/dev/null || fail "verify after the refused reload"
 topo_expect "old ruleset: file-pull still passes" pass lgwan tcp 10.2.8.10 10.3.2.40 443
 ctl events | grep -q "reload-failed" || fail "no reload-failed event"

@@ -6,11 +6,8 @@
 # compiled state.  A real change afterwards is committed and enforced (a
 # revoked flow drops at the receiver), and reloading it again is unchanged.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ -x "$SEGMENTCTL" ] || topo_skip "segmentctl not built"
 export SEGMENTD_SOCKET=$TOPO_DIR/control
 CONF=$TOPO_DIR/segmentd.conf
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 handles() { topo_exec gw nft -a list table inet "$SD_TABLE" | grep -v '^[[:space:]]*flags'; }
 gens() { grep -c "new generation .*(segmentd)" "$TOPO_DIR/monitor.log" || true; }
 committed() { [ "$(gens)" -gt "$g0" ]; }

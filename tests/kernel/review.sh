@@ -5,9 +5,7 @@
 # exposes the counters real packets drove; `segmentctl diff` exits 0 for
 # the running config and 1 with the flows a candidate adds.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
 export SEGMENTD_SOCKET=$TOPO_DIR/control
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 
 topo_build
 sd_start conf/segmentd.conf

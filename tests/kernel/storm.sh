@@ -11,16 +11,12 @@
 # persistence (SEGMENTD_NO_PERSIST=1, tests/lib/mode.sh) the daemon runs
 # the shipped config, ownership on, which the kernel cannot give: unowned,
 # as on Debian 12's 6.1, the same storm.
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-[ "$(id -u)" = 0 ] || { echo "storm: needs root"; exit 77; }
-[ -x "$BUILD/segmentd" ] && [ -x "$BUILD/segmentctl" ] || { echo "storm: build first"; exit 77; }
-command -v nft >/dev/null || { echo "storm: nft missing"; exit 77; }
-
 # Re-run inside a private network and mount namespace with its own /run.
 . tests/lib/private.sh
 . tests/lib/mode.sh
+need nft
+need_built
 tmp=$(mktemp -d)
 # private copies: BUILD may be rebuilt while this runs
 cp "$BUILD/segmentd" "$BUILD/segmentctl" "$tmp/"
@@ -38,12 +34,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-	echo "storm: FAIL: $*"
-	echo "--- daemon log (last 30 lines):"
-	tail -n 30 "$tmp/log"
-	exit 1
-}
 ctl() { "$SEGMENTCTL" -t 5 "$@"; }   # a stuck daemon must not hang the test
 listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
 ticks() {    # in $(...): a dead daemon's log goes to stderr, the exit to the caller
@@ -59,13 +49,7 @@ if mode_owned; then
 else
 	cp conf/segmentd.conf "$tmp/unowned.conf"   # ownership on, and still unowned
 fi
-"$SEGMENTD" -c "$tmp/unowned.conf" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 250); do
-	ctl status >/dev/null 2>&1 && break
-	kill -0 "$pid" 2>/dev/null || fail "daemon exited at start"
-	sleep 0.02
-done
+private_start "$tmp/unowned.conf"
 ctl status >/dev/null || fail "daemon did not answer (or the kernel differs at start)"
 ctl status | grep -q '^protection: *watchdog-only$' || fail "$MODE: the table is not unowned: $(ctl status)"
 list0=$(listing)

@@ -4,19 +4,15 @@
 # --repair, reload by SIGHUP and by segmentctl, a refused
 # reload, the degraded start, stop) and the one-shot modes: zero errors and
 # zero definite leaks.
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 77; }
-[ "$(id -u)" = 0 ] || { echo "valgrind: needs root"; exit 77; }
-[ -x "$BUILD/segmentd" ] && [ -x "$BUILD/segmentctl" ] || { echo "valgrind: build first"; exit 77; }
-# (the same test as tests/lib/skips.sh, which lets CI accept this skip)
-grep -q __asan_init "$BUILD/segmentd" && { echo "valgrind: not on a sanitizer build (ASan)"; exit 77; }
 . tests/lib/private.sh
+need valgrind
+need_built
+# (the same test as tests/lib/skips.sh, which lets CI accept this skip)
+grep -q __asan_init "$SEGMENTD" && skip "not on a sanitizer build (ASan)"
 private_tmp
 VG="valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9"
-ctl() { "$BUILD/segmentctl" "$@"; }
-fail() { echo "valgrind: FAIL: $*"; exit 1; }
+ctl() { "$SEGMENTCTL" "$@"; }
 wait_ctl() {
 	for _ in $(seq 300); do
 		rc=0; ctl status >/dev/null 2>&1 || rc=$?
@@ -41,7 +37,7 @@ stale() {
 ct_stale_left() { conntrack -L -m 2147483649 2>/dev/null | grep -c udp || true; }
 command -v conntrack >/dev/null || fail "conntrack (the CLI) not installed"
 stale 1 || fail "conntrack -I"
-$VG "$BUILD/segmentd" -c "$tmp/a.conf" 2>"$tmp/vg1.log" &
+$VG "$SEGMENTD" -c "$tmp/a.conf" 2>"$tmp/vg1.log" &
 pid=$!
 wait_ctl
 nft delete table inet segmentd; sleep 0.5
@@ -69,7 +65,7 @@ check_log "$tmp/vg1.log" "daemon: start, drift, control, reloads, stop"
 
 nft delete table inet segmentd
 echo 'garbage' >"$tmp/bad.conf"
-$VG "$BUILD/segmentd" -c "$tmp/bad.conf" 2>"$tmp/vg2.log" &
+$VG "$SEGMENTD" -c "$tmp/bad.conf" 2>"$tmp/vg2.log" &
 pid=$!
 wait_ctl
 ctl reload >/dev/null 2>&1 || true
@@ -78,11 +74,11 @@ kill "$pid"; rc=0; wait "$pid" || rc=$?; pid=
 check_log "$tmp/vg2.log" "daemon: degraded start (lockdown)"
 
 for m in --check --print --once; do
-	$VG "$BUILD/segmentd" $m -c conf/segmentd.conf >/dev/null 2>"$tmp/vg3.log" ||
+	$VG "$SEGMENTD" $m -c conf/segmentd.conf >/dev/null 2>"$tmp/vg3.log" ||
 		{ cat "$tmp/vg3.log"; fail "segmentd $m"; }
 	check_log "$tmp/vg3.log" "segmentd $m"
 done
-rc=0; $VG "$BUILD/segmentd" --check -c "$tmp/bad.conf" >/dev/null 2>"$tmp/vg4.log" || rc=$?
+rc=0; $VG "$SEGMENTD" --check -c "$tmp/bad.conf" >/dev/null 2>"$tmp/vg4.log" || rc=$?
 [ "$rc" = 1 ] || fail "--check of a bad config: exit $rc"
 check_log "$tmp/vg4.log" "segmentd --check (invalid config)"
 echo "valgrind: PASS"

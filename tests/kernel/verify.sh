@@ -9,18 +9,12 @@
 #     programmed again: the kernel lists exactly what it listed before;
 #   on restore (the table deleted, ownership off): the restore is reported
 #     FAILED and retried until the kernel holds the compiled ruleset.
-set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-# the test build: the fault hooks exist only there (Makefile: test-bins)
-SEGMENTD=$PWD/$BUILD/hooks/segmentd
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ "$(id -u)" = 0 ] || { echo "verify: needs root"; exit 77; }
-[ -x "$SEGMENTD" ] && [ -x "$SEGMENTCTL" ] || { echo "verify: build first"; exit 77; }
-
 . tests/lib/private.sh
+# the test build: the fault hooks exist only there (Makefile: test-bins)
+SEGMENTD=$BUILD/hooks/segmentd
+need_built
 private_tmp
-fail() { echo "verify: FAIL: $*"; [ -e "$tmp/log" ] && { echo "--- daemon log:"; cat "$tmp/log"; }; exit 1; }
 listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
 export SEGMENTD_FAULT_DROP_ELEM=$tmp/fault
 wait_for() {   # wait_for SECONDS CMD...

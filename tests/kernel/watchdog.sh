@@ -19,10 +19,7 @@
 #  c. SIGTERM: the log says `stopping on signal 15; the table stays
 #     enforced`, exit 0, and the table is still ours afterwards.
 . tests/lib/kernel.sh
-SEGMENTCTL=$PWD/$BUILD/segmentctl
-[ -x "$SEGMENTCTL" ] || topo_skip "segmentctl not built (make)"
 export SEGMENTD_SOCKET=$TOPO_DIR/control
-ctl() { "$SEGMENTCTL" -s "$SEGMENTD_SOCKET" "$@"; }
 VERIFY_MS=${VERIFY_MS:-500}
 CONF=$TOPO_DIR/unowned.conf
 LOG=$TOPO_DIR/segmentd.log

@@ -26,7 +26,26 @@ sd_init() {
 	SEGMENTD=${SEGMENTD:-$build/segmentd}
 	case $SEGMENTD in /*) ;; *) SEGMENTD=$PWD/$SEGMENTD ;; esac
 	[ -x "$SEGMENTD" ] || topo_skip "$SEGMENTD not built (make)"
+	SEGMENTCTL=$build/segmentctl
+	[ -x "$SEGMENTCTL" ] || topo_skip "$SEGMENTCTL not built (make)"
 	SD_PID=
+}
+
+# ctl ARGS...: segmentctl on the test's daemon (the socket the test
+# exported in SEGMENTD_SOCKET).
+ctl() {
+	"$SEGMENTCTL" -s "${SEGMENTD_SOCKET:?the test sets SEGMENTD_SOCKET}" "$@"
+}
+
+# sd_sha: the enforced ruleset's fingerprint, as the daemon reports it.
+sd_sha() {
+	ctl --json status | sed -n 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/p'
+}
+
+# sd_rules: the gateway's table as nft lists it, without the ownership flag
+# and the committing process's name (what a restore may change).
+sd_rules() {
+	sd_table | grep -v '^[[:space:]]*flags' | sed 's/ *# progname .*$//'
 }
 
 sd_once() {
