@@ -119,6 +119,8 @@ struct daemon {
 /* daemon_keep.c */
 /* Programs rs; on success it becomes what we enforce (rs is taken). */
 int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags);
+/* Compiles m as of now and enforces it, logging the diagnostics. */
+int daemon_enforce_model(struct daemon *d, const struct model *m, time_t now);
 void daemon_event(struct daemon *d, enum event_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *event_kind_name(enum event_kind k);
