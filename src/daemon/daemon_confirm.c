@@ -335,7 +335,8 @@ static void pending_end(struct daemon *d)
 	timer_set(d->commit_fd, 0, 0);
 }
 
-enum control_status daemon_confirm(struct daemon *d, FILE *out)
+enum control_status daemon_confirm(struct daemon *d,
+				   const struct control_request *req, FILE *out)
 {
 	if (!d->pending.active) {
 		fprintf(out, "nothing to confirm\n");

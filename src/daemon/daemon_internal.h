@@ -154,7 +154,10 @@ void daemon_denied_follow(struct daemon *d);
 /* daemon_confirm.c */
 enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
 					    const char *ssh, FILE *out);
-enum control_status daemon_confirm(struct daemon *d, FILE *out);
+/* The control verbs of other files take the request like all verbs
+ * (daemon_ctl.c: the table), used or not. */
+enum control_status daemon_confirm(struct daemon *d,
+				   const struct control_request *req, FILE *out);
 void daemon_on_commit_timeout(struct loop *l, int fd, uint32_t ev, void *data);
 /* Warns (into out) when the SSH session "IP,PORT" would be cut off by m. */
 void daemon_ssh_check(const struct model *m, const char *ssh, FILE *out);
@@ -168,7 +171,8 @@ void daemon_snapshot(struct daemon *d);
 /* daemon_report.c */
 enum control_status daemon_audit(struct daemon *d,
 				 const struct control_request *req, FILE *out);
-enum control_status daemon_metrics(struct daemon *d, FILE *out);
+enum control_status daemon_metrics(struct daemon *d,
+				   const struct control_request *req, FILE *out);
 
 /* daemon_ct.c */
 /* Deletes the conntrack entries carrying one of marks (revoked flows). */
