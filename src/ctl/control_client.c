@@ -57,6 +57,15 @@ static int wait_for(int fd, short events, long long deadline)
 	}
 }
 
+/* After a send() or recv() that failed: waits for fd to be ready again when
+ * the call would have blocked or was interrupted; else the call's error. */
+static int wait_again(int fd, short events, long long deadline)
+{
+	if (errno != EAGAIN && errno != EINTR)
+		return -errno;
+	return wait_for(fd, events, deadline);
+}
+
 /* A blocking connect bounded by SO_SNDTIMEO (a full backlog waits). */
 static int connect_to(const char *path, int timeout_ms)
 {
@@ -101,9 +110,7 @@ static int send_all(int fd, const char *data, size_t len, long long deadline)
 		}
 		if (errno == EPIPE || errno == ECONNRESET)
 			return 0;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		err = wait_for(fd, POLLOUT, deadline);
+		err = wait_again(fd, POLLOUT, deadline);
 		if (err)
 			return err;
 	}
@@ -147,9 +154,7 @@ static int read_all(int fd, struct buffer *b, long long deadline)
 		}
 		if (n == 0 || (errno == ECONNRESET && b->len > 0))
 			return 0;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		err = wait_for(fd, POLLIN, deadline);
+		err = wait_again(fd, POLLIN, deadline);
 		if (err)
 			return err;
 	}

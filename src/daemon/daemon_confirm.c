@@ -335,7 +335,8 @@ static void pending_end(struct daemon *d)
 	timer_set(d->commit_fd, 0, 0);
 }
 
-enum control_status daemon_confirm(struct daemon *d, FILE *out)
+enum control_status daemon_confirm(struct daemon *d,
+				   const struct control_request *req, FILE *out)
 {
 	if (!d->pending.active) {
 		fprintf(out, "nothing to confirm\n");
@@ -351,19 +352,12 @@ enum control_status daemon_confirm(struct daemon *d, FILE *out)
 void daemon_on_commit_timeout(struct loop *l, int fd, uint32_t ev, void *data)
 {
 	struct daemon *d = data;
-	struct diags diags;
-	struct ruleset rs;
 	int err;
 
 	timer_ack(fd);
 	if (!d->pending.active)
 		return;
-	diags_init(&diags);
-	err = ruleset_compile(&d->pending.model, time(NULL), &rs);
-	if (!err && (err = daemon_enforce(d, &rs, &diags)))
-		ruleset_free(&rs);
-	log_diags(&diags);
-	diags_free(&diags);
+	err = daemon_enforce_model(d, &d->pending.model, time(NULL));
 	if (err) {
 		log_msg(LOG_CRIT, "reload not confirmed, and reverting failed: "
 			"%s; the new config stays enforced", strerror(-err));

@@ -76,11 +76,13 @@ static void status_json(const struct daemon *d, const char *cfg,
 	fputc('\n', out);
 }
 
-static enum control_status cmd_version(bool json, FILE *out)
+static enum control_status cmd_version(struct daemon *d,
+					const struct control_request *req,
+					FILE *out)
 {
 	struct json j;
 
-	if (!json) {
+	if (!req->json) {
 		fprintf(out, "%s\n", SEGMENTD_VERSION);
 		return CONTROL_OK;
 	}
@@ -92,7 +94,9 @@ static enum control_status cmd_version(bool json, FILE *out)
 	return CONTROL_OK;
 }
 
-static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
+static enum control_status cmd_status(struct daemon *d,
+				      const struct control_request *req,
+				      FILE *out)
 {
 	char cfg[65], exp[65], started[32], applied[32];
 	struct fingerprint now;
@@ -105,7 +109,7 @@ static enum control_status cmd_status(struct daemon *d, bool json, FILE *out)
 	iso_time(d->last_apply, applied, sizeof(applied));
 	in_sync = d->have_rs && !fingerprint_read(&d->nl, d->rs.table, &now) &&
 		  fingerprint_equal(&now, &d->expected);
-	if (json) {
+	if (req->json) {
 		status_json(d, cfg, exp, started, applied, in_sync, out);
 		return CONTROL_OK;
 	}
@@ -294,7 +298,9 @@ static enum control_status cmd_check(struct daemon *d,
 	return err ? CONTROL_FAIL : CONTROL_OK;
 }
 
-static enum control_status cmd_show(struct daemon *d, FILE *out)
+static enum control_status cmd_show(struct daemon *d,
+				    const struct control_request *req,
+				    FILE *out)
 {
 	struct fingerprint now;
 	bool same;
@@ -312,11 +318,13 @@ static enum control_status cmd_show(struct daemon *d, FILE *out)
 	return same ? CONTROL_OK : CONTROL_FAIL;
 }
 
-static enum control_status cmd_verify(struct daemon *d, bool json, FILE *out)
+static enum control_status cmd_verify(struct daemon *d,
+				      const struct control_request *req,
+				      FILE *out)
 {
 	int r = daemon_verify(d, "verify (segmentctl)");
 
-	if (json) {
+	if (req->json) {
 		struct json j;
 
 		json_init(&j, out);
@@ -367,12 +375,14 @@ static void events_json(const struct daemon *d, size_t first, FILE *out)
 	fputc('\n', out);
 }
 
-static enum control_status cmd_events(struct daemon *d, bool json, FILE *out)
+static enum control_status cmd_events(struct daemon *d,
+				      const struct control_request *req,
+				      FILE *out)
 {
 	size_t n = d->event_count < EVENT_RING ? d->event_count : EVENT_RING;
 	size_t first = d->event_count - n;
 
-	if (json) {
+	if (req->json) {
 		events_json(d, first, out);
 		return CONTROL_OK;
 	}
@@ -673,12 +683,13 @@ static void names_json(const struct model *m, FILE *out)
 
 /* names: the zones and flows of the enforced config, one per line (for
  * shell completion and scripts). */
-static enum control_status cmd_names(const struct daemon *d, bool json,
+static enum control_status cmd_names(struct daemon *d,
+				     const struct control_request *req,
 				     FILE *out)
 {
 	const struct model *m = &d->model;
 
-	if (json) {
+	if (req->json) {
 		names_json(m, out);
 		return CONTROL_OK;
 	}
@@ -782,6 +793,32 @@ static enum control_status text_as_json(struct daemon *d,
 	return f ? st : CONTROL_ERROR;
 }
 
+/* The verbs, each answering one request into out.  control_parse checks
+ * only a verb's form: one not listed here is refused below. */
+static const struct verb {
+	const char *name;
+	enum control_status (*run)(struct daemon *d,
+				   const struct control_request *req,
+				   FILE *out);
+} verbs[] = {
+	{ "status", cmd_status },
+	{ "reload", cmd_reload },
+	{ "confirm", daemon_confirm },
+	{ "check", cmd_check },
+	{ "show", cmd_show },
+	{ "verify", cmd_verify },
+	{ "matrix", cmd_matrix },
+	{ "counters", cmd_counters },
+	{ "names", cmd_names },
+	{ "audit", daemon_audit },
+	{ "metrics", daemon_metrics },
+	{ "diff", cmd_diff },
+	{ "denied", cmd_denied },
+	{ "ct-audit", daemon_ct_audit },
+	{ "events", cmd_events },
+	{ "version", cmd_version },
+};
+
 enum control_status daemon_control(void *ctx, const struct control_request *r,
 				   uid_t uid, FILE *out)
 {
@@ -789,40 +826,9 @@ enum control_status daemon_control(void *ctx, const struct control_request *r,
 
 	if (r->json && text_only(r))
 		return text_as_json(d, r, uid, out);
-
-	if (!strcmp(r->verb, "status"))
-		return cmd_status(d, r->json, out);
-	if (!strcmp(r->verb, "reload"))
-		return cmd_reload(d, r, out);
-	if (!strcmp(r->verb, "confirm"))
-		return daemon_confirm(d, out);
-	if (!strcmp(r->verb, "check"))
-		return cmd_check(d, r, out);
-	if (!strcmp(r->verb, "show"))
-		return cmd_show(d, out);
-	if (!strcmp(r->verb, "verify"))
-		return cmd_verify(d, r->json, out);
-	if (!strcmp(r->verb, "matrix"))
-		return cmd_matrix(d, r, out);
-	if (!strcmp(r->verb, "counters"))
-		return cmd_counters(d, r, out);
-	if (!strcmp(r->verb, "names"))
-		return cmd_names(d, r->json, out);
-	if (!strcmp(r->verb, "audit"))
-		return daemon_audit(d, r, out);
-	if (!strcmp(r->verb, "metrics"))
-		return daemon_metrics(d, out);
-	if (!strcmp(r->verb, "diff"))
-		return cmd_diff(d, r, out);
-	if (!strcmp(r->verb, "denied"))
-		return cmd_denied(d, r, out);
-	if (!strcmp(r->verb, "ct-audit"))
-		return daemon_ct_audit(d, r, out);
-	if (!strcmp(r->verb, "events"))
-		return cmd_events(d, r->json, out);
-	if (!strcmp(r->verb, "version")) {
-		return cmd_version(r->json, out);
-	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(r->verb, verbs[i].name))
+			return verbs[i].run(d, r, out);
 	fprintf(out, "unknown command '%s'\n", r->verb);
 	return CONTROL_ERROR;
 }

@@ -119,6 +119,8 @@ struct daemon {
 /* daemon_keep.c */
 /* Programs rs; on success it becomes what we enforce (rs is taken). */
 int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags);
+/* Compiles m as of now and enforces it, logging the diagnostics. */
+int daemon_enforce_model(struct daemon *d, const struct model *m, time_t now);
 void daemon_event(struct daemon *d, enum event_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *event_kind_name(enum event_kind k);
@@ -152,7 +154,10 @@ void daemon_denied_follow(struct daemon *d);
 /* daemon_confirm.c */
 enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
 					    const char *ssh, FILE *out);
-enum control_status daemon_confirm(struct daemon *d, FILE *out);
+/* The control verbs of other files take the request like all verbs
+ * (daemon_ctl.c: the table), used or not. */
+enum control_status daemon_confirm(struct daemon *d,
+				   const struct control_request *req, FILE *out);
 void daemon_on_commit_timeout(struct loop *l, int fd, uint32_t ev, void *data);
 /* Warns (into out) when the SSH session "IP,PORT" would be cut off by m. */
 void daemon_ssh_check(const struct model *m, const char *ssh, FILE *out);
@@ -166,7 +171,8 @@ void daemon_snapshot(struct daemon *d);
 /* daemon_report.c */
 enum control_status daemon_audit(struct daemon *d,
 				 const struct control_request *req, FILE *out);
-enum control_status daemon_metrics(struct daemon *d, FILE *out);
+enum control_status daemon_metrics(struct daemon *d,
+				   const struct control_request *req, FILE *out);
 
 /* daemon_ct.c */
 /* Deletes the conntrack entries carrying one of marks (revoked flows). */

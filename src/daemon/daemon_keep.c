@@ -235,6 +235,23 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 	return 0;
 }
 
+/* Compiles m as of now and programs it.  For the timers (expiry, an
+ * unconfirmed reload): no one asked, so what the commit said is logged. */
+int daemon_enforce_model(struct daemon *d, const struct model *m, time_t now)
+{
+	struct diags diags;
+	struct ruleset rs;
+	int err;
+
+	diags_init(&diags);
+	err = ruleset_compile(m, now, &rs);
+	if (!err && (err = daemon_enforce(d, &rs, &diags)))
+		ruleset_free(&rs);
+	log_diags(&diags);
+	diags_free(&diags);
+	return err;
+}
+
 int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 		      struct diags *diags)
 {
@@ -741,8 +758,6 @@ void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct daemon *d = data;
 	time_t now = time(NULL), before;
-	struct ruleset rs;
-	struct diags diags;
 	int err;
 
 	if (timer_ack_wall(fd) == -ECANCELED)
@@ -753,12 +768,7 @@ void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
 		return;
 	}
 	before = d->rs.compiled_at;
-	diags_init(&diags);
-	err = ruleset_compile(&d->model, now, &rs);
-	if (!err && (err = daemon_enforce(d, &rs, &diags)))
-		ruleset_free(&rs);
-	log_diags(&diags);
-	diags_free(&diags);
+	err = daemon_enforce_model(d, &d->model, now);
 	if (err) {
 		log_msg(LOG_ERR, "expiry: the ruleset without the expired "
 			"flows could not be programmed: %s; retrying in 5 s",

@@ -174,7 +174,8 @@ enum control_status daemon_audit(struct daemon *d,
 	return failed ? CONTROL_FAIL : CONTROL_OK;
 }
 
-enum control_status daemon_metrics(struct daemon *d, FILE *out)
+enum control_status daemon_metrics(struct daemon *d,
+				   const struct control_request *req, FILE *out)
 {
 	struct report *r = malloc(sizeof(*r));
 

@@ -71,17 +71,43 @@ static char *vformat(struct report *r, const char *fmt, va_list ap)
 	return s;
 }
 
+__attribute__((format(printf, 4, 0)))
+static void vbegin(struct report *r, const char *id, enum status st,
+		   const char *fmt, va_list ap)
+{
+	struct check *c = &r->checks[r->n++];
+
+	c->id = id;
+	c->status = st;
+	c->summary = vformat(r, fmt, ap);
+}
+
 __attribute__((format(printf, 4, 5)))
 static void begin(struct report *r, const char *id, enum status st,
 		  const char *fmt, ...)
 {
-	struct check *c = &r->checks[r->n++];
 	va_list ap;
 
-	c->id = id;
-	c->status = st;
 	va_start(ap, fmt);
-	c->summary = vformat(r, fmt, ap);
+	vbegin(r, id, st, fmt, ap);
+	va_end(ap);
+}
+
+/* A check that passes when it finds none (pass: a plain sentence) and
+ * warns when it finds n (warn: a format, checked against the arguments
+ * like begin's); the caller lists the n under it. */
+__attribute__((format(printf, 5, 6)))
+static void begin_count(struct report *r, const char *id, size_t n,
+			const char *pass, const char *warn, ...)
+{
+	va_list ap;
+
+	if (!n) {
+		begin(r, id, ST_PASS, "%s", pass);
+		return;
+	}
+	va_start(ap, warn);
+	vbegin(r, id, ST_WARN, warn, ap);
 	va_end(ap);
 }
 
@@ -448,17 +474,13 @@ static void check_hooks(struct report *r)
 {
 	const struct audit_facts *f = r->f;
 
-	if (!f->foreign_hook_count) {
-		begin(r, "hooks", ST_PASS, "%s", T(
-		      "Foreign hooks: none that could affect the segmentation",
-		      "外部フック: セグメンテーションに影響し得る"
-		      "他のフックはない"));
-		return;
-	}
-	begin(r, "hooks", ST_WARN, T(
-	      "Foreign hooks: %zu that could affect the segmentation",
-	      "外部フック: セグメンテーションに影響し得るフックが %zu 件ある"),
-	      f->foreign_hook_count);
+	begin_count(r, "hooks", f->foreign_hook_count, T(
+		    "Foreign hooks: none that could affect the segmentation",
+		    "外部フック: セグメンテーションに影響し得る"
+		    "他のフックはない"), T(
+		    "Foreign hooks: %zu that could affect the segmentation",
+		    "外部フック: セグメンテーションに影響し得るフックが %zu 件"
+		    "ある"), f->foreign_hook_count);
 	for (size_t i = 0; i < f->foreign_hook_count; i++)
 		detail(r, 0, "%s", f->foreign_hooks[i] ? f->foreign_hooks[i]
 							: "?");
@@ -845,17 +867,12 @@ static void check_comments(struct report *r)
 
 	for (size_t i = 0; i < m->flow_count; i++)
 		n += blank(m->flows[i].comment);
-	if (!n) {
-		begin(r, "comments", ST_PASS, "%s", T(
-		      "Flow comments: every flow says what it is for",
-		      "通信許可の説明: すべての通信許可に説明 (comment) "
-		      "がある"));
-		return;
-	}
-	begin(r, "comments", ST_WARN, T(
-	      "Flow comments: %zu flow%s without a comment",
-	      "通信許可の説明: 説明 (comment) のない通信許可が %zu 件%.0sある"),
-	      n, PL(n));
+	begin_count(r, "comments", n, T(
+		    "Flow comments: every flow says what it is for",
+		    "通信許可の説明: すべての通信許可に説明 (comment) がある"),
+		    T("Flow comments: %zu flow%s without a comment",
+		      "通信許可の説明: 説明 (comment) のない通信許可が %zu 件"
+		      "%.0sある"), n, PL(n));
 	for (size_t i = 0; i < m->flow_count; i++)
 		if (blank(m->flows[i].comment))
 			flow_line(r, &m->flows[i]);

@@ -16,7 +16,8 @@ export SEGMENTD_SOCKET=$TOPO_DIR/control
 for opt in $(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", [a-z_]*argument.*/\1/p' src/segmentd.c); do
 	"$SEGMENTD" --help | grep -q -- "--$opt" || fail "segmentd --help does not list --$opt"
 done
-for verb in $(sed -n 's/.*strcmp(r->verb, "\([a-z-]*\)").*/\1/p' src/daemon/daemon_ctl.c); do
+# (daemon_ctl.c's verb table: { "verb", handler },)
+for verb in $(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", \(cmd\|daemon\)_[a-z_]* },$/\1/p' src/daemon/daemon_ctl.c); do
 	"$SEGMENTCTL" --help | grep -qE "^  $verb( |$)" || fail "segmentctl --help does not list '$verb'"
 done
 echo "help: every option and verb listed"
