@@ -255,15 +255,22 @@ static int options_parse(struct options *o, int argc, char **argv)
 		case 'j': o->json = true; break;
 		case 'V': puts("segmentctl " SEGMENTD_VERSION); return EXIT_OK;
 		case 'h': usage(stdout); return EXIT_OK;
-		case 't':
-			o->timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || o->timeout_s <= 0 ||
-			    o->timeout_s > 86400) {
+		case 't': {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			/* range-checked as a long: a cast first would take
+			 * 4294967297 for 1 */
+			if (errno || *end || end == optarg || v <= 0 ||
+			    v > 86400) {
 				fprintf(stderr, "segmentctl: bad timeout "
 					"'%s'\n", optarg);
 				return EXIT_USAGE;
 			}
+			o->timeout_s = (int)v;
 			break;
+		}
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}

@@ -61,6 +61,9 @@ grep -q "unknown command 'frobnicate'" "$tmp/err" || fail "unknown verb"
 expect 64 Status
 expect 64 status "a b"
 expect 64
+expect 64 -t 0 status
+expect 64 -t 86401 status
+expect 64 -t 4294967297 status     # not 1 s after a cast to int
 expect 3 -s "$tmp/nothere" status
 SEGMENTD_SOCKET=$tmp/nothere expect 3 status
 SEGMENTD_SOCKET=$tmp/nothere expect 0 -s /run/segmentd/control status
