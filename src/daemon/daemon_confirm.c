@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define REVERT_RETRY_MS 1000u   /* a failed revert of an unconfirmed reload */
+
 #include "daemon_internal.h"
 #include "log.h"
 #include "policy.h"
@@ -359,8 +361,12 @@ void daemon_on_commit_timeout(struct loop *l, int fd, uint32_t ev, void *data)
 		return;
 	err = daemon_enforce_model(d, &d->pending.model, time(NULL));
 	if (err) {
+		/* still pending: tried again each second until the revert
+		 * lands or the admin confirms what is enforced */
 		log_msg(LOG_CRIT, "reload not confirmed, and reverting failed: "
-			"%s; the new config stays enforced", strerror(-err));
+			"%s; the new config stays enforced, trying again in "
+			"%u ms", strerror(-err), REVERT_RETRY_MS);
+		timer_set(d->commit_fd, REVERT_RETRY_MS, 0);
 		return;
 	}
 	rollback_to_snapshot(d);

@@ -3,13 +3,19 @@
 #  1. confirmed in time: the new config stays.
 #  2. not confirmed: the previous config is programmed again at the
 #     deadline (a revoked flow passes again, a granted one is dropped).
+#     A revert the kernel refuses (SEGMENTD_FAULT_REJECT, the test build)
+#     leaves the reload pending and is tried again each second: once the
+#     fault is gone the previous config is back.
 #  3. the daemon is killed inside the window: on restart the previous
 #     config is enforced (an unconfirmed config is never trusted across a
 #     restart), not the one on disk.
 #  4. the caller's SSH session (SSH_CONNECTION) would be cut off by the
 #     new management policy: segmentctl warns before applying.
+# the test build: the fault hooks exist only there (Makefile: test-bins)
+SEGMENTD=$PWD/${BUILD:-build}/hooks/segmentd
 . tests/lib/kernel.sh
 export SEGMENTD_SOCKET=$TOPO_DIR/run/control
+export SEGMENTD_FAULT_REJECT=$TOPO_DIR/reject
 mkdir -p "$TOPO_DIR/run"
 CONF=$TOPO_DIR/segmentd.conf
 
@@ -46,6 +52,19 @@ topo_wait_until 6 grep -q "not confirmed within 2 s" "$TOPO_DIR/segmentd.log" ||
 A "reverted"
 ctl verify >/dev/null || fail "kernel differs after the revert"
 [ -e "$TOPO_DIR/run/rollback" ] && fail "the rollback copy is left after the revert"
+ctl reload --confirm 2 >/dev/null || fail "reload --confirm 2 (refused revert)"
+B "applied again"
+touch "$SEGMENTD_FAULT_REJECT"
+topo_wait_until 6 grep -q "reverting failed" "$TOPO_DIR/segmentd.log" ||
+	fail "the refused revert was not logged: $(tail -n 5 "$TOPO_DIR/segmentd.log")"
+B "revert refused"
+ctl reload >/dev/null 2>&1 && fail "a reload was accepted while the refused revert is pending"
+rm -f "$SEGMENTD_FAULT_REJECT"
+topo_wait_until 4 sh -c "grep -c 'not confirmed within 2 s' '$TOPO_DIR/segmentd.log' | grep -qx 2" ||
+	fail "the revert was not tried again: $(tail -n 5 "$TOPO_DIR/segmentd.log")"
+A "reverted on the retry"
+ctl verify >/dev/null || fail "kernel differs after the retried revert"
+ctl confirm >/dev/null 2>&1 && fail "confirm succeeded with nothing pending"
 
 echo "== 3. killed inside the window: the restart reverts"
 ctl reload --confirm 60 >/dev/null || fail "reload --confirm 60"
