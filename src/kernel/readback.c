@@ -163,6 +163,16 @@ static void on_immediate(struct decoder *d, const struct nftnl_expr *e)
 	}
 }
 
+/* The loads and operations the decoder follows, by expression name. */
+static const struct {
+	const char *name;
+	void (*on)(struct decoder *d, const struct nftnl_expr *e);
+} handlers[] = {
+	{ "payload", on_payload }, { "cmp", on_cmp }, { "lookup", on_lookup },
+	{ "bitwise", on_bitwise }, { "meta", on_meta }, { "ct", on_ct },
+	{ "immediate", on_immediate },
+};
+
 static void decode(const struct nftnl_rule *nr, struct rb_rule *r)
 {
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(nr);
@@ -176,20 +186,11 @@ static void decode(const struct nftnl_rule *nr, struct rb_rule *r)
 	while (it && (e = nftnl_expr_iter_next(it))) {
 		const char *n = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
-		if (!strcmp(n, "payload"))
-			on_payload(&d, e);
-		else if (!strcmp(n, "cmp"))
-			on_cmp(&d, e);
-		else if (!strcmp(n, "lookup"))
-			on_lookup(&d, e);
-		else if (!strcmp(n, "bitwise"))
-			on_bitwise(&d, e);
-		else if (!strcmp(n, "meta"))
-			on_meta(&d, e);
-		else if (!strcmp(n, "ct"))
-			on_ct(&d, e);
-		else if (!strcmp(n, "immediate"))
-			on_immediate(&d, e);
+		for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+			if (!strcmp(n, handlers[i].name)) {
+				handlers[i].on(&d, e);
+				break;
+			}
 	}
 	if (it)
 		nftnl_expr_iter_destroy(it);
