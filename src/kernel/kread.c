@@ -1,64 +1,39 @@
-/* kread.c - the one reader of nf_tables objects (kread.h).  The switches
- * are libnftnl's object kinds: one line each, so that a kind is added in
- * one place per step. */
+/* kread.c - the one reader of nf_tables objects (kread.h). */
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
-#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "kread.h"
+#include "nftobj.h"
 
-static void *obj_alloc(uint16_t type)
+/* What answers a GET of type. */
+static enum nftobj kind_of(uint16_t type)
 {
 	switch (type) {
-	case NFT_MSG_GETTABLE: return nftnl_table_alloc();
-	case NFT_MSG_GETCHAIN: return nftnl_chain_alloc();
-	case NFT_MSG_GETRULE: return nftnl_rule_alloc();
-	case NFT_MSG_GETSET: case NFT_MSG_GETSETELEM: return nftnl_set_alloc();
-	case NFT_MSG_GETOBJ: case NFT_MSG_GETOBJ_RESET: return nftnl_obj_alloc();
-	default: return NULL;
-	}
-}
-
-/* libnftnl's free functions do not take NULL. */
-static void obj_free(uint16_t type, void *o)
-{
-	switch (type) {
-	case NFT_MSG_GETTABLE: nftnl_table_free(o); break;
-	case NFT_MSG_GETCHAIN: nftnl_chain_free(o); break;
-	case NFT_MSG_GETRULE: nftnl_rule_free(o); break;
-	case NFT_MSG_GETSET: case NFT_MSG_GETSETELEM: nftnl_set_free(o); break;
-	default: nftnl_obj_free(o); break;
-	}
-}
-
-static int obj_parse(uint16_t type, const struct nlmsghdr *nlh, void *o)
-{
-	switch (type) {
-	case NFT_MSG_GETTABLE: return nftnl_table_nlmsg_parse(nlh, o);
-	case NFT_MSG_GETCHAIN: return nftnl_chain_nlmsg_parse(nlh, o);
-	case NFT_MSG_GETRULE: return nftnl_rule_nlmsg_parse(nlh, o);
-	case NFT_MSG_GETSET: return nftnl_set_nlmsg_parse(nlh, o);
-	case NFT_MSG_GETSETELEM: return nftnl_set_elems_nlmsg_parse(nlh, o);
-	default: return nftnl_obj_nlmsg_parse(nlh, o);
+	case NFT_MSG_GETTABLE: return NFTOBJ_TABLE;
+	case NFT_MSG_GETCHAIN: return NFTOBJ_CHAIN;
+	case NFT_MSG_GETRULE: return NFTOBJ_RULE;
+	case NFT_MSG_GETSET: return NFTOBJ_SET;
+	case NFT_MSG_GETSETELEM: return NFTOBJ_ELEMS;
+	default: return NFTOBJ_OBJ;     /* GETOBJ, GETOBJ_RESET */
 	}
 }
 
 int kread_msg(uint16_t type, const struct nlmsghdr *nlh, int bad_msg,
 	      kread_fn fn, void *data)
 {
-	void *o = obj_alloc(type);
+	enum nftobj k = kind_of(type);
+	void *o = nftobj_alloc(k);
 	int err;
 
 	if (!o)
 		return bad_msg;
-	err = obj_parse(type, nlh, o) < 0 ? bad_msg : fn(o, data);
-	obj_free(type, o);
+	err = nftobj_parse(k, nlh, o) < 0 ? bad_msg : fn(o, data);
+	nftobj_free(k, o);
 	return err;
 }
 
@@ -68,30 +43,24 @@ uint32_t kread_set_u32(const struct nftnl_set *s, uint16_t attr)
 }
 
 /* The names the request carries, set on an object of its kind and written
- * by libnftnl, as each reader wrote them before there was one reader. */
+ * by libnftnl: the kernel answers for them only. */
 static int put_names(uint16_t type, struct nlmsghdr *nlh, const struct kread *r)
 {
-	void *o = obj_alloc(type);
+	enum nftobj k = kind_of(type);
+	void *o = nftobj_alloc(k);
 
 	if (!o)
 		return -ENOMEM;
-	if (type == NFT_MSG_GETTABLE)
+	if (k == NFTOBJ_TABLE)
 		nftnl_table_set_str(o, NFTNL_TABLE_NAME, r->table);
-	else if (type == NFT_MSG_GETRULE)
+	else if (k == NFTOBJ_RULE)
 		nftnl_rule_set_str(o, NFTNL_RULE_TABLE, r->table);
 	else
 		nftnl_set_set_str(o, NFTNL_SET_TABLE, r->table);
-	if (type == NFT_MSG_GETSETELEM)
+	if (k == NFTOBJ_ELEMS)
 		nftnl_set_set_str(o, NFTNL_SET_NAME, r->set);
-	if (type == NFT_MSG_GETTABLE)
-		nftnl_table_nlmsg_build_payload(nlh, o);
-	else if (type == NFT_MSG_GETRULE)
-		nftnl_rule_nlmsg_build_payload(nlh, o);
-	else if (type == NFT_MSG_GETSETELEM)
-		nftnl_set_elems_nlmsg_build_payload(nlh, o);
-	else
-		nftnl_set_nlmsg_build_payload(nlh, o);
-	obj_free(type, o);
+	nftobj_payload(k, nlh, o);
+	nftobj_free(k, o);
 	return 0;
 }
 
