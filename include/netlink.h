@@ -8,6 +8,7 @@
 #ifndef SEGMENTD_NETLINK_H
 #define SEGMENTD_NETLINK_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,9 @@ int batch_begin_at(struct batch *bt, struct nl *nl, bool check,
  * message is built with seq = *seq. */
 void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
 		 const char *what_fmt, ...) __attribute__((format(printf, 4, 5)));
+void *batch_vnext(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
+		  const char *what_fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 /* Call after building each message. */
 int batch_commit_msg(struct batch *bt);
 /* Sends, then drains every answer.  Each kernel error goes to d (with the

@@ -130,8 +130,19 @@ int batch_begin_at(struct batch *bt, struct nl *nl, bool check,
 void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
 		 const char *what_fmt, ...)
 {
-	struct batch_msg *m;
 	va_list ap;
+	void *buf;
+
+	va_start(ap, what_fmt);
+	buf = batch_vnext(bt, seq, o, what_fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+void *batch_vnext(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
+		  const char *what_fmt, va_list ap)
+{
+	struct batch_msg *m;
 	void *buf;
 
 	if (bt->count == bt->capacity) {
@@ -146,9 +157,7 @@ void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
 	m = &bt->msgs[bt->count];
 	m->seq = *seq = bt->nl->seq++;
 	m->origin = o;
-	va_start(ap, what_fmt);
 	vsnprintf(m->what, sizeof(m->what), what_fmt, ap);
-	va_end(ap);
 	/* libnftnl leaves alignment padding unwritten: zero what a message
 	 * can use so no stale heap bytes go to the kernel. */
 	buf = nftnl_batch_buffer(bt->b);

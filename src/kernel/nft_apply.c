@@ -505,9 +505,6 @@ static int msg_undo_elem(struct batch *bt, const struct nft_ctx *x,
 	struct nftnl_set *ns = nftnl_set_alloc();
 	struct nftnl_set_elem *ne = nftnl_set_elem_alloc();
 	uint16_t type = e->added ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
-	struct nlmsghdr *nlh;
-	uint32_t seq;
-	void *buf;
 
 	if (!ns || !ne) {
 		nftnl_set_free(ns);
@@ -520,17 +517,8 @@ static int msg_undo_elem(struct batch *bt, const struct nft_ctx *x,
 	if (e->flags)
 		nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_FLAGS, e->flags);
 	nftnl_set_elem_add(ns, ne);
-	buf = batch_next(bt, &seq, &s->origin, "set '%s' repair", s->name);
-	if (!buf) {
-		nftnl_set_free(ns);
-		return -ENOMEM;
-	}
-	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE
-					   : 0, seq);
-	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
-	nftnl_set_free(ns);
-	return batch_commit_msg(bt);
+	return msg_put(bt, type, NFTOBJ_ELEMS, ns, &s->origin, "set '%s' repair",
+		       s->name);
 }
 
 static int repair_chains(struct batch *bt, const struct nft_ctx *x,
