@@ -23,17 +23,11 @@
 static int sock_open(struct mnl_socket **out, uint32_t *portid)
 {
 	int one = 1, size = NL_BUFFER_SIZE, fd;
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER,
-						SOCK_CLOEXEC);
+	struct mnl_socket *s;
+	int err = nl_socket_bound(SOCK_CLOEXEC, &s);
 
-	if (!s)
-		return errno ? -errno : -ENOMEM;
-	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int err = errno ? -errno : -EIO;
-
-		mnl_socket_close(s);
+	if (err)
 		return err;
-	}
 	fd = mnl_socket_get_fd(s);
 	/* Best effort: FORCE needs CAP_NET_ADMIN, which we have when it
 	 * matters; fall back to the unprivileged limit. */
