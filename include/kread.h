@@ -24,10 +24,12 @@ struct kread {
 	 * GETSETELEM.  Chains and objects are asked of every table. */
 	const char *table;
 	const char *set;     /* GETSETELEM: the set */
-	int bad_msg;         /* an answer that does not parse: this error,
-			      * or 0 to pass over it */
+	int bad_msg;         /* an answer that does not parse (or no memory
+			      * to parse it in): this error, or 0 to pass
+			      * over it */
 	void *data;          /* the visitor's */
-	bool intr;           /* out: the last read was NLM_F_DUMP_INTR */
+	bool intr;           /* out: an answer of the last read carried
+			      * NLM_F_DUMP_INTR */
 };
 
 /* type: NFT_MSG_GETTABLE (a GET: -ENOENT when there is no such table),

@@ -136,7 +136,8 @@ static int table_seen(void *obj, void *data)
 	x->fp->exists = true;
 	x->fp->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
 	/* OWNER is who holds it now, not what it enforces. */
-	if (asprintf(&line, "T flags=0x%x", x->fp->flags & ~NFT_TABLE_F_OWNER) < 0)
+	if (asprintf(&line, "T flags=0x%x",
+		     x->fp->flags & ~NFT_TABLE_F_OWNER) < 0)
 		line = NULL;
 	return lines_add(&x->lines, line);
 }
