@@ -23,7 +23,7 @@
 static int sock_open(struct mnl_socket **out, uint32_t *portid)
 {
 	int one = 1, size = NL_BUFFER_SIZE, fd;
-	struct mnl_socket *s;
+	struct mnl_socket *s = NULL;
 	int err = nl_socket_bound(SOCK_CLOEXEC, &s);
 
 	if (err)
