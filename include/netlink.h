@@ -8,12 +8,15 @@
 #ifndef SEGMENTD_NETLINK_H
 #define SEGMENTD_NETLINK_H
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 
 #include "diag.h"
 #include "ruleset.h"
@@ -58,6 +61,25 @@ struct nl {
 	void *mute_ctx;
 };
 
+/* A netfilter socket bound to a port of its own; flags: SOCK_CLOEXEC or 0
+ * (mnl_socket_open2).  Returns 0 or -errno.  Inline, as conntrack.c is
+ * built alone for its fuzz target (scripts/fuzz.sh). */
+static inline int nl_socket_bound(int flags, struct mnl_socket **out)
+{
+	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER, flags);
+
+	if (!s)
+		return errno ? -errno : -ENOMEM;
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno ? -errno : -EIO;
+
+		mnl_socket_close(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
 /* Opens and configures (CLOEXEC, big buffers, extended ACK, capped ACK). */
 int nl_open(struct nl *nl);
 void nl_close(struct nl *nl);
@@ -94,6 +116,9 @@ int batch_begin_at(struct batch *bt, struct nl *nl, bool check,
  * message is built with seq = *seq. */
 void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
 		 const char *what_fmt, ...) __attribute__((format(printf, 4, 5)));
+void *batch_vnext(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
+		  const char *what_fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 /* Call after building each message. */
 int batch_commit_msg(struct batch *bt);
 /* Sends, then drains every answer.  Each kernel error goes to d (with the

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bypass.h"
+#include "kread.h"
 
 struct base_chain {
 	uint32_t family;
@@ -26,7 +27,6 @@ struct scan {
 	const char *ours;
 	struct base_chain *v;
 	size_t n;
-	int err;
 };
 
 /* Our table or its guard table (compile_guard.c). */
@@ -84,28 +84,19 @@ static const char *hook_name(uint32_t family, uint32_t hook)
 	return hook < 6 ? inet[hook] : "?";
 }
 
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
+static int chain_seen(void *obj, void *data)
 {
+	const struct nftnl_chain *c = obj;
 	struct scan *s = data;
-	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct base_chain *b;
 
-	if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0) {
-		nftnl_chain_free(c);
-		return MNL_CB_OK;
-	}
 	if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) ||
 	    (nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_INET &&
-	     table_is_ours(s, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)))) {
-		nftnl_chain_free(c);
-		return MNL_CB_OK;
-	}
+	     table_is_ours(s, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE))))
+		return 0;
 	b = realloc(s->v, (s->n + 1) * sizeof(*b));
-	if (!b) {
-		nftnl_chain_free(c);
-		s->err = -ENOMEM;
-		return MNL_CB_ERROR;
-	}
+	if (!b)
+		return -ENOMEM;
 	s->v = b;
 	b = &s->v[s->n++];
 	memset(b, 0, sizeof(*b));
@@ -119,8 +110,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
 		snprintf(b->dev, sizeof(b->dev), "%s",
 			 nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
-	nftnl_chain_free(c);
-	return MNL_CB_OK;
+	return 0;
 }
 
 static void add_what(struct base_chain *b, const char *w)
@@ -177,45 +167,36 @@ struct rule_scan_ctx {
 	size_t n;
 };
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+static int rule_seen(void *obj, void *data)
 {
+	const struct nftnl_rule *r = obj;
 	struct rule_scan_ctx *x = data;
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	const char *t = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+	const char *c = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	uint32_t f = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
 
-	if (r && nftnl_rule_nlmsg_parse(nlh, r) >= 0) {
-		const char *t = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
-		const char *c = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-		uint32_t f = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
-
-		for (size_t i = 0; i < x->n; i++)
-			if (x->v[i].family == f && !strcmp(x->v[i].table, t) &&
-			    !strcmp(x->v[i].name, c))
-				rule_scan(&x->v[i], r);
-	}
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].family == f && !strcmp(x->v[i].table, t) &&
+		    !strcmp(x->v[i].name, c))
+			rule_scan(&x->v[i], r);
+	return 0;
 }
 
-static int dump(struct nl *nl, uint16_t type, mnl_cb_t cb, void *data)
-{
-	char req[256] = { 0 };
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(req, type, NFPROTO_UNSPEC,
-						     NLM_F_DUMP, nl->seq++);
-
-	return nl_talk(nl, nlh, cb, data, NULL);
-}
-
+/* Every family's chains and rules; what does not parse is passed over
+ * (bad_msg 0): a scan that reports what it can. */
 static int scan_nftables(struct nl *nl, const char *ours,
 			 struct hook_report *out)
 {
 	struct scan s = { .ours = ours };
 	struct rule_scan_ctx rx;
-	int err = dump(nl, NFT_MSG_GETCHAIN, chain_cb, &s);
+	struct kread r = { .family = NFPROTO_UNSPEC, .data = &s };
+	int err = kread(nl, &r, NFT_MSG_GETCHAIN, chain_seen);
 
 	rx.v = s.v;
 	rx.n = s.n;
+	r.data = &rx;
 	if (!err && s.n)
-		err = dump(nl, NFT_MSG_GETRULE, rule_cb, &rx);
+		err = kread(nl, &r, NFT_MSG_GETRULE, rule_seen);
 	for (size_t i = 0; i < s.n && !err; i++) {
 		const struct base_chain *b = &s.v[i];
 
@@ -226,7 +207,7 @@ static int scan_nftables(struct nl *nl, const char *ours,
 		       b->what[0] ? ": " : "", b->what);
 	}
 	free(s.v);
-	return err ? err : s.err;
+	return err;
 }
 
 /* Non-empty lines of a /proc file, each reported with a prefix. */

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netlink.h"
+
 #define CT_TYPE(msg) ((NFNL_SUBSYS_CTNETLINK << 8) | (msg))
 
 void ct_list_free(struct ct_list *l)
@@ -325,20 +327,10 @@ void ct_entry_format(const struct ct_entry *e, char *buf, size_t len)
 
 /* --- the kernel ----------------------------------------------------- */
 
+/* Without SOCK_CLOEXEC, as mnl_socket_open() opened it. */
 static int sock_open(struct mnl_socket **out)
 {
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
-
-	if (!nl)
-		return errno ? -errno : -ENOMEM;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int err = errno ? -errno : -EIO;
-
-		mnl_socket_close(nl);
-		return err;
-	}
-	*out = nl;
-	return 0;
+	return nl_socket_bound(0, out);
 }
 
 struct dump_ctx {

@@ -13,12 +13,14 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
 #include "fingerprint.h"
+#include "kread.h"
 #include "nft.h"
 #include "nft_internal.h"
 #include "sha256.h"
@@ -86,7 +88,6 @@ struct fp_ctx {
 	char chain[256];         /* rule numbering within a chain */
 	size_t chain_rule;
 	bool intr;               /* NLM_F_DUMP_INTR seen */
-	int err;
 };
 
 /* by hand: one sprintf per byte was a tenth of a 100k read-back */
@@ -106,56 +107,55 @@ static bool ours(struct fp_ctx *x, const char *table)
 	return table && !strcmp(table, x->table);
 }
 
-static int table_cb(const struct nlmsghdr *nlh, void *data)
+/* A line of an object of our table, counted in *count. */
+__attribute__((format(printf, 5, 6)))
+static int ours_line(struct fp_ctx *x, const char *table, size_t *count,
+		     struct lines *l, const char *fmt, ...)
 {
-	struct fp_ctx *x = data;
-	struct nftnl_table *t = nftnl_table_alloc();
-	char *line = NULL;
+	char *line;
+	va_list ap;
 
-	if (!t || nftnl_table_nlmsg_parse(nlh, t) < 0) {
-		nftnl_table_free(t);
-		x->err = -EIO;
-		return MNL_CB_ERROR;
-	}
-	if (ours(x, nftnl_table_get_str(t, NFTNL_TABLE_NAME))) {
-		x->fp->exists = true;
-		x->fp->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
-		/* OWNER is who holds it now, not what it enforces. */
-		if (asprintf(&line, "T flags=0x%x",
-			     x->fp->flags & ~NFT_TABLE_F_OWNER) < 0)
-			line = NULL;
-		x->err = lines_add(&x->lines, line);
-	}
-	nftnl_table_free(t);
-	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+	if (!ours(x, table))
+		return 0;
+	(*count)++;
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	return lines_add(l, line);
 }
 
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
+static int table_seen(void *obj, void *data)
 {
+	const struct nftnl_table *t = obj;
 	struct fp_ctx *x = data;
-	struct nftnl_chain *c = nftnl_chain_alloc();
 	char *line = NULL;
 
-	if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0) {
-		nftnl_chain_free(c);
-		x->err = -EIO;
-		return MNL_CB_ERROR;
-	}
-	if (ours(x, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE))) {
-		bool base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+	if (!ours(x, nftnl_table_get_str(t, NFTNL_TABLE_NAME)))
+		return 0;
+	x->fp->exists = true;
+	x->fp->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+	/* OWNER is who holds it now, not what it enforces. */
+	if (asprintf(&line, "T flags=0x%x",
+		     x->fp->flags & ~NFT_TABLE_F_OWNER) < 0)
+		line = NULL;
+	return lines_add(&x->lines, line);
+}
 
-		if (asprintf(&line, "C %s hook=%d prio=%d policy=%u type=%s",
-			     nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
-			     base ? (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) : -1,
-			     base ? nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) : 0,
-			     base ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) : 0,
-			     base ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) : "-") < 0)
-			line = NULL;
-		x->err = lines_add(&x->lines, line);
-		x->fp->chains++;
-	}
-	nftnl_chain_free(c);
-	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+static int chain_seen(void *obj, void *data)
+{
+	const struct nftnl_chain *c = obj;
+	struct fp_ctx *x = data;
+	bool base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+
+	return ours_line(x, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+		&x->fp->chains, &x->lines,
+		"C %s hook=%d prio=%d policy=%u type=%s",
+		nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+		base ? (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) : -1,
+		base ? nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) : 0,
+		base ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) : 0,
+		base ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) : "-");
 }
 
 /* "R chain 0007 [expr] [expr] ... udata=hex" */
@@ -199,58 +199,32 @@ static char *rule_line(struct fp_ctx *x, const struct nftnl_rule *r)
 	return out;
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+static int rule_seen(void *obj, void *data)
 {
+	const struct nftnl_rule *r = obj;
 	struct fp_ctx *x = data;
-	struct nftnl_rule *r = nftnl_rule_alloc();
 
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		x->intr = true;
-	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0) {
-		nftnl_rule_free(r);
-		x->err = -EIO;
-		return MNL_CB_ERROR;
-	}
-	if (ours(x, nftnl_rule_get_str(r, NFTNL_RULE_TABLE))) {
-		x->err = lines_add(&x->lines, rule_line(x, r));
-		x->fp->rules++;
-	}
-	nftnl_rule_free(r);
-	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+	if (!ours(x, nftnl_rule_get_str(r, NFTNL_RULE_TABLE)))
+		return 0;
+	x->fp->rules++;
+	return lines_add(&x->lines, rule_line(x, r));
 }
 
-static uint32_t set_u32(const struct nftnl_set *s, uint16_t attr)
+/* Its name, then the header fields; elements come later. */
+static int set_seen(void *obj, void *data)
 {
-	return nftnl_set_is_set(s, attr) ? nftnl_set_get_u32(s, attr) : 0;
-}
-
-static int set_cb(const struct nlmsghdr *nlh, void *data)
-{
+	const struct nftnl_set *s = obj;
 	struct fp_ctx *x = data;
-	struct nftnl_set *s = nftnl_set_alloc();
 
-	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
-		nftnl_set_free(s);
-		x->err = -EIO;
-		return MNL_CB_ERROR;
-	}
-	if (ours(x, nftnl_set_get_str(s, NFTNL_SET_TABLE))) {
-		char *name = NULL;
-
-		/* name, then the header fields; elements come later */
-		if (asprintf(&name, "%s flags=0x%x key=%u/%u data=%u/%u",
-			     nftnl_set_get_str(s, NFTNL_SET_NAME),
-			     set_u32(s, NFTNL_SET_FLAGS),
-			     set_u32(s, NFTNL_SET_KEY_TYPE),
-			     set_u32(s, NFTNL_SET_KEY_LEN),
-			     set_u32(s, NFTNL_SET_DATA_TYPE),
-			     set_u32(s, NFTNL_SET_DATA_LEN)) < 0)
-			name = NULL;
-		x->err = lines_add(&x->setnames, name);
-		x->fp->sets++;
-	}
-	nftnl_set_free(s);
-	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+	return ours_line(x, nftnl_set_get_str(s, NFTNL_SET_TABLE),
+		&x->fp->sets, &x->setnames,
+		"%s flags=0x%x key=%u/%u data=%u/%u",
+		nftnl_set_get_str(s, NFTNL_SET_NAME),
+		kread_set_u32(s, NFTNL_SET_FLAGS),
+		kread_set_u32(s, NFTNL_SET_KEY_TYPE),
+		kread_set_u32(s, NFTNL_SET_KEY_LEN),
+		kread_set_u32(s, NFTNL_SET_DATA_TYPE),
+		kread_set_u32(s, NFTNL_SET_DATA_LEN));
 }
 
 static int elem_line(struct fp_ctx *x, struct nftnl_set_elem *e)
@@ -274,56 +248,28 @@ static int elem_line(struct fp_ctx *x, struct nftnl_set_elem *e)
 	return lines_add(&x->elems, line);
 }
 
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
+static int elems_seen(void *obj, void *data)
 {
-	struct fp_ctx *x = data;
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(obj);
 	struct nftnl_set_elem *e;
+	int err = 0;
 
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		x->intr = true;
-	if (!s || nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
-		nftnl_set_free(s);
-		x->err = -EIO;
-		return MNL_CB_ERROR;
-	}
-	it = nftnl_set_elems_iter_create(s);
-	while (it && !x->err && (e = nftnl_set_elems_iter_next(it)))
-		x->err = elem_line(x, e);
+	while (it && !err && (e = nftnl_set_elems_iter_next(it)))
+		err = elem_line(data, e);
 	if (it)
 		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
-	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
+	return err;
 }
 
-static int obj_cb(const struct nlmsghdr *nlh, void *data)
+static int obj_seen(void *obj, void *data)
 {
+	struct nftnl_obj *o = obj;
 	struct fp_ctx *x = data;
-	struct nftnl_obj *o = nftnl_obj_alloc();
-	char *line = NULL;
 
-	if (!o || nftnl_obj_nlmsg_parse(nlh, o) < 0) {
-		nftnl_obj_free(o);
-		x->err = -EIO;
-		return MNL_CB_ERROR;
-	}
-	if (ours(x, nftnl_obj_get_str(o, NFTNL_OBJ_TABLE))) {
-		if (asprintf(&line, "O %s type=%u",
-			     nftnl_obj_get_str(o, NFTNL_OBJ_NAME),
-			     nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE)) < 0)
-			line = NULL;
-		x->err = lines_add(&x->lines, line);
-		x->fp->objects++;
-	}
-	nftnl_obj_free(o);
-	return x->err ? MNL_CB_ERROR : MNL_CB_OK;
-}
-
-static int talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *x,
-		int *cb_err)
-{
-	return nl_talk(nl, nlh, cb, x, cb_err);
+	return ours_line(x, nftnl_obj_get_str(o, NFTNL_OBJ_TABLE),
+			 &x->fp->objects, &x->lines, "O %s type=%u",
+			 nftnl_obj_get_str(o, NFTNL_OBJ_NAME),
+			 nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE));
 }
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
@@ -345,13 +291,7 @@ int nl_genid(struct nl *nl, uint32_t *genid)
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN,
 		AF_UNSPEC, NLM_F_ACK, nl->seq++);
 
-	return talk(nl, nlh, gen_cb, genid, NULL);
-}
-
-static struct nlmsghdr *request(char *buf, uint16_t type, uint16_t flags,
-				struct nl *nl)
-{
-	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, nl->seq++);
+	return nl_talk(nl, nlh, gen_cb, genid, NULL);
 }
 
 /* A set's line: "S header elems=<digest of its element lines>"; empties
@@ -369,69 +309,39 @@ static int set_line(struct fp_ctx *x, const char *hdr, struct lines *elems)
 	return lines_add(&x->lines, line);
 }
 
-/* Elements of one set ("name flags=..." header in setname), hashed into a
- * "S header elems=<digest>" line. */
-static int dump_set_elems(struct nl *nl, struct fp_ctx *x, const char *hdr)
+/* Elements of one set ("name flags=..." header in setnames), hashed into
+ * a "S header elems=<digest>" line. */
+static int dump_set_elems(struct nl *nl, struct kread *r, const char *hdr)
 {
-	char buf[1024] = { 0 }, name[256];
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
+	struct fp_ctx *x = r->data;
+	char name[256];
 	int err;
 
-	if (!s)
-		return -ENOMEM;
 	sscanf(hdr, "%255s", name);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, x->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nlh = request(buf, NFT_MSG_GETSETELEM, NLM_F_DUMP, nl);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	err = talk(nl, nlh, elem_cb, x, &x->err);
+	r->set = name;
+	err = kread(nl, r, NFT_MSG_GETSETELEM, elems_seen);
+	r->set = NULL;
+	x->intr |= r->intr;
 	return err ? err : set_line(x, hdr, &x->elems);
 }
 
+/* An interrupted dump of the rules or elements (intr) is taken again, as
+ * a moved generation is (fingerprint_read). */
 static int dump_once(struct nl *nl, struct fp_ctx *x)
 {
-	char buf[1024] = { 0 };
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-	int err = (!t || !r || !s) ? -ENOMEM : 0;
+	struct kread r = { .family = NFPROTO_INET, .table = x->table,
+			   .bad_msg = -EIO, .data = x };
+	int err = kread(nl, &r, NFT_MSG_GETTABLE, table_seen);
 
-	if (!err) {
-		nftnl_table_set_str(t, NFTNL_TABLE_NAME, x->table);
-		nlh = request(buf, NFT_MSG_GETTABLE, NLM_F_ACK, nl);
-		nftnl_table_nlmsg_build_payload(nlh, t);
-		err = talk(nl, nlh, table_cb, x, &x->err);
-	}
-	if (err == -ENOENT || (!err && !x->fp->exists)) {
-		err = 0;
-		goto out;
-	}
-	nlh = request(buf, NFT_MSG_GETCHAIN, NLM_F_DUMP, nl);
-	err = err ?: talk(nl, nlh, chain_cb, x, &x->err);
-	if (!err) {
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, x->table);
-		nlh = request(buf, NFT_MSG_GETRULE, NLM_F_DUMP, nl);
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		err = talk(nl, nlh, rule_cb, x, &x->err);
-	}
-	if (!err) {
-		nftnl_set_set_str(s, NFTNL_SET_TABLE, x->table);
-		nlh = request(buf, NFT_MSG_GETSET, NLM_F_DUMP, nl);
-		nftnl_set_nlmsg_build_payload(nlh, s);
-		err = talk(nl, nlh, set_cb, x, &x->err);
-	}
+	if (err == -ENOENT || (!err && !x->fp->exists))
+		return 0;
+	err = err ?: kread(nl, &r, NFT_MSG_GETCHAIN, chain_seen);
+	err = err ?: kread(nl, &r, NFT_MSG_GETRULE, rule_seen);
+	x->intr |= r.intr;
+	err = err ?: kread(nl, &r, NFT_MSG_GETSET, set_seen);
 	for (size_t i = 0; !err && i < x->setnames.n; i++)
-		err = dump_set_elems(nl, x, x->setnames.v[i]);
-	nlh = request(buf, NFT_MSG_GETOBJ, NLM_F_DUMP, nl);
-	err = err ?: talk(nl, nlh, obj_cb, x, &x->err);
-out:
-	nftnl_table_free(t);
-	nftnl_rule_free(r);
-	nftnl_set_free(s);
-	return err;
+		err = dump_set_elems(nl, &r, x->setnames.v[i]);
+	return err ?: kread(nl, &r, NFT_MSG_GETOBJ, obj_seen);
 }
 
 int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp)
@@ -518,7 +428,7 @@ static int expect_elems(struct expect_ctx *e, const struct nlmsghdr *nlh)
 	if (i == e->x.setnames.n)
 		goto out;
 	e->x.elems = e->set_elems[i];
-	err = elem_cb(copy, &e->x) == MNL_CB_OK ? 0 : (e->x.err ?: -EIO);
+	err = kread_msg(NFT_MSG_GETSETELEM, copy, -EIO, elems_seen, &e->x);
 	e->set_elems[i] = e->x.elems;
 	memset(&e->x.elems, 0, sizeof(e->x.elems));
 out:
@@ -539,25 +449,27 @@ static int expect_set(struct expect_ctx *e, const struct nlmsghdr *nlh)
 		e->set_elems = v;
 		e->cap = cap;
 	}
-	return set_cb(nlh, &e->x) == MNL_CB_OK ? 0 : (e->x.err ?: -EIO);
+	return kread_msg(NFT_MSG_GETSET, nlh, -EIO, set_seen, &e->x);
 }
 
 static int expect_msg(struct expect_ctx *e, const struct nlmsghdr *nlh)
 {
-	mnl_cb_t cb = NULL;
+	uint16_t get;
+	kread_fn fn;
 
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
 		return 0;                 /* batch begin and end */
+	/* each message as the kernel would answer a GET of its kind */
 	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
-	case NFT_MSG_NEWTABLE: cb = table_cb; break;
-	case NFT_MSG_NEWCHAIN: cb = chain_cb; break;
+	case NFT_MSG_NEWTABLE: get = NFT_MSG_GETTABLE; fn = table_seen; break;
+	case NFT_MSG_NEWCHAIN: get = NFT_MSG_GETCHAIN; fn = chain_seen; break;
 	case NFT_MSG_NEWRULE: return 0;  /* expect_rules() */
-	case NFT_MSG_NEWOBJ: cb = obj_cb; break;
+	case NFT_MSG_NEWOBJ: get = NFT_MSG_GETOBJ; fn = obj_seen; break;
 	case NFT_MSG_NEWSET: return expect_set(e, nlh);
 	case NFT_MSG_NEWSETELEM: return expect_elems(e, nlh);
 	default: return -EINVAL;  /* a full batch deletes nothing */
 	}
-	return cb(nlh, &e->x) == MNL_CB_OK ? 0 : (e->x.err ?: -EIO);
+	return kread_msg(get, nlh, -EIO, fn, &e->x);
 }
 
 static int expect_walk(struct expect_ctx *e, struct batch *bt)

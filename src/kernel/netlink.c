@@ -23,17 +23,11 @@
 static int sock_open(struct mnl_socket **out, uint32_t *portid)
 {
 	int one = 1, size = NL_BUFFER_SIZE, fd;
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER,
-						SOCK_CLOEXEC);
+	struct mnl_socket *s = NULL;
+	int err = nl_socket_bound(SOCK_CLOEXEC, &s);
 
-	if (!s)
-		return errno ? -errno : -ENOMEM;
-	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int err = errno ? -errno : -EIO;
-
-		mnl_socket_close(s);
+	if (err)
 		return err;
-	}
 	fd = mnl_socket_get_fd(s);
 	/* Best effort: FORCE needs CAP_NET_ADMIN, which we have when it
 	 * matters; fall back to the unprivileged limit. */
@@ -130,8 +124,19 @@ int batch_begin_at(struct batch *bt, struct nl *nl, bool check,
 void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
 		 const char *what_fmt, ...)
 {
-	struct batch_msg *m;
 	va_list ap;
+	void *buf;
+
+	va_start(ap, what_fmt);
+	buf = batch_vnext(bt, seq, o, what_fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+void *batch_vnext(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
+		  const char *what_fmt, va_list ap)
+{
+	struct batch_msg *m;
 	void *buf;
 
 	if (bt->count == bt->capacity) {
@@ -146,9 +151,7 @@ void *batch_next(struct batch *bt, uint32_t *seq, const struct rs_origin *o,
 	m = &bt->msgs[bt->count];
 	m->seq = *seq = bt->nl->seq++;
 	m->origin = o;
-	va_start(ap, what_fmt);
 	vsnprintf(m->what, sizeof(m->what), what_fmt, ap);
-	va_end(ap);
 	/* libnftnl leaves alignment padding unwritten: zero what a message
 	 * can use so no stale heap bytes go to the kernel. */
 	buf = nftnl_batch_buffer(bt->b);

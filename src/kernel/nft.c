@@ -20,6 +20,7 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,39 +43,61 @@
 
 static const struct rs_origin no_origin = { .what = NULL };
 
+/* New objects are created, never replacing (NLM_F_CREATE without
+ * NLM_F_REPLACE); a rule goes at the end of its chain. */
+static uint16_t create_flags(uint16_t type)
+{
+	switch (type) {
+	case NFT_MSG_NEWRULE: return NLM_F_CREATE | NLM_F_APPEND;
+	case NFT_MSG_NEWTABLE: case NFT_MSG_NEWCHAIN: case NFT_MSG_NEWSET:
+	case NFT_MSG_NEWSETELEM: case NFT_MSG_NEWOBJ: return NLM_F_CREATE;
+	default: return 0;     /* deletions and flushes */
+	}
+}
+
+int msg_put(struct batch *bt, uint16_t type, enum nftobj k, void *o,
+	    const struct rs_origin *origin, const char *what_fmt, ...)
+{
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	va_list ap;
+	void *buf;
+
+	va_start(ap, what_fmt);
+	buf = batch_vnext(bt, &seq, origin, what_fmt, ap);
+	va_end(ap);
+	if (!buf) {
+		nftobj_free(k, o);
+		return -ENOMEM;
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, create_flags(type),
+				    seq);
+	nftobj_payload(k, nlh, o);
+	nftobj_free(k, o);
+	/* never send a list whose length wrapped (a bug in the budget) */
+	if (k == NFTOBJ_ELEMS && nlh->nlmsg_len > ELEM_LIST_BUDGET + 4096)
+		return -EMSGSIZE;
+	return batch_commit_msg(bt);
+}
+
 int msg_table(struct batch *bt, const char *table, uint16_t type,
 		     uint32_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
-	uint32_t seq;
-	void *buf;
 
 	if (!t)
 		return -ENOMEM;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
 	if (type == NFT_MSG_NEWTABLE)
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
-	buf = batch_next(bt, &seq, &no_origin, "table '%s'", table);
-	if (!buf) {
-		nftnl_table_free(t);
-		return -ENOMEM;
-	}
-	nlh = nftnl_table_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
-		seq);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	return batch_commit_msg(bt);
+	return msg_put(bt, type, NFTOBJ_TABLE, t, &no_origin, "table '%s'",
+		       table);
 }
 
 int msg_obj(struct batch *bt, const char *table, const char *name,
 		   const struct rs_origin *o, uint16_t type)
 {
 	struct nftnl_obj *obj = nftnl_obj_alloc();
-	struct nlmsghdr *nlh;
-	uint32_t seq;
-	void *buf;
 
 	if (!obj)
 		return -ENOMEM;
@@ -83,44 +106,25 @@ int msg_obj(struct batch *bt, const char *table, const char *name,
 	nftnl_obj_set_u32(obj, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
 	if (type == NFT_MSG_NEWOBJ)
 		nftnl_obj_set_u64(obj, NFTNL_OBJ_CTR_PKTS, 0);
-	buf = batch_next(bt, &seq, o, "counter '%s'", name);
-	if (!buf) {
-		nftnl_obj_free(obj);
-		return -ENOMEM;
-	}
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWOBJ ? NLM_F_CREATE : 0,
-		seq);
-	nftnl_obj_nlmsg_build_payload(nlh, obj);
-	nftnl_obj_free(obj);
-	return batch_commit_msg(bt);
+	return msg_put(bt, type, NFTOBJ_OBJ, obj, o, "counter '%s'", name);
 }
 
 /* NEWCHAIN (create, or no-op update), DELCHAIN, or DELRULE (flush). */
 int msg_chain(struct batch *bt, const char *table,
 		     const struct rs_chain *c, const char *name, uint16_t type)
 {
+	const struct rs_origin *o = c ? &c->origin : &no_origin;
 	struct nftnl_chain *ch;
 	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
-	uint32_t seq;
-	void *buf;
 
-	buf = batch_next(bt, &seq, c ? &c->origin : &no_origin, "chain '%s'%s",
-			 name, type == NFT_MSG_DELRULE ? " flush" : "");
-	if (!buf)
-		return -ENOMEM;
 	if (type == NFT_MSG_DELRULE) {
 		r = nftnl_rule_alloc();
 		if (!r)
 			return -ENOMEM;
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
-		nlh = nftnl_rule_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-						 0, seq);
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		nftnl_rule_free(r);
-		return batch_commit_msg(bt);
+		return msg_put(bt, type, NFTOBJ_RULE, r, o, "chain '%s' flush",
+			       name);
 	}
 	ch = nftnl_chain_alloc();
 	if (!ch)
@@ -135,12 +139,7 @@ int msg_chain(struct batch *bt, const char *table,
 		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_DROP);
 	}
-	nlh = nftnl_chain_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0,
-		seq);
-	nftnl_chain_nlmsg_build_payload(nlh, ch);
-	nftnl_chain_free(ch);
-	return batch_commit_msg(bt);
+	return msg_put(bt, type, NFTOBJ_CHAIN, ch, o, "chain '%s'", name);
 }
 
 struct set_def set_def_of(const struct rs_set *s)
@@ -200,9 +199,7 @@ int msg_set(struct batch *bt, const struct nft_ctx *x,
 {
 	struct rs_set tmp = { .name = (char *)name };
 	struct nftnl_set *ns = set_alloc(x, s ? s : &tmp);
-	struct nlmsghdr *nlh;
-	uint32_t seq;
-	void *buf;
+	const struct rs_origin *o = s ? &s->origin : &no_origin;
 
 	if (!ns)
 		return -ENOMEM;
@@ -224,24 +221,10 @@ int msg_set(struct batch *bt, const struct nft_ctx *x,
 			return -ENOMEM;
 		}
 	}
-	buf = batch_next(bt, &seq, s ? &s->origin : &no_origin, "set '%s'%s",
-			 name, type == NFT_MSG_DELSETELEM ? " flush" : "");
-	if (!buf) {
-		nftnl_set_free(ns);
-		return -ENOMEM;
-	}
-	if (type == NFT_MSG_DELSETELEM) {
-		nlh = nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-						     0, seq);
-		nftnl_set_elems_nlmsg_build_payload(nlh, ns);
-	} else {
-		nlh = nftnl_set_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-			type == NFT_MSG_NEWSET ? NLM_F_CREATE
-					       : 0, seq);
-		nftnl_set_nlmsg_build_payload(nlh, ns);
-	}
-	nftnl_set_free(ns);
-	return batch_commit_msg(bt);
+	if (type == NFT_MSG_DELSETELEM)
+		return msg_put(bt, type, NFTOBJ_ELEMS, ns, o, "set '%s' flush",
+			       name);
+	return msg_put(bt, type, NFTOBJ_SET, ns, o, "set '%s'", name);
 }
 
 /* high + 1 in network byte order; false when it wraps (end of space). */
@@ -363,10 +346,7 @@ static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
 			   const struct rs_set *s, size_t *i, size_t count)
 {
 	struct nftnl_set *ns = set_alloc(x, s);
-	struct nlmsghdr *nlh;
 	size_t n = 0, first = *i, bytes = 0;
-	uint32_t seq;
-	void *buf;
 	int err = 0;
 
 	if (!ns)
@@ -377,21 +357,12 @@ static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
 			break;
 		err = elem_add(ns, s, &s->elems[*i], &n);
 	}
-	buf = err ? NULL : batch_next(bt, &seq, &s->origin,
-				      "set '%s' elements %zu-%zu", s->name,
-				      first + 1, *i);
-	if (!buf) {
+	if (err) {
 		nftnl_set_free(ns);
-		return err ? err : -ENOMEM;
+		return err;
 	}
-	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM,
-		NFPROTO_INET, NLM_F_CREATE, seq);
-	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
-	nftnl_set_free(ns);
-	/* never send a list whose length wrapped (a bug in the budget) */
-	if (nlh->nlmsg_len > ELEM_LIST_BUDGET + 4096)
-		return -EMSGSIZE;
-	return batch_commit_msg(bt);
+	return msg_put(bt, NFT_MSG_NEWSETELEM, NFTOBJ_ELEMS, ns, &s->origin,
+		       "set '%s' elements %zu-%zu", s->name, first + 1, *i);
 }
 
 /* Fault injection for the tests (tests/kernel/verify.sh): when the file
@@ -433,23 +404,11 @@ int msg_rule(struct batch *bt, const struct nft_ctx *x,
 		    size_t index)
 {
 	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
-	uint32_t seq;
-	void *buf;
 	int err = nft_rule_build(x, c->name, rule, &r);
 
 	if (err)
 		return err;
-	buf = batch_next(bt, &seq, &rule->origin, "rule %zu of chain '%s'",
-			 index + 1, c->name);
-	if (!buf) {
-		nftnl_rule_free(r);
-		return -ENOMEM;
-	}
-	nlh = nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
-		NLM_F_CREATE | NLM_F_APPEND, seq);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	return batch_commit_msg(bt);
+	return msg_put(bt, NFT_MSG_NEWRULE, NFTOBJ_RULE, r, &rule->origin,
+		       "rule %zu of chain '%s'", index + 1, c->name);
 }
 

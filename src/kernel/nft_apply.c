@@ -125,6 +125,19 @@ static int delete_obsolete(struct batch *bt, const struct nft_ctx *x,
 	return err;
 }
 
+/* Every message that brings x->table, as ks has it, to x->rs; an empty
+ * ks (a table created whole) gives nothing to clear or delete. */
+static int put_ruleset(struct batch *bt, const struct nft_ctx *x,
+		       const struct kstate *ks, uint32_t flags)
+{
+	int err = msg_table(bt, x->table, NFT_MSG_NEWTABLE, flags);
+
+	err = err ?: add_objects(bt, x, ks);
+	err = err ?: clear_old(bt, x, ks);
+	err = err ?: fill(bt, x);
+	return err ?: delete_obsolete(bt, x, ks);
+}
+
 /* The fault hooks below exist in the test build only (build/hooks/
  * segmentd, Makefile): a gateway's daemon never looks at them. */
 #ifdef SEGMENTD_TEST_HOOKS
@@ -190,11 +203,7 @@ static int transaction(struct nl *nl, const struct ruleset *rs,
 	struct batch bt;
 	int err = begin_for(&bt, nl, check, ks);
 
-	err = err ?: msg_table(&bt, table, NFT_MSG_NEWTABLE, flags);
-	err = err ?: add_objects(&bt, &x, ks);
-	err = err ?: clear_old(&bt, &x, ks);
-	err = err ?: fill(&bt, &x);
-	err = err ?: delete_obsolete(&bt, &x, ks);
+	err = err ?: put_ruleset(&bt, &x, ks, flags);
 	err = err ?: inject_fault(&bt, &x);
 	if (err)
 		diags_add(d, DIAG_ERROR, NULL, 0, "building the batch: %s",
@@ -217,10 +226,7 @@ int nft_batch_build_full(struct nl *nl, const struct ruleset *rs,
 	struct kstate empty = { 0 };
 	int err = batch_begin(bt, nl, true);
 
-	err = err ?: msg_table(bt, rs->table, NFT_MSG_NEWTABLE, flags);
-	err = err ?: add_objects(bt, &x, &empty);
-	err = err ?: clear_old(bt, &x, &empty);
-	err = err ?: fill(bt, &x);
+	err = err ?: put_ruleset(bt, &x, &empty, flags);
 	if (err)
 		batch_free(bt);
 	return err;
@@ -355,6 +361,7 @@ int nft_check(struct nl *nl, const struct ruleset *rs, struct diags *d)
 static int bridge_replace(struct nl *nl, const struct ruleset *rs,
 			  uint32_t flags, struct diags *d)
 {
+	struct nft_ctx x = { .rs = rs, .table = rs->table };
 	struct kstate bks = { 0 }, empty = { 0 };
 	char bridge[96];
 	struct batch bt;
@@ -369,14 +376,7 @@ static int bridge_replace(struct nl *nl, const struct ruleset *rs,
 	/* Old table out, new table in: one transaction, the bridge holds. */
 	err = batch_begin(&bt, nl, false);
 	err = err ?: msg_table(&bt, rs->table, NFT_MSG_DELTABLE, 0);
-	if (!err) {
-		struct nft_ctx x = { .rs = rs, .table = rs->table };
-
-		err = msg_table(&bt, rs->table, NFT_MSG_NEWTABLE, flags);
-		err = err ?: add_objects(&bt, &x, &empty);
-		err = err ?: clear_old(&bt, &x, &empty);
-		err = err ?: fill(&bt, &x);
-	}
+	err = err ?: put_ruleset(&bt, &x, &empty, flags);
 	err = err ?: batch_send(&bt, d);
 	batch_free(&bt);
 	/* Whatever happened, the old or the new table enforces now. */
@@ -505,9 +505,6 @@ static int msg_undo_elem(struct batch *bt, const struct nft_ctx *x,
 	struct nftnl_set *ns = nftnl_set_alloc();
 	struct nftnl_set_elem *ne = nftnl_set_elem_alloc();
 	uint16_t type = e->added ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
-	struct nlmsghdr *nlh;
-	uint32_t seq;
-	void *buf;
 
 	if (!ns || !ne) {
 		nftnl_set_free(ns);
@@ -520,17 +517,8 @@ static int msg_undo_elem(struct batch *bt, const struct nft_ctx *x,
 	if (e->flags)
 		nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_FLAGS, e->flags);
 	nftnl_set_elem_add(ns, ne);
-	buf = batch_next(bt, &seq, &s->origin, "set '%s' repair", s->name);
-	if (!buf) {
-		nftnl_set_free(ns);
-		return -ENOMEM;
-	}
-	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-		type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE
-					   : 0, seq);
-	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
-	nftnl_set_free(ns);
-	return batch_commit_msg(bt);
+	return msg_put(bt, type, NFTOBJ_ELEMS, ns, &s->origin, "set '%s' repair",
+		       s->name);
 }
 
 static int repair_chains(struct batch *bt, const struct nft_ctx *x,

@@ -3,6 +3,7 @@
 #define SEGMENTD_NFT_INTERNAL_H
 
 #include "nft.h"
+#include "nftobj.h"
 #include "ruleset.h"
 
 #define IFNAMSIZ_SEGMENTD 16
@@ -31,6 +32,12 @@ struct set_def {
 };
 
 struct set_def set_def_of(const struct rs_set *s);
+/* The batch's next message: type, with o's attributes (o: a libnftnl
+ * object of kind k, freed whatever happens), reported against origin and
+ * what_fmt (batch_next()).  Returns 0 or -errno. */
+int msg_put(struct batch *bt, uint16_t type, enum nftobj k, void *o,
+	    const struct rs_origin *origin, const char *what_fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 int msg_table(struct batch *bt, const char *table, uint16_t type,
 	      uint32_t flags);
 int msg_obj(struct batch *bt, const char *table, const char *name,

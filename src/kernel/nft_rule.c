@@ -21,15 +21,24 @@ static int add(struct nftnl_rule *r, struct nftnl_expr *e)
 	return 0;
 }
 
-static int meta_load(struct nftnl_rule *r, uint32_t key)
+/* A meta or ct expression of key on register 1: reg_attr its DREG for a
+ * load, its SREG for a set (ct mark set). */
+static int key_reg1(struct nftnl_rule *r, const char *name, uint16_t key_attr,
+		    uint32_t key, uint16_t reg_attr)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, key_attr, key);
+		nftnl_expr_set_u32(e, reg_attr, NFT_REG_1);
 	}
 	return add(r, e);
+}
+
+static int meta_load(struct nftnl_rule *r, uint32_t key)
+{
+	return key_reg1(r, "meta", NFTNL_EXPR_META_KEY, key,
+			NFTNL_EXPR_META_DREG);
 }
 
 static int payload_load(struct nftnl_rule *r, uint32_t base, uint32_t off,
@@ -86,13 +95,7 @@ static int lookup(struct nftnl_rule *r, const char *set, uint32_t set_id,
 
 static int ct_load(struct nftnl_rule *r, uint32_t key)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	return add(r, e);
+	return key_reg1(r, "ct", NFTNL_EXPR_CT_KEY, key, NFTNL_EXPR_CT_DREG);
 }
 
 /* ct state: load, (state & mask) != 0 */
@@ -140,14 +143,8 @@ static int ct_mark_assign(struct nftnl_rule *r, uint32_t mark)
 		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &mark, 4);
 	}
 	err = add(r, e);
-	if (err)
-		return err;
-	e = nftnl_expr_alloc("ct");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
-	}
-	return add(r, e);
+	return err ?: key_reg1(r, "ct", NFTNL_EXPR_CT_KEY, NFT_CT_MARK,
+			       NFTNL_EXPR_CT_SREG);
 }
 
 static int counter_ref(struct nftnl_rule *r, const char *name)

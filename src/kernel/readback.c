@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kread.h"
 #include "readback.h"
 
 enum last_load { LOAD_NONE, LOAD_NFPROTO, LOAD_L4PROTO, LOAD_SADDR, LOAD_DADDR,
@@ -162,6 +163,16 @@ static void on_immediate(struct decoder *d, const struct nftnl_expr *e)
 	}
 }
 
+/* The loads and operations the decoder follows, by expression name. */
+static const struct {
+	const char *name;
+	void (*on)(struct decoder *d, const struct nftnl_expr *e);
+} handlers[] = {
+	{ "payload", on_payload }, { "cmp", on_cmp }, { "lookup", on_lookup },
+	{ "bitwise", on_bitwise }, { "meta", on_meta }, { "ct", on_ct },
+	{ "immediate", on_immediate },
+};
+
 static void decode(const struct nftnl_rule *nr, struct rb_rule *r)
 {
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(nr);
@@ -175,20 +186,11 @@ static void decode(const struct nftnl_rule *nr, struct rb_rule *r)
 	while (it && (e = nftnl_expr_iter_next(it))) {
 		const char *n = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
-		if (!strcmp(n, "payload"))
-			on_payload(&d, e);
-		else if (!strcmp(n, "cmp"))
-			on_cmp(&d, e);
-		else if (!strcmp(n, "lookup"))
-			on_lookup(&d, e);
-		else if (!strcmp(n, "bitwise"))
-			on_bitwise(&d, e);
-		else if (!strcmp(n, "meta"))
-			on_meta(&d, e);
-		else if (!strcmp(n, "ct"))
-			on_ct(&d, e);
-		else if (!strcmp(n, "immediate"))
-			on_immediate(&d, e);
+		for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+			if (!strcmp(n, handlers[i].name)) {
+				handlers[i].on(&d, e);
+				break;
+			}
 	}
 	if (it)
 		nftnl_expr_iter_destroy(it);
@@ -197,7 +199,6 @@ static void decode(const struct nftnl_rule *nr, struct rb_rule *r)
 struct rb_ctx {
 	const char *table;
 	struct readback *rb;
-	int err;
 };
 
 static bool wanted_chain(const char *chain)
@@ -205,96 +206,58 @@ static bool wanted_chain(const char *chain)
 	return !strncmp(chain, "fwd_", 4) || !strncmp(chain, "mgmt_", 5);
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+static int rule_seen(void *obj, void *data)
 {
+	const struct nftnl_rule *nr = obj;
 	struct rb_ctx *x = data;
-	struct nftnl_rule *nr = nftnl_rule_alloc();
 	struct rb_rule *v;
 
-	if (!nr || nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
-		nftnl_rule_free(nr);
-		x->err = -EIO;
-		return MNL_CB_ERROR;
-	}
-	if (!strcmp(nftnl_rule_get_str(nr, NFTNL_RULE_TABLE), x->table) &&
-	    wanted_chain(nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN))) {
-		v = realloc(x->rb->rules, (x->rb->rule_count + 1) * sizeof(*v));
-		if (!v) {
-			nftnl_rule_free(nr);
-			x->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		x->rb->rules = v;
-		decode(nr, &v[x->rb->rule_count]);
-		if (v[x->rb->rule_count].accept)
-			x->rb->rule_count++;
-	}
-	nftnl_rule_free(nr);
-	return MNL_CB_OK;
+	if (strcmp(nftnl_rule_get_str(nr, NFTNL_RULE_TABLE), x->table) ||
+	    !wanted_chain(nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN)))
+		return 0;
+	v = realloc(x->rb->rules, (x->rb->rule_count + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	x->rb->rules = v;
+	decode(nr, &v[x->rb->rule_count]);
+	if (v[x->rb->rule_count].accept)
+		x->rb->rule_count++;
+	return 0;
 }
 
-static int counter_cb(const struct nlmsghdr *nlh, void *data)
+static int counter_seen(void *obj, void *data)
 {
+	struct nftnl_obj *o = obj;
 	struct rb_ctx *x = data;
-	struct nftnl_obj *o = nftnl_obj_alloc();
 	struct rb_counter *v, *c;
 
-	if (!o || nftnl_obj_nlmsg_parse(nlh, o) < 0) {
-		nftnl_obj_free(o);
-		x->err = -EIO;
-		return MNL_CB_ERROR;
-	}
-	if (!strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_TABLE), x->table) &&
-	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
-		v = realloc(x->rb->counters,
-			    (x->rb->counter_count + 1) * sizeof(*v));
-		if (!v) {
-			nftnl_obj_free(o);
-			x->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		x->rb->counters = v;
-		c = &v[x->rb->counter_count++];
-		snprintf(c->name, sizeof(c->name), "%s",
-			 nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
-		c->packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-		c->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
-	}
-	nftnl_obj_free(o);
-	return MNL_CB_OK;
-}
-
-static int dump(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-		struct rb_ctx *x)
-{
-	return nl_talk(nl, nlh, cb, x, &x->err);
+	if (strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_TABLE), x->table) ||
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
+		return 0;
+	v = realloc(x->rb->counters, (x->rb->counter_count + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	x->rb->counters = v;
+	c = &v[x->rb->counter_count++];
+	snprintf(c->name, sizeof(c->name), "%s",
+		 nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+	c->packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	c->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+	return 0;
 }
 
 static int readback_read_once(struct nl *nl, const char *table, bool reset,
 			      struct readback *rb)
 {
-	char buf[1024] = { 0 };
 	struct rb_ctx x = { .table = table, .rb = rb };
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
+	struct kread r = { .family = NFPROTO_INET, .table = table,
+			   .bad_msg = -EIO, .data = &x };
 	int err;
 
 	memset(rb, 0, sizeof(*rb));
-	if (!r)
-		return -ENOMEM;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
-				    NLM_F_DUMP, nl->seq++);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	err = dump(nl, nlh, rule_cb, &x);
-	if (!err) {
-		memset(buf, 0, sizeof(buf));
-		nlh = nftnl_nlmsg_build_hdr(buf, reset ? NFT_MSG_GETOBJ_RESET :
-					    NFT_MSG_GETOBJ, NFPROTO_INET,
-					    NLM_F_DUMP, nl->seq++);
-		err = dump(nl, nlh, counter_cb, &x);
-	}
+	err = kread(nl, &r, NFT_MSG_GETRULE, rule_seen);
+	err = err ?: kread(nl, &r, reset ? NFT_MSG_GETOBJ_RESET : NFT_MSG_GETOBJ,
+			   counter_seen);
 	if (err)
 		readback_free(rb);
 	return err;

@@ -1,0 +1,46 @@
+/* kread.h - the one reader of nf_tables objects (dump.c, fingerprint.c,
+ * readback.c, keep/bypass.c): one request, and every answer parsed into
+ * its libnftnl object and handed to a visitor.  The visitor only sees
+ * objects: the request, the parsing and the errors are the same for all. */
+#ifndef SEGMENTD_KREAD_H
+#define SEGMENTD_KREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netlink.h"
+
+struct nftnl_set;
+
+/* obj is a struct nftnl_table, _chain, _rule, _set (also for set
+ * elements) or _obj, by the request; not const, as libnftnl's object
+ * getters want.  Returns 0 to go on, or -errno to end the read with it. */
+typedef int (*kread_fn)(void *obj, void *data);
+
+struct kread {
+	uint16_t family;     /* NFPROTO_INET: ours; NFPROTO_UNSPEC: all */
+	/* Sent with GETTABLE, GETRULE, GETSET and GETSETELEM, so the kernel
+	 * answers for that table only; may be NULL but for GETTABLE and
+	 * GETSETELEM.  Chains and objects are asked of every table. */
+	const char *table;
+	const char *set;     /* GETSETELEM: the set */
+	int bad_msg;         /* an answer that does not parse (or no memory
+			      * to parse it in): this error, or 0 to pass
+			      * over it */
+	void *data;          /* the visitor's */
+	bool intr;           /* out: an answer of the last read carried
+			      * NLM_F_DUMP_INTR */
+};
+
+/* type: NFT_MSG_GETTABLE (a GET: -ENOENT when there is no such table),
+ * or a dump: GETCHAIN, GETRULE, GETSET, GETSETELEM, GETOBJ, GETOBJ_RESET.
+ * Returns the visitor's error, r->bad_msg, -errno, or 0. */
+int kread(struct nl *nl, struct kread *r, uint16_t type, kread_fn fn);
+/* One message (an answer, or a batch's NEW message) of what a GET of
+ * type answers, parsed and visited.  Returns fn's error, bad_msg or 0. */
+int kread_msg(uint16_t type, const struct nlmsghdr *nlh, int bad_msg,
+	      kread_fn fn, void *data);
+/* A set's attribute, 0 when the kernel left it out. */
+uint32_t kread_set_u32(const struct nftnl_set *s, uint16_t attr);
+
+#endif
