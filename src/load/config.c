@@ -184,17 +184,13 @@ static int parse_log(struct cfg *c, const config_setting_t *settings,
 		"enabled", "group", "rate", "burst", "monitor", NULL
 	};
 	const char *what = "settings: log";
-	const config_setting_t *log = config_setting_get_member(settings, "log");
+	const config_setting_t *log;
 	long long group = st->log_group, rate = st->log_rate;
 	long long burst = st->log_burst;
-	int r;
+	int r = cfg_group(c, settings, "log", "settings", NULL, &log);
 
-	if (!log)
-		return 0;
-	if (config_setting_type(log) != CONFIG_TYPE_GROUP) {
-		cfg_error(c, log, "settings", "'log' must be a group { ... }");
-		return -EINVAL;
-	}
+	if (r < 0 || !log)
+		return r;
 	r = cfg_check_keys(c, log, what, keys);
 	r = cfg_worse(r, cfg_bool(c, log, "enabled", what, &st->log_denied));
 	r = cfg_worse(r, cfg_bool(c, log, "monitor", what, &st->log_monitor));
@@ -238,19 +234,14 @@ int cfg_parse_settings(struct cfg *c, const config_setting_t *root)
 		"table", "ownership", "log", "unzoned_input", "verify_interval",
 		"full_verify_interval", "control_group", NULL
 	};
-	const config_setting_t *s = config_setting_get_member(root, "settings");
+	const config_setting_t *s;
 	long long verify, full;
 	const char *group = NULL;
 	struct settings *st = &c->m->settings;
-	int r;
+	int r = cfg_group(c, root, "settings", NULL, &st->origin, &s);
 
-	if (!s)
-		return 0;
-	cfg_origin(c, s, &st->origin);
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		cfg_error(c, s, NULL, "'settings' must be a group { ... }");
-		return -EINVAL;
-	}
+	if (r < 0 || !s)
+		return r;
 	r = cfg_check_keys(c, s, "settings", keys);
 	r = cfg_worse(r, parse_table(c, s, st));
 	r = cfg_worse(r, cfg_bool(c, s, "ownership", "settings", &st->ownership));

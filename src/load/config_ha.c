@@ -217,17 +217,12 @@ int cfg_parse_ha(struct cfg *c, const config_setting_t *root)
 		"conntrack_sync_port", "peer_port", "key_file",
 		"block_on_mismatch", "weight_file", NULL
 	};
-	const config_setting_t *ha = config_setting_get_member(root, "ha");
+	const config_setting_t *ha;
 	struct model_ha *out = &c->m->ha;
-	int r;
+	int r = cfg_group(c, root, "ha", NULL, &out->origin, &ha);
 
-	if (!ha)
-		return 0;
-	cfg_origin(c, ha, &out->origin);
-	if (config_setting_type(ha) != CONFIG_TYPE_GROUP) {
-		cfg_error(c, ha, NULL, "'ha' must be a group { ... }");
-		return -EINVAL;
-	}
+	if (r < 0 || !ha)
+		return r;
 	r = ha_defaults(out);
 	if (r < 0)
 		return r;

@@ -86,6 +86,12 @@ bool cfg_name_valid(const char *s);
 /* NULL, or why name is not a usable interface name (config_zones.c). */
 const char *cfg_ifname_problem(const char *name);
 
+/* An optional group member of parent (settings, log, ha): *out is NULL
+ * when absent; -EINVAL (reported) when it is not a group.  origin, if not
+ * NULL, records where it is even then. */
+int cfg_group(struct cfg *c, const config_setting_t *parent, const char *key,
+	      const char *what, struct origin *origin,
+	      const config_setting_t **out);
 /* A list member of the root: NULL when absent; -EINVAL if not a list. */
 int cfg_root_list(struct cfg *c, const char *key,
 		  const config_setting_t **out);

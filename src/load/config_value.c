@@ -277,6 +277,21 @@ int cfg_root_list(struct cfg *c, const char *key, const config_setting_t **out)
 	return 0;
 }
 
+int cfg_group(struct cfg *c, const config_setting_t *parent, const char *key,
+	      const char *what, struct origin *origin,
+	      const config_setting_t **out)
+{
+	*out = config_setting_get_member(parent, key);
+	if (!*out)
+		return 0;
+	if (origin)
+		cfg_origin(c, *out, origin);
+	if (config_setting_type(*out) == CONFIG_TYPE_GROUP)
+		return 0;
+	cfg_error(c, *out, what, "'%s' must be a group { ... }", key);
+	return -EINVAL;
+}
+
 /* Remembers the name of an element that did not parse, if it has one. */
 static int failed_elem(struct cfg *c, const config_setting_t *s)
 {
