@@ -32,8 +32,9 @@ int cfg_endpoint(struct cfg *c, const config_setting_t *group,
 }
 
 static int service_elem(struct cfg *c, const config_setting_t *s,
-			const char *what, struct service *out)
+			const char *what, const char *kind, void *item)
 {
+	struct service *out = item;
 	const char *text = config_setting_get_string(s);
 	char clip[CFG_CLIP_MAX];
 	const char *why;
@@ -51,24 +52,14 @@ static int service_elem(struct cfg *c, const config_setting_t *s,
 int cfg_services(struct cfg *c, const config_setting_t *group,
 		 const char *what, struct service **out, size_t *count)
 {
-	const config_setting_t *list;
-	int r = cfg_string_list(c, group, "services", what,
-				MODEL_LIST_MAX, &list), n;
+	static const struct cfg_strings services = {
+		.key = "services", .max = MODEL_LIST_MAX,
+		.size = sizeof(struct service), .parse = service_elem,
+	};
+	void *v = NULL;
+	int r = cfg_string_array(c, group, what, &services, &v, count);
 
-	if (r < 0)
-		return r;
-	n = config_setting_length(list);
-	*out = calloc((size_t)n, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		int e = service_elem(c, config_setting_get_elem(list, i), what,
-				     &(*out)[*count]);
-
-		if (e == 0)
-			(*count)++;
-		r = cfg_worse(r, e);
-	}
+	*out = v;
 	return r;
 }
 

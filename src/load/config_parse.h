@@ -92,6 +92,31 @@ const char *cfg_ifname_problem(const char *name);
 int cfg_group(struct cfg *c, const config_setting_t *parent, const char *key,
 	      const char *what, struct origin *origin,
 	      const config_setting_t **out);
+/* How cfg_strings() turns each string of a list into an element of an
+ * array (an interface name, an address, a service). */
+typedef int cfg_string_parse(struct cfg *c, const config_setting_t *s,
+			     const char *what, const char *kind, void *out);
+struct cfg_strings {
+	const char *key;            /* cfg_string_array(): the member */
+	size_t max;                 /* and its most elements */
+	const char *kind;           /* passed to parse, for its messages */
+	size_t size;                /* of one element of the array */
+	cfg_string_parse *parse;
+};
+/* Parses each string of list (from cfg_string_list) with spec->parse into
+ * *items, a new array of the list's length; *count: the elements that
+ * parsed.  The worse of their results; -ENOMEM stops. */
+int cfg_strings(struct cfg *c, const config_setting_t *list, const char *what,
+		const struct cfg_strings *spec, void **items, size_t *count);
+/* cfg_string_list() of spec->key of group, then cfg_strings(). */
+int cfg_string_array(struct cfg *c, const config_setting_t *group,
+		     const char *what, const struct cfg_strings *spec,
+		     void **items, size_t *count);
+/* One interface name (cfg_ifname_problem) copied into *(char **)out. */
+int cfg_interface(struct cfg *c, const config_setting_t *s, const char *what,
+		  const char *kind, void *out);
+extern const struct cfg_strings cfg_interface_strings;
+
 /* A list member of the root: NULL when absent; -EINVAL if not a list. */
 int cfg_root_list(struct cfg *c, const char *key,
 		  const config_setting_t **out);

@@ -277,6 +277,36 @@ int cfg_root_list(struct cfg *c, const char *key, const config_setting_t **out)
 	return 0;
 }
 
+int cfg_strings(struct cfg *c, const config_setting_t *list, const char *what,
+		const struct cfg_strings *spec, void **items, size_t *count)
+{
+	int n = config_setting_length(list), r = 0;
+
+	*items = calloc((size_t)n, spec->size);
+	if (!*items)
+		return -ENOMEM;
+	for (int i = 0; i < n && r != -ENOMEM; i++) {
+		int e = spec->parse(c, config_setting_get_elem(list, i), what,
+				    spec->kind,
+				    (char *)*items + *count * spec->size);
+
+		if (e == 0)
+			(*count)++;
+		r = cfg_worse(r, e);
+	}
+	return r;
+}
+
+int cfg_string_array(struct cfg *c, const config_setting_t *group,
+		     const char *what, const struct cfg_strings *spec,
+		     void **items, size_t *count)
+{
+	const config_setting_t *list;
+	int r = cfg_string_list(c, group, spec->key, what, spec->max, &list);
+
+	return r < 0 ? r : cfg_strings(c, list, what, spec, items, count);
+}
+
 int cfg_group(struct cfg *c, const config_setting_t *parent, const char *key,
 	      const char *what, struct origin *origin,
 	      const config_setting_t **out)

@@ -25,46 +25,64 @@ const char *cfg_ifname_problem(const char *name)
 	return NULL;
 }
 
+int cfg_interface(struct cfg *c, const config_setting_t *s, const char *what,
+		  const char *kind, void *out)
+{
+	const char *name = config_setting_get_string(s);
+	const char *why = cfg_ifname_problem(name);
+	char clip[CFG_CLIP_MAX], **copy = out;
+
+	if (why) {
+		cfg_error(c, s, what, "invalid interface %s: %s",
+			  cfg_clip(name, clip), why);
+		return -EINVAL;
+	}
+	*copy = strdup(name);
+	return *copy ? 0 : -ENOMEM;
+}
+
+const struct cfg_strings cfg_interface_strings = {
+	.kind = "interface", .size = sizeof(char *), .parse = cfg_interface,
+};
+
+/* cfg_string_list() of a zone list whose length also counts towards the
+ * whole config's limit (*total: c->ifaces, c->networks). */
+static int counted_list(struct cfg *c, const config_setting_t *group,
+			const char *key, const char *what, size_t max,
+			size_t *total, const config_setting_t **out)
+{
+	int r = cfg_string_list(c, group, key, what, max, out);
+
+	if (r < 0)
+		return r;
+	if (!cfg_within(c, *out, what, total,
+			(size_t)config_setting_length(*out), max, key))
+		return -EINVAL;
+	return 0;
+}
+
 static int zone_interfaces(struct cfg *c, const config_setting_t *group,
 			   const char *what, struct zone *z)
 {
 	const config_setting_t *list;
-	int r = cfg_string_list(c, group, "interfaces", what,
-				MODEL_IFACES_MAX, &list), n;
+	void *names = NULL;
+	int r = counted_list(c, group, "interfaces", what, MODEL_IFACES_MAX,
+			     &c->ifaces, &list);
 
 	if (r < 0)
 		return r;
-	n = config_setting_length(list);
-	if (!cfg_within(c, list, what, &c->ifaces, (size_t)n,
-			MODEL_IFACES_MAX, "interfaces"))
-		return -EINVAL;
-	z->interfaces = calloc((size_t)n, sizeof(*z->interfaces));
-	if (!z->interfaces)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *s = config_setting_get_elem(list, i);
-		const char *name = config_setting_get_string(s);
-		const char *why = cfg_ifname_problem(name);
-		char clip[CFG_CLIP_MAX];
-
-		if (why) {
-			cfg_error(c, s, what, "invalid interface %s: %s",
-				  cfg_clip(name, clip), why);
-			r = -EINVAL;
-			continue;
-		}
-		z->interfaces[z->interface_count] = strdup(name);
-		if (!z->interfaces[z->interface_count++])
-			return -ENOMEM;
-	}
+	r = cfg_strings(c, list, what, &cfg_interface_strings, &names,
+			&z->interface_count);
+	z->interfaces = names;
 	return r;
 }
 
 /* One prefix of a zone's networks or a host's addresses. */
 static int cidr_elem(struct cfg *c, const config_setting_t *s,
-		     const char *what, const char *kind, struct cidr *out)
+		     const char *what, const char *kind, void *item)
 {
 	const char *text = config_setting_get_string(s);
+	struct cidr *out = item;
 	char clip[CFG_CLIP_MAX], fixed[64];
 	const char *why;
 
@@ -88,19 +106,13 @@ static int cidr_list(struct cfg *c, const config_setting_t *list,
 		     const char *what, const char *kind, struct cidr **out,
 		     size_t *count)
 {
-	int n = config_setting_length(list), r = 0;
+	const struct cfg_strings cidrs = {
+		.kind = kind, .size = sizeof(**out), .parse = cidr_elem,
+	};
+	void *v = NULL;
+	int r = cfg_strings(c, list, what, &cidrs, &v, count);
 
-	*out = calloc((size_t)n, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *s = config_setting_get_elem(list, i);
-
-		if (cidr_elem(c, s, what, kind, &(*out)[*count]) < 0)
-			r = -EINVAL;
-		else
-			(*count)++;
-	}
+	*out = v;
 	return r;
 }
 
@@ -195,14 +207,10 @@ static int zone_networks(struct cfg *c, const config_setting_t *group,
 	if (config_setting_get_member(group, "networks_file") &&
 	    !config_setting_get_member(group, "networks"))
 		return zone_netfile(c, group, what, z);
-	r = cfg_string_list(c, group, "networks", what, MODEL_NETWORKS_MAX,
-			    &list);
+	r = counted_list(c, group, "networks", what, MODEL_NETWORKS_MAX,
+			 &c->networks, &list);
 	if (r < 0)
 		return r;
-	if (!cfg_within(c, list, what, &c->networks,
-			(size_t)config_setting_length(list),
-			MODEL_NETWORKS_MAX, "networks"))
-		return -EINVAL;
 	any = find_any(list);
 	if (any && config_setting_length(list) > 1) {
 		cfg_error(c, any, what, "'any' must be the only network of a zone");
