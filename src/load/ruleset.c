@@ -242,12 +242,11 @@ int rule_num(struct rs_rule *r, enum rs_op_kind kind, uint32_t num)
 int rule_name(struct rs_rule *r, enum rs_op_kind kind, const char *name,
 	      bool neg)
 {
-	char *copy = strdup(name);
+	struct rs_op op = { .kind = kind, .neg = neg, .u.name = strdup(name) };
 
-	if (!copy)
+	if (!op.u.name)
 		return -ENOMEM;
-	return rule_push(r, (struct rs_op){ .kind = kind, .neg = neg,
-					    .u.name = copy });
+	return rule_push(r, op);
 }
 
 int rule_dport(struct rs_rule *r, uint16_t low, uint16_t high)
@@ -264,12 +263,12 @@ int rule_limit(struct rs_rule *r, uint32_t rate, uint32_t burst)
 
 int rule_log(struct rs_rule *r, uint16_t group, const char *prefix)
 {
-	char *copy = strdup(prefix);
+	struct rs_op op = { .kind = RS_OP_LOG,
+			    .u.log = { group, strdup(prefix) } };
 
-	if (!copy)
+	if (!op.u.log.prefix)
 		return -ENOMEM;
-	return rule_push(r, (struct rs_op){ .kind = RS_OP_LOG,
-					    .u.log = { group, copy } });
+	return rule_push(r, op);
 }
 
 int rule_verdict(struct rs_rule *r, enum rs_verdict v, const char *target)
