@@ -120,8 +120,8 @@ static int flow_expires(struct cfg *c, const config_setting_t *group,
 	return f->expires_text ? 0 : -ENOMEM;
 }
 
-static int flow_parse(struct cfg *c, const config_setting_t *s,
-		      char what[CFG_WHAT_MAX], void *item)
+int cfg_flow_parse(struct cfg *c, const config_setting_t *s,
+		   char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
 		"name", "from", "to", "services", "both", "comment",
@@ -144,24 +144,13 @@ static int flow_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-static void flow_clear_item(void *item)
+void cfg_flow_clear(void *item)
 {
 	flow_clear(item);
 }
 
-int cfg_parse_flows(struct cfg *c)
-{
-	void *flows = NULL;
-	int r = cfg_parse_list(c, "flows", "flow", MODEL_FLOWS_MAX,
-			       sizeof(struct flow), &flows,
-			       &c->m->flow_count, flow_parse, flow_clear_item);
-
-	c->m->flows = flows;
-	return r;
-}
-
-static int mgmt_parse(struct cfg *c, const config_setting_t *s,
-		      char what[CFG_WHAT_MAX], void *item)
+int cfg_mgmt_parse(struct cfg *c, const config_setting_t *s,
+		   char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
 		"from", "services", "comment", NULL
@@ -177,19 +166,7 @@ static int mgmt_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-static void mgmt_clear_item(void *item)
+void cfg_mgmt_clear(void *item)
 {
 	mgmt_rule_clear(item);
-}
-
-int cfg_parse_management(struct cfg *c)
-{
-	void *rules = NULL;
-	int r = cfg_parse_list(c, "management", "management rule",
-			       MODEL_MGMT_MAX,
-			       sizeof(struct mgmt_rule), &rules,
-			       &c->m->mgmt_count, mgmt_parse, mgmt_clear_item);
-
-	c->m->mgmt = rules;
-	return r;
 }

@@ -130,10 +130,19 @@ typedef void cfg_elem_clear(void *item);
  * (once), when that passes max: the list is then not parsed. */
 bool cfg_within(struct cfg *c, const config_setting_t *s, const char *what,
 		size_t *total, size_t n, size_t max, const char *kind);
-/* max: the most elements the list may have (MODEL_*_MAX). */
-int cfg_parse_list(struct cfg *c, const char *key, const char *kind, size_t max,
-		   size_t size, void **items, size_t *count,
-		   cfg_elem_parse *parse, cfg_elem_clear *clear);
+/* One list section of the root: key holds groups of kind (at most max),
+ * parsed by parse into *items (elements of size bytes, *count of them);
+ * clear empties one that did not parse.  required: at least one. */
+struct cfg_section {
+	const char *key, *kind;
+	size_t max, size;
+	void **items;
+	size_t *count;
+	cfg_elem_parse *parse;
+	cfg_elem_clear *clear;
+	bool required;
+};
+int cfg_parse_list(struct cfg *c, const struct cfg_section *sec);
 
 /* Objects that failed to parse: references to them are not reported again. */
 int cfg_failed_add(struct cfg *c, const char *name);
@@ -146,12 +155,10 @@ int cfg_endpoint(struct cfg *c, const config_setting_t *group,
 int cfg_services(struct cfg *c, const config_setting_t *group,
 		 const char *what, struct service **out, size_t *count);
 
-/* The sections, in the order they must be parsed. */
+/* The groups of the root and the elements of its list sections. */
 int cfg_parse_settings(struct cfg *c, const config_setting_t *root);
-int cfg_parse_zones(struct cfg *c);
-int cfg_parse_hosts(struct cfg *c);
-int cfg_parse_flows(struct cfg *c);
-int cfg_parse_management(struct cfg *c);
+cfg_elem_parse cfg_zone_parse, cfg_host_parse, cfg_flow_parse, cfg_mgmt_parse;
+cfg_elem_clear cfg_zone_clear, cfg_host_clear, cfg_flow_clear, cfg_mgmt_clear;
 int cfg_parse_ha(struct cfg *c, const config_setting_t *root);
 
 #endif

@@ -244,8 +244,8 @@ static int zone_class(struct cfg *c, const config_setting_t *group,
 	return 0;
 }
 
-static int zone_parse(struct cfg *c, const config_setting_t *s,
-		      char what[CFG_WHAT_MAX], void *item)
+int cfg_zone_parse(struct cfg *c, const config_setting_t *s,
+		   char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
 		"name", "class", "interfaces", "networks", "networks_file",
@@ -265,27 +265,9 @@ static int zone_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-static void zone_clear_item(void *item)
+void cfg_zone_clear(void *item)
 {
 	zone_clear(item);
-}
-
-int cfg_parse_zones(struct cfg *c)
-{
-	const config_setting_t *list = config_lookup(c->lc, "zones");
-	void *zones = NULL;
-	int r = cfg_parse_list(c, "zones", "zone", MODEL_ZONES_MAX,
-			       sizeof(struct zone), &zones,
-			       &c->m->zone_count, zone_parse, zone_clear_item);
-
-	c->m->zones = zones;
-	if (r == 0 && !list)
-		cfg_error(c, config_root_setting(c->lc), NULL,
-			  "'zones' is missing: at least one zone is required");
-	else if (r == 0 && config_setting_length(list) == 0)
-		cfg_error(c, list, NULL,
-			  "'zones' is empty: at least one zone is required");
-	return r;
 }
 
 static const char *zone_name(const void *items, size_t i)
@@ -370,8 +352,8 @@ static int host_addresses(struct cfg *c, const config_setting_t *group,
 			 &h->address_count);
 }
 
-static int host_parse(struct cfg *c, const config_setting_t *s,
-		      char what[CFG_WHAT_MAX], void *item)
+int cfg_host_parse(struct cfg *c, const config_setting_t *s,
+		   char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
 		"name", "zone", "addresses", "role", "comment", NULL
@@ -388,18 +370,7 @@ static int host_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-static void host_clear_item(void *item)
+void cfg_host_clear(void *item)
 {
 	host_clear(item);
-}
-
-int cfg_parse_hosts(struct cfg *c)
-{
-	void *hosts = NULL;
-	int r = cfg_parse_list(c, "hosts", "host", MODEL_HOSTS_MAX,
-			       sizeof(struct host), &hosts,
-			       &c->m->host_count, host_parse, host_clear_item);
-
-	c->m->hosts = hosts;
-	return r;
 }
