@@ -125,28 +125,34 @@ void cidr_to_interval(const struct cidr *c, struct interval *out)
 	addr_fill_host_bits(out->hi, len, c->prefix, 0xff);
 }
 
+/* a and b as intervals x and y; the address length to compare them over,
+ * or 0 when their families differ (no address is in both). */
+static size_t interval_pair(const struct cidr *a, const struct cidr *b,
+			    struct interval *x, struct interval *y)
+{
+	if (a->family != b->family)
+		return 0;
+	cidr_to_interval(a, x);
+	cidr_to_interval(b, y);
+	return addr_len(a->family);
+}
+
 bool cidr_contains(const struct cidr *outer, const struct cidr *inner)
 {
 	struct interval o, i;
-	size_t len = addr_len(outer->family);
+	size_t len = interval_pair(outer, inner, &o, &i);
 
-	if (outer->family != inner->family)
-		return false;
-	cidr_to_interval(outer, &o);
-	cidr_to_interval(inner, &i);
-	return memcmp(o.lo, i.lo, len) <= 0 && memcmp(i.hi, o.hi, len) <= 0;
+	return len && memcmp(o.lo, i.lo, len) <= 0 &&
+	       memcmp(i.hi, o.hi, len) <= 0;
 }
 
 bool cidr_overlaps(const struct cidr *a, const struct cidr *b)
 {
 	struct interval x, y;
-	size_t len = addr_len(a->family);
+	size_t len = interval_pair(a, b, &x, &y);
 
-	if (a->family != b->family)
-		return false;
-	cidr_to_interval(a, &x);
-	cidr_to_interval(b, &y);
-	return memcmp(x.lo, y.hi, len) <= 0 && memcmp(y.lo, x.hi, len) <= 0;
+	return len && memcmp(x.lo, y.hi, len) <= 0 &&
+	       memcmp(y.lo, x.hi, len) <= 0;
 }
 
 void interval_list_init(struct interval_list *l, uint8_t family)

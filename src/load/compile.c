@@ -113,48 +113,66 @@ static int any_zone_list(struct compiler *c, size_t self, int family,
 	return err;
 }
 
-static int compile_address_sets(struct compiler *c)
+/* The intervals of family of zone z (its networks, or for "any" all that
+ * no other zone claims) or of host h: one list_fn per kind of object. */
+typedef int list_fn(struct compiler *c, size_t i, int family,
+		    struct interval_list *out);
+
+static int zone_list(struct compiler *c, size_t z, int family,
+		     struct interval_list *out)
+{
+	const struct zone *zone = &c->m->zones[z];
+
+	if (zone->any)
+		return any_zone_list(c, z, family, out);
+	return compile_cidr_list(zone->networks, zone->network_count, family,
+				 out);
+}
+
+static int host_list(struct compiler *c, size_t h, int family,
+		     struct interval_list *out)
+{
+	const struct host *host = &c->m->hosts[h];
+
+	return compile_cidr_list(host->addresses, host->address_count, family,
+				 out);
+}
+
+/* kind_NAME_v4 and kind_NAME_v6: the addresses of object i (a zone or a
+ * host, named name) by family, as list() gives them. */
+static int compile_object_sets(struct compiler *c, const char *kind,
+			       const char *name, const struct origin *origin,
+			       size_t i, list_fn *list)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
+	struct rs_origin o = origin_of(c, kind, name, origin);
 	struct interval_list l;
 	int err = 0;
 
-	for (size_t z = 0; z < c->m->zone_count && !err; z++) {
-		const struct zone *zone = &c->m->zones[z];
-		struct rs_origin o = origin_of(c, "zone", zone->name,
-					       &zone->origin);
+	for (size_t f = 0; f < 2 && !err; f++) {
+		int fam = families[f];
 
-		for (size_t f = 0; f < 2 && !err; f++) {
-			int fam = families[f];
-
-			err = zone->any ? any_zone_list(c, z, fam, &l)
-					: compile_cidr_list(zone->networks,
-							zone->network_count,
-							fam, &l);
-			if (!err)
-				err = compile_address_set(c, nm(c, "zone_%s_%s",
-					zone->name, fam == AF_INET ? "v4" : "v6"),
+		err = list(c, i, fam, &l);
+		if (!err)
+			err = compile_address_set(c, nm(c, "%s_%s_%s", kind, name,
+					fam == AF_INET ? "v4" : "v6"),
 					fam, &l, &o);
-			interval_list_free(&l);
-		}
+		interval_list_free(&l);
 	}
-	for (size_t h = 0; h < c->m->host_count && !err; h++) {
-		const struct host *host = &c->m->hosts[h];
-		struct rs_origin o = origin_of(c, "host", host->name,
-					       &host->origin);
+	return err;
+}
 
-		for (size_t f = 0; f < 2 && !err; f++) {
-			int fam = families[f];
+static int compile_address_sets(struct compiler *c)
+{
+	const struct model *m = c->m;
+	int err = 0;
 
-			err = compile_cidr_list(host->addresses,
-					    host->address_count, fam, &l);
-			if (!err)
-				err = compile_address_set(c, nm(c, "host_%s_%s",
-					host->name, fam == AF_INET ? "v4" : "v6"),
-					fam, &l, &o);
-			interval_list_free(&l);
-		}
-	}
+	for (size_t z = 0; z < m->zone_count && !err; z++)
+		err = compile_object_sets(c, "zone", m->zones[z].name,
+					  &m->zones[z].origin, z, zone_list);
+	for (size_t h = 0; h < m->host_count && !err; h++)
+		err = compile_object_sets(c, "host", m->hosts[h].name,
+					  &m->hosts[h].origin, h, host_list);
 	return err;
 }
 

@@ -15,6 +15,10 @@ struct marks {
 	size_t n, cap;
 };
 
+/* The origin of what the compiler adds on its own (base chains, the rules
+ * and sets every table has): no line of the config asked for it. */
+static const struct rs_origin none = { .what = NULL };
+
 static int marks_add(struct marks *mk, uint32_t mark)
 {
 	for (size_t i = 0; i < mk->n; i++)
@@ -234,7 +238,6 @@ static int emit_tail(struct compiler *c, struct rs_chain *ch,
 		     const char *counter, const char *what)
 {
 	const struct settings *st = &c->m->settings;
-	struct rs_origin none = { .what = NULL };
 	struct rs_rule *r;
 	char prefix[128];
 	int err = 0;
@@ -295,20 +298,28 @@ static int compile_pair(struct compiler *c, size_t a, size_t b,
 	return err ?: emit_tail(c, ch, cnt, what);
 }
 
-/* spoofed_Z: a source outside Z's networks arrived on Z's interface:
- * logged (rate-limited), counted as spoof_Z, dropped. */
-static int compile_spoofed(struct compiler *c, const struct zone *z)
+/* chain_Z (spoofed_Z, invalid_Z): every packet in it is logged with the
+ * prefix "word Z", counted as word_Z and dropped. */
+static int compile_drop_chain(struct compiler *c, const struct zone *z,
+			      const char *chain, const char *word)
 {
 	struct rs_origin o = origin_of(c, "zone", z->name, &z->origin);
 	char cnt[RS_NAME_MAX * 2], what[RS_NAME_MAX * 2];
 	struct rs_chain *ch = ruleset_add_chain(c->rs,
-		nm(c, "spoofed_%s", z->name), RS_HOOK_NONE, &o);
+		nm(c, "%s_%s", chain, z->name), RS_HOOK_NONE, &o);
 
 	if (!ch)
 		return -ENOMEM;
-	snprintf(cnt, sizeof(cnt), "spoof_%s", z->name);
-	snprintf(what, sizeof(what), "spoof %s", z->name);
+	snprintf(cnt, sizeof(cnt), "%s_%s", word, z->name);
+	snprintf(what, sizeof(what), "%s %s", word, z->name);
 	return emit_tail(c, ch, cnt, what);
+}
+
+/* spoofed_Z: a source outside Z's networks arrived on Z's interface:
+ * logged (rate-limited), counted as spoof_Z, dropped. */
+static int compile_spoofed(struct compiler *c, const struct zone *z)
+{
+	return compile_drop_chain(c, z, "spoofed", "spoof");
 }
 
 /* invalid_Z: a packet conntrack calls INVALID (no state for it: a
@@ -317,16 +328,7 @@ static int compile_spoofed(struct compiler *c, const struct zone *z)
  * the policy denials, dropped. */
 static int compile_invalid(struct compiler *c, const struct zone *z)
 {
-	struct rs_origin o = origin_of(c, "zone", z->name, &z->origin);
-	char cnt[RS_NAME_MAX * 2], what[RS_NAME_MAX * 2];
-	struct rs_chain *ch = ruleset_add_chain(c->rs,
-		nm(c, "invalid_%s", z->name), RS_HOOK_NONE, &o);
-
-	if (!ch)
-		return -ENOMEM;
-	snprintf(cnt, sizeof(cnt), "invalid_%s", z->name);
-	snprintf(what, sizeof(what), "invalid %s", z->name);
-	return emit_tail(c, ch, cnt, what);
+	return compile_drop_chain(c, z, "invalid", "invalid");
 }
 
 /* ct state invalid goto invalid_Z */
@@ -447,8 +449,6 @@ static int compile_mgmt(struct compiler *c, size_t z)
 
 static struct rs_rule *simple_rule(struct rs_chain *ch)
 {
-	struct rs_origin none = { .what = NULL };
-
 	return chain_add_rule(ch, &none);
 }
 
@@ -483,7 +483,6 @@ int compile_input_base(struct rs_chain *ch, const struct rs_origin *o)
 
 static int compile_input(struct compiler *c)
 {
-	struct rs_origin none = { .what = NULL };
 	struct rs_chain *ch;
 	struct rs_rule *r;
 	int err;
@@ -509,7 +508,6 @@ static int compile_input(struct compiler *c)
 
 static int compile_forward(struct compiler *c)
 {
-	struct rs_origin none = { .what = NULL };
 	struct rs_chain *ch;
 	struct rs_rule *r;
 	int err;
@@ -524,7 +522,6 @@ static int compile_forward(struct compiler *c)
 
 static int compile_marks(struct compiler *c, const struct marks *mk)
 {
-	struct rs_origin none = { .what = NULL };
 	struct rs_set *s = ruleset_add_set(c->rs, "flow_marks", RS_KEY_MARK,
 					   false, &none);
 

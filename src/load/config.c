@@ -184,17 +184,13 @@ static int parse_log(struct cfg *c, const config_setting_t *settings,
 		"enabled", "group", "rate", "burst", "monitor", NULL
 	};
 	const char *what = "settings: log";
-	const config_setting_t *log = config_setting_get_member(settings, "log");
+	const config_setting_t *log;
 	long long group = st->log_group, rate = st->log_rate;
 	long long burst = st->log_burst;
-	int r;
+	int r = cfg_group(c, settings, "log", "settings", NULL, &log);
 
-	if (!log)
-		return 0;
-	if (config_setting_type(log) != CONFIG_TYPE_GROUP) {
-		cfg_error(c, log, "settings", "'log' must be a group { ... }");
-		return -EINVAL;
-	}
+	if (r < 0 || !log)
+		return r;
 	r = cfg_check_keys(c, log, what, keys);
 	r = cfg_worse(r, cfg_bool(c, log, "enabled", what, &st->log_denied));
 	r = cfg_worse(r, cfg_bool(c, log, "monitor", what, &st->log_monitor));
@@ -238,19 +234,14 @@ int cfg_parse_settings(struct cfg *c, const config_setting_t *root)
 		"table", "ownership", "log", "unzoned_input", "verify_interval",
 		"full_verify_interval", "control_group", NULL
 	};
-	const config_setting_t *s = config_setting_get_member(root, "settings");
+	const config_setting_t *s;
 	long long verify, full;
 	const char *group = NULL;
 	struct settings *st = &c->m->settings;
-	int r;
+	int r = cfg_group(c, root, "settings", NULL, &st->origin, &s);
 
-	if (!s)
-		return 0;
-	cfg_origin(c, s, &st->origin);
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		cfg_error(c, s, NULL, "'settings' must be a group { ... }");
-		return -EINVAL;
-	}
+	if (r < 0 || !s)
+		return r;
 	r = cfg_check_keys(c, s, "settings", keys);
 	r = cfg_worse(r, parse_table(c, s, st));
 	r = cfg_worse(r, cfg_bool(c, s, "ownership", "settings", &st->ownership));
@@ -312,15 +303,41 @@ static int parse_version(struct cfg *c, const config_setting_t *root)
 	return r;
 }
 
+/* The list sections, in the order they must be parsed: hosts name zones,
+ * flows and management rules name both. */
+static int parse_sections(struct cfg *c, int r)
+{
+	struct model *m = c->m;
+	const struct cfg_section sections[] = {
+		{ "zones", "zone", MODEL_ZONES_MAX, sizeof(*m->zones),
+		  (void **)&m->zones, &m->zone_count,
+		  cfg_zone_parse, cfg_zone_clear, true },
+		{ "hosts", "host", MODEL_HOSTS_MAX, sizeof(*m->hosts),
+		  (void **)&m->hosts, &m->host_count,
+		  cfg_host_parse, cfg_host_clear, false },
+		{ "flows", "flow", MODEL_FLOWS_MAX, sizeof(*m->flows),
+		  (void **)&m->flows, &m->flow_count,
+		  cfg_flow_parse, cfg_flow_clear, false },
+		{ "management", "management rule", MODEL_MGMT_MAX,
+		  sizeof(*m->mgmt), (void **)&m->mgmt, &m->mgmt_count,
+		  cfg_mgmt_parse, cfg_mgmt_clear, false },
+	};
+
+	/* a section over its limit ends the parse: what refers to its
+	 * elements would only repeat the one error that matters */
+	for (size_t i = 0; i < sizeof(sections) / sizeof(*sections); i++) {
+		if (r == -ENOMEM || c->over_limit)
+			break;
+		r = cfg_worse(r, cfg_parse_list(c, &sections[i]));
+	}
+	return r;
+}
+
 static int parse_root(struct cfg *c)
 {
 	static const char *const keys[] = {
 		"version", "settings", "zones", "hosts", "flows", "management",
 		"ha", NULL
-	};
-	static int (*const sections[])(struct cfg *) = {
-		cfg_parse_zones, cfg_parse_hosts, cfg_parse_flows,
-		cfg_parse_management,
 	};
 	const config_setting_t *root = config_root_setting(c->lc);
 	int r;
@@ -335,13 +352,7 @@ static int parse_root(struct cfg *c)
 	r = cfg_check_keys(c, root, NULL, keys);
 	r = cfg_worse(r, parse_version(c, root));
 	r = cfg_worse(r, cfg_parse_settings(c, root));
-	/* a section over its limit ends the parse: what refers to its
-	 * elements would only repeat the one error that matters */
-	for (size_t i = 0; i < sizeof(sections) / sizeof(*sections); i++) {
-		if (r == -ENOMEM || c->over_limit)
-			break;
-		r = cfg_worse(r, sections[i](c));
-	}
+	r = parse_sections(c, r);
 	if (r != -ENOMEM && !c->over_limit)
 		r = cfg_worse(r, cfg_parse_ha(c, root));
 	return r;

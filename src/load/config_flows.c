@@ -32,8 +32,9 @@ int cfg_endpoint(struct cfg *c, const config_setting_t *group,
 }
 
 static int service_elem(struct cfg *c, const config_setting_t *s,
-			const char *what, struct service *out)
+			const char *what, const char *kind, void *item)
 {
+	struct service *out = item;
 	const char *text = config_setting_get_string(s);
 	char clip[CFG_CLIP_MAX];
 	const char *why;
@@ -51,24 +52,14 @@ static int service_elem(struct cfg *c, const config_setting_t *s,
 int cfg_services(struct cfg *c, const config_setting_t *group,
 		 const char *what, struct service **out, size_t *count)
 {
-	const config_setting_t *list;
-	int r = cfg_string_list(c, group, "services", what,
-				MODEL_LIST_MAX, &list), n;
+	static const struct cfg_strings services = {
+		.key = "services", .max = MODEL_LIST_MAX,
+		.size = sizeof(struct service), .parse = service_elem,
+	};
+	void *v = NULL;
+	int r = cfg_string_array(c, group, what, &services, &v, count);
 
-	if (r < 0)
-		return r;
-	n = config_setting_length(list);
-	*out = calloc((size_t)n, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		int e = service_elem(c, config_setting_get_elem(list, i), what,
-				     &(*out)[*count]);
-
-		if (e == 0)
-			(*count)++;
-		r = cfg_worse(r, e);
-	}
+	*out = v;
 	return r;
 }
 
@@ -129,8 +120,8 @@ static int flow_expires(struct cfg *c, const config_setting_t *group,
 	return f->expires_text ? 0 : -ENOMEM;
 }
 
-static int flow_parse(struct cfg *c, const config_setting_t *s,
-		      char what[CFG_WHAT_MAX], void *item)
+int cfg_flow_parse(struct cfg *c, const config_setting_t *s,
+		   char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
 		"name", "from", "to", "services", "both", "comment",
@@ -153,24 +144,13 @@ static int flow_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-static void flow_clear_item(void *item)
+void cfg_flow_clear(void *item)
 {
 	flow_clear(item);
 }
 
-int cfg_parse_flows(struct cfg *c)
-{
-	void *flows = NULL;
-	int r = cfg_parse_list(c, "flows", "flow", MODEL_FLOWS_MAX,
-			       sizeof(struct flow), &flows,
-			       &c->m->flow_count, flow_parse, flow_clear_item);
-
-	c->m->flows = flows;
-	return r;
-}
-
-static int mgmt_parse(struct cfg *c, const config_setting_t *s,
-		      char what[CFG_WHAT_MAX], void *item)
+int cfg_mgmt_parse(struct cfg *c, const config_setting_t *s,
+		   char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
 		"from", "services", "comment", NULL
@@ -186,19 +166,7 @@ static int mgmt_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-static void mgmt_clear_item(void *item)
+void cfg_mgmt_clear(void *item)
 {
 	mgmt_rule_clear(item);
-}
-
-int cfg_parse_management(struct cfg *c)
-{
-	void *rules = NULL;
-	int r = cfg_parse_list(c, "management", "management rule",
-			       MODEL_MGMT_MAX,
-			       sizeof(struct mgmt_rule), &rules,
-			       &c->m->mgmt_count, mgmt_parse, mgmt_clear_item);
-
-	c->m->mgmt = rules;
-	return r;
 }

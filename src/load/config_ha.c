@@ -18,9 +18,10 @@
 
 /* One address of a node: a single host, no prefix. */
 static int ha_address(struct cfg *c, const config_setting_t *s,
-		      const char *what, const char *kind, struct cidr *out)
+		      const char *what, const char *kind, void *item)
 {
 	const char *text = config_setting_get_string(s);
+	struct cidr *out = item;
 	char clip[CFG_CLIP_MAX];
 	const char *why = NULL;
 
@@ -43,24 +44,14 @@ static int ha_address(struct cfg *c, const config_setting_t *s,
 static int node_vrrp(struct cfg *c, const config_setting_t *group,
 		     const char *what, struct ha_node *n)
 {
-	const config_setting_t *list;
-	int r = cfg_string_list(c, group, "vrrp", what,
-				MODEL_LIST_MAX, &list), count;
+	static const struct cfg_strings vrrp = {
+		.key = "vrrp", .max = MODEL_LIST_MAX, .kind = "vrrp",
+		.size = sizeof(struct cidr), .parse = ha_address,
+	};
+	void *v = NULL;
+	int r = cfg_string_array(c, group, what, &vrrp, &v, &n->vrrp_count);
 
-	if (r < 0)
-		return r;
-	count = config_setting_length(list);
-	n->vrrp = calloc((size_t)count, sizeof(*n->vrrp));
-	if (!n->vrrp)
-		return -ENOMEM;
-	for (int i = 0; i < count; i++) {
-		const config_setting_t *s = config_setting_get_elem(list, i);
-
-		if (ha_address(c, s, what, "vrrp", &n->vrrp[n->vrrp_count]) < 0)
-			r = -EINVAL;
-		else
-			n->vrrp_count++;
-	}
+	n->vrrp = v;
 	return r;
 }
 
@@ -118,50 +109,26 @@ static int ha_nodes(struct cfg *c, const config_setting_t *ha,
 	return r;
 }
 
-static int ha_interface(struct cfg *c, const config_setting_t *s,
-			char **out)
-{
-	const char *name = config_setting_get_string(s), *why;
-	char clip[CFG_CLIP_MAX];
-
-	why = cfg_ifname_problem(name);
-	if (why) {
-		cfg_error(c, s, HA_WHAT, "invalid interface %s: %s",
-			  cfg_clip(name, clip), why);
-		return -EINVAL;
-	}
-	*out = strdup(name);
-	return *out ? 0 : -ENOMEM;
-}
-
 static int ha_interfaces(struct cfg *c, const config_setting_t *ha,
 			 struct model_ha *out)
 {
 	const config_setting_t *s = config_setting_get_member(ha, "sync_interface");
 	const config_setting_t *list;
 	const char *name = NULL;
+	void *names = NULL;
 	int r = cfg_string(c, ha, "sync_interface", HA_WHAT, true, &name);
 
 	if (r == 0) {
 		cfg_origin(c, s, &out->sync_interface_origin);
-		r = ha_interface(c, s, &out->sync_interface);
+		r = cfg_interface(c, s, HA_WHAT, NULL, &out->sync_interface);
 	}
 	if (cfg_string_list(c, ha, "vrrp_interfaces", HA_WHAT,
 			    MODEL_LIST_MAX, &list) < 0)
 		return cfg_worse(r, -EINVAL);
 	cfg_origin(c, list, &out->vrrp_interfaces_origin);
-	out->vrrp_interfaces = calloc((size_t)config_setting_length(list),
-				      sizeof(*out->vrrp_interfaces));
-	if (!out->vrrp_interfaces)
-		return -ENOMEM;
-	for (int i = 0; i < config_setting_length(list) && r != -ENOMEM; i++) {
-		char **slot = &out->vrrp_interfaces[out->vrrp_interface_count];
-		int e = ha_interface(c, config_setting_get_elem(list, i), slot);
-
-		if (e == 0)
-			out->vrrp_interface_count++;
-		r = cfg_worse(r, e);
-	}
+	r = cfg_worse(r, cfg_strings(c, list, HA_WHAT, &cfg_interface_strings,
+				     &names, &out->vrrp_interface_count));
+	out->vrrp_interfaces = names;
 	return r;
 }
 
@@ -217,17 +184,12 @@ int cfg_parse_ha(struct cfg *c, const config_setting_t *root)
 		"conntrack_sync_port", "peer_port", "key_file",
 		"block_on_mismatch", "weight_file", NULL
 	};
-	const config_setting_t *ha = config_setting_get_member(root, "ha");
+	const config_setting_t *ha;
 	struct model_ha *out = &c->m->ha;
-	int r;
+	int r = cfg_group(c, root, "ha", NULL, &out->origin, &ha);
 
-	if (!ha)
-		return 0;
-	cfg_origin(c, ha, &out->origin);
-	if (config_setting_type(ha) != CONFIG_TYPE_GROUP) {
-		cfg_error(c, ha, NULL, "'ha' must be a group { ... }");
-		return -EINVAL;
-	}
+	if (r < 0 || !ha)
+		return r;
 	r = ha_defaults(out);
 	if (r < 0)
 		return r;

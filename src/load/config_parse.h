@@ -86,6 +86,37 @@ bool cfg_name_valid(const char *s);
 /* NULL, or why name is not a usable interface name (config_zones.c). */
 const char *cfg_ifname_problem(const char *name);
 
+/* An optional group member of parent (settings, log, ha): *out is NULL
+ * when absent; -EINVAL (reported) when it is not a group.  origin, if not
+ * NULL, records where it is even then. */
+int cfg_group(struct cfg *c, const config_setting_t *parent, const char *key,
+	      const char *what, struct origin *origin,
+	      const config_setting_t **out);
+/* How cfg_strings() turns each string of a list into an element of an
+ * array (an interface name, an address, a service). */
+typedef int cfg_string_parse(struct cfg *c, const config_setting_t *s,
+			     const char *what, const char *kind, void *out);
+struct cfg_strings {
+	const char *key;            /* cfg_string_array(): the member */
+	size_t max;                 /* and its most elements */
+	const char *kind;           /* passed to parse, for its messages */
+	size_t size;                /* of one element of the array */
+	cfg_string_parse *parse;
+};
+/* Parses each string of list (from cfg_string_list) with spec->parse into
+ * *items, a new array of the list's length; *count: the elements that
+ * parsed.  The worse of their results; -ENOMEM stops. */
+int cfg_strings(struct cfg *c, const config_setting_t *list, const char *what,
+		const struct cfg_strings *spec, void **items, size_t *count);
+/* cfg_string_list() of spec->key of group, then cfg_strings(). */
+int cfg_string_array(struct cfg *c, const config_setting_t *group,
+		     const char *what, const struct cfg_strings *spec,
+		     void **items, size_t *count);
+/* One interface name (cfg_ifname_problem) copied into *(char **)out. */
+int cfg_interface(struct cfg *c, const config_setting_t *s, const char *what,
+		  const char *kind, void *out);
+extern const struct cfg_strings cfg_interface_strings;
+
 /* A list member of the root: NULL when absent; -EINVAL if not a list. */
 int cfg_root_list(struct cfg *c, const char *key,
 		  const config_setting_t **out);
@@ -99,10 +130,19 @@ typedef void cfg_elem_clear(void *item);
  * (once), when that passes max: the list is then not parsed. */
 bool cfg_within(struct cfg *c, const config_setting_t *s, const char *what,
 		size_t *total, size_t n, size_t max, const char *kind);
-/* max: the most elements the list may have (MODEL_*_MAX). */
-int cfg_parse_list(struct cfg *c, const char *key, const char *kind, size_t max,
-		   size_t size, void **items, size_t *count,
-		   cfg_elem_parse *parse, cfg_elem_clear *clear);
+/* One list section of the root: key holds groups of kind (at most max),
+ * parsed by parse into *items (elements of size bytes, *count of them);
+ * clear empties one that did not parse.  required: at least one. */
+struct cfg_section {
+	const char *key, *kind;
+	size_t max, size;
+	void **items;
+	size_t *count;
+	cfg_elem_parse *parse;
+	cfg_elem_clear *clear;
+	bool required;
+};
+int cfg_parse_list(struct cfg *c, const struct cfg_section *sec);
 
 /* Objects that failed to parse: references to them are not reported again. */
 int cfg_failed_add(struct cfg *c, const char *name);
@@ -115,12 +155,10 @@ int cfg_endpoint(struct cfg *c, const config_setting_t *group,
 int cfg_services(struct cfg *c, const config_setting_t *group,
 		 const char *what, struct service **out, size_t *count);
 
-/* The sections, in the order they must be parsed. */
+/* The groups of the root and the elements of its list sections. */
 int cfg_parse_settings(struct cfg *c, const config_setting_t *root);
-int cfg_parse_zones(struct cfg *c);
-int cfg_parse_hosts(struct cfg *c);
-int cfg_parse_flows(struct cfg *c);
-int cfg_parse_management(struct cfg *c);
+cfg_elem_parse cfg_zone_parse, cfg_host_parse, cfg_flow_parse, cfg_mgmt_parse;
+cfg_elem_clear cfg_zone_clear, cfg_host_clear, cfg_flow_clear, cfg_mgmt_clear;
 int cfg_parse_ha(struct cfg *c, const config_setting_t *root);
 
 #endif

@@ -277,6 +277,51 @@ int cfg_root_list(struct cfg *c, const char *key, const config_setting_t **out)
 	return 0;
 }
 
+int cfg_strings(struct cfg *c, const config_setting_t *list, const char *what,
+		const struct cfg_strings *spec, void **items, size_t *count)
+{
+	int n = config_setting_length(list), r = 0;
+
+	*items = calloc((size_t)n, spec->size);
+	if (!*items)
+		return -ENOMEM;
+	for (int i = 0; i < n && r != -ENOMEM; i++) {
+		int e = spec->parse(c, config_setting_get_elem(list, i), what,
+				    spec->kind,
+				    (char *)*items + *count * spec->size);
+
+		if (e == 0)
+			(*count)++;
+		r = cfg_worse(r, e);
+	}
+	return r;
+}
+
+int cfg_string_array(struct cfg *c, const config_setting_t *group,
+		     const char *what, const struct cfg_strings *spec,
+		     void **items, size_t *count)
+{
+	const config_setting_t *list;
+	int r = cfg_string_list(c, group, spec->key, what, spec->max, &list);
+
+	return r < 0 ? r : cfg_strings(c, list, what, spec, items, count);
+}
+
+int cfg_group(struct cfg *c, const config_setting_t *parent, const char *key,
+	      const char *what, struct origin *origin,
+	      const config_setting_t **out)
+{
+	*out = config_setting_get_member(parent, key);
+	if (!*out)
+		return 0;
+	if (origin)
+		cfg_origin(c, *out, origin);
+	if (config_setting_type(*out) == CONFIG_TYPE_GROUP)
+		return 0;
+	cfg_error(c, *out, what, "'%s' must be a group { ... }", key);
+	return -EINVAL;
+}
+
 /* Remembers the name of an element that did not parse, if it has one. */
 static int failed_elem(struct cfg *c, const config_setting_t *s)
 {
@@ -314,42 +359,56 @@ bool cfg_within(struct cfg *c, const config_setting_t *s, const char *what,
 	return false;
 }
 
-int cfg_parse_list(struct cfg *c, const char *key, const char *kind, size_t max,
-		   size_t size, void **items, size_t *count,
-		   cfg_elem_parse *parse, cfg_elem_clear *clear)
+static int parse_list(struct cfg *c, const struct cfg_section *sec)
 {
 	const config_setting_t *list;
-	int r = cfg_root_list(c, key, &list), n;
+	int r = cfg_root_list(c, sec->key, &list), n;
 
 	if (r < 0 || !list || (n = config_setting_length(list)) == 0)
 		return r;
-	if ((size_t)n > max) {
+	if ((size_t)n > sec->max) {
 		cfg_error(c, list, NULL, "%d %ss: at most %zu (the limit of "
-			  "%ss, see segmentd.conf(5) LIMITS)", n, kind, max,
-			  kind);
+			  "%ss, see segmentd.conf(5) LIMITS)", n, sec->kind,
+			  sec->max, sec->kind);
 		c->over_limit = true;
 		return -EINVAL;
 	}
-	*items = calloc((size_t)n, size);
-	if (!*items)
+	*sec->items = calloc((size_t)n, sec->size);
+	if (!*sec->items)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(list, i);
-		void *item = (char *)*items + *count * size;
+		void *item = (char *)*sec->items + *sec->count * sec->size;
 		char what[CFG_WHAT_MAX];
 		int e;
 
-		snprintf(what, sizeof(what), "%s #%d", kind, i + 1);
-		e = parse_elem(c, s, what, item, parse);
+		snprintf(what, sizeof(what), "%s #%d", sec->kind, i + 1);
+		e = parse_elem(c, s, what, item, sec->parse);
 		if (e == 0) {
-			(*count)++;
+			(*sec->count)++;
 			continue;
 		}
-		clear(item);
+		sec->clear(item);
 		r = cfg_worse(r, e);
 		if (e == -ENOMEM || failed_elem(c, s) < 0)
 			return -ENOMEM;
 	}
+	return r;
+}
+
+int cfg_parse_list(struct cfg *c, const struct cfg_section *sec)
+{
+	const config_setting_t *list = config_lookup(c->lc, sec->key);
+	int r = parse_list(c, sec);
+
+	if (r != 0 || !sec->required)
+		return r;
+	if (!list)
+		cfg_error(c, config_root_setting(c->lc), NULL, "'%s' is missing: "
+			  "at least one %s is required", sec->key, sec->kind);
+	else if (config_setting_length(list) == 0)
+		cfg_error(c, list, NULL, "'%s' is empty: at least one %s is "
+			  "required", sec->key, sec->kind);
 	return r;
 }
 

@@ -25,46 +25,64 @@ const char *cfg_ifname_problem(const char *name)
 	return NULL;
 }
 
+int cfg_interface(struct cfg *c, const config_setting_t *s, const char *what,
+		  const char *kind, void *out)
+{
+	const char *name = config_setting_get_string(s);
+	const char *why = cfg_ifname_problem(name);
+	char clip[CFG_CLIP_MAX], **copy = out;
+
+	if (why) {
+		cfg_error(c, s, what, "invalid interface %s: %s",
+			  cfg_clip(name, clip), why);
+		return -EINVAL;
+	}
+	*copy = strdup(name);
+	return *copy ? 0 : -ENOMEM;
+}
+
+const struct cfg_strings cfg_interface_strings = {
+	.kind = "interface", .size = sizeof(char *), .parse = cfg_interface,
+};
+
+/* cfg_string_list() of a zone list whose length also counts towards the
+ * whole config's limit (*total: c->ifaces, c->networks). */
+static int counted_list(struct cfg *c, const config_setting_t *group,
+			const char *key, const char *what, size_t max,
+			size_t *total, const config_setting_t **out)
+{
+	int r = cfg_string_list(c, group, key, what, max, out);
+
+	if (r < 0)
+		return r;
+	if (!cfg_within(c, *out, what, total,
+			(size_t)config_setting_length(*out), max, key))
+		return -EINVAL;
+	return 0;
+}
+
 static int zone_interfaces(struct cfg *c, const config_setting_t *group,
 			   const char *what, struct zone *z)
 {
 	const config_setting_t *list;
-	int r = cfg_string_list(c, group, "interfaces", what,
-				MODEL_IFACES_MAX, &list), n;
+	void *names = NULL;
+	int r = counted_list(c, group, "interfaces", what, MODEL_IFACES_MAX,
+			     &c->ifaces, &list);
 
 	if (r < 0)
 		return r;
-	n = config_setting_length(list);
-	if (!cfg_within(c, list, what, &c->ifaces, (size_t)n,
-			MODEL_IFACES_MAX, "interfaces"))
-		return -EINVAL;
-	z->interfaces = calloc((size_t)n, sizeof(*z->interfaces));
-	if (!z->interfaces)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *s = config_setting_get_elem(list, i);
-		const char *name = config_setting_get_string(s);
-		const char *why = cfg_ifname_problem(name);
-		char clip[CFG_CLIP_MAX];
-
-		if (why) {
-			cfg_error(c, s, what, "invalid interface %s: %s",
-				  cfg_clip(name, clip), why);
-			r = -EINVAL;
-			continue;
-		}
-		z->interfaces[z->interface_count] = strdup(name);
-		if (!z->interfaces[z->interface_count++])
-			return -ENOMEM;
-	}
+	r = cfg_strings(c, list, what, &cfg_interface_strings, &names,
+			&z->interface_count);
+	z->interfaces = names;
 	return r;
 }
 
 /* One prefix of a zone's networks or a host's addresses. */
 static int cidr_elem(struct cfg *c, const config_setting_t *s,
-		     const char *what, const char *kind, struct cidr *out)
+		     const char *what, const char *kind, void *item)
 {
 	const char *text = config_setting_get_string(s);
+	struct cidr *out = item;
 	char clip[CFG_CLIP_MAX], fixed[64];
 	const char *why;
 
@@ -88,19 +106,13 @@ static int cidr_list(struct cfg *c, const config_setting_t *list,
 		     const char *what, const char *kind, struct cidr **out,
 		     size_t *count)
 {
-	int n = config_setting_length(list), r = 0;
+	const struct cfg_strings cidrs = {
+		.kind = kind, .size = sizeof(**out), .parse = cidr_elem,
+	};
+	void *v = NULL;
+	int r = cfg_strings(c, list, what, &cidrs, &v, count);
 
-	*out = calloc((size_t)n, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *s = config_setting_get_elem(list, i);
-
-		if (cidr_elem(c, s, what, kind, &(*out)[*count]) < 0)
-			r = -EINVAL;
-		else
-			(*count)++;
-	}
+	*out = v;
 	return r;
 }
 
@@ -195,14 +207,10 @@ static int zone_networks(struct cfg *c, const config_setting_t *group,
 	if (config_setting_get_member(group, "networks_file") &&
 	    !config_setting_get_member(group, "networks"))
 		return zone_netfile(c, group, what, z);
-	r = cfg_string_list(c, group, "networks", what, MODEL_NETWORKS_MAX,
-			    &list);
+	r = counted_list(c, group, "networks", what, MODEL_NETWORKS_MAX,
+			 &c->networks, &list);
 	if (r < 0)
 		return r;
-	if (!cfg_within(c, list, what, &c->networks,
-			(size_t)config_setting_length(list),
-			MODEL_NETWORKS_MAX, "networks"))
-		return -EINVAL;
 	any = find_any(list);
 	if (any && config_setting_length(list) > 1) {
 		cfg_error(c, any, what, "'any' must be the only network of a zone");
@@ -236,8 +244,8 @@ static int zone_class(struct cfg *c, const config_setting_t *group,
 	return 0;
 }
 
-static int zone_parse(struct cfg *c, const config_setting_t *s,
-		      char what[CFG_WHAT_MAX], void *item)
+int cfg_zone_parse(struct cfg *c, const config_setting_t *s,
+		   char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
 		"name", "class", "interfaces", "networks", "networks_file",
@@ -257,27 +265,9 @@ static int zone_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-static void zone_clear_item(void *item)
+void cfg_zone_clear(void *item)
 {
 	zone_clear(item);
-}
-
-int cfg_parse_zones(struct cfg *c)
-{
-	const config_setting_t *list = config_lookup(c->lc, "zones");
-	void *zones = NULL;
-	int r = cfg_parse_list(c, "zones", "zone", MODEL_ZONES_MAX,
-			       sizeof(struct zone), &zones,
-			       &c->m->zone_count, zone_parse, zone_clear_item);
-
-	c->m->zones = zones;
-	if (r == 0 && !list)
-		cfg_error(c, config_root_setting(c->lc), NULL,
-			  "'zones' is missing: at least one zone is required");
-	else if (r == 0 && config_setting_length(list) == 0)
-		cfg_error(c, list, NULL,
-			  "'zones' is empty: at least one zone is required");
-	return r;
 }
 
 static const char *zone_name(const void *items, size_t i)
@@ -362,8 +352,8 @@ static int host_addresses(struct cfg *c, const config_setting_t *group,
 			 &h->address_count);
 }
 
-static int host_parse(struct cfg *c, const config_setting_t *s,
-		      char what[CFG_WHAT_MAX], void *item)
+int cfg_host_parse(struct cfg *c, const config_setting_t *s,
+		   char what[CFG_WHAT_MAX], void *item)
 {
 	static const char *const keys[] = {
 		"name", "zone", "addresses", "role", "comment", NULL
@@ -380,18 +370,7 @@ static int host_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-static void host_clear_item(void *item)
+void cfg_host_clear(void *item)
 {
 	host_clear(item);
-}
-
-int cfg_parse_hosts(struct cfg *c)
-{
-	void *hosts = NULL;
-	int r = cfg_parse_list(c, "hosts", "host", MODEL_HOSTS_MAX,
-			       sizeof(struct host), &hosts,
-			       &c->m->host_count, host_parse, host_clear_item);
-
-	c->m->hosts = hosts;
-	return r;
 }

@@ -37,27 +37,32 @@ static bool trusted(uid_t uid)
 	return uid == 0 || uid == geteuid();
 }
 
+/* name, or the number id when the lookup found no name. */
+static void name_or_id(const char *name, unsigned id, char *buf, size_t len)
+{
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%u", id);
+}
+
 /* The user's name, or its number when it has none. */
 static void user_name(uid_t uid, char *buf, size_t len)
 {
 	struct passwd pw, *found = NULL;
 	char scratch[1024];
+	int r = getpwuid_r(uid, &pw, scratch, sizeof(scratch), &found);
 
-	if (!getpwuid_r(uid, &pw, scratch, sizeof(scratch), &found) && found)
-		snprintf(buf, len, "%s", pw.pw_name);
-	else
-		snprintf(buf, len, "%u", (unsigned)uid);
+	name_or_id(!r && found ? pw.pw_name : NULL, (unsigned)uid, buf, len);
 }
 
 static void group_name(gid_t gid, char *buf, size_t len)
 {
 	struct group gr, *found = NULL;
 	char scratch[4096];
+	int r = getgrgid_r(gid, &gr, scratch, sizeof(scratch), &found);
 
-	if (!getgrgid_r(gid, &gr, scratch, sizeof(scratch), &found) && found)
-		snprintf(buf, len, "%s", gr.gr_name);
-	else
-		snprintf(buf, len, "%u", (unsigned)gid);
+	name_or_id(!r && found ? gr.gr_name : NULL, (unsigned)gid, buf, len);
 }
 
 /* "root:root 0664" */

@@ -132,18 +132,45 @@ static void render_ct_state(FILE *out, uint32_t mask)
 	}
 }
 
+/* The ops that print as fixed words then their name (a set, a map, an
+ * interface, a counter) or number: the rest need render_op's switch. */
+static const struct {
+	const char *before, *after;
+	bool num;                  /* u.num, else u.name */
+} plain_ops[RS_OP_KIND_MAX] = {
+	[RS_OP_IIFNAME_EQ] = { "iifname \"", "\"", false },
+	[RS_OP_HOPLIMIT_EQ] = { "ip6 hoplimit ", "", true },
+	[RS_OP_TTL_EQ] = { "ip ttl ", "", true },
+	[RS_OP_CT_MARK_SET_IN] = { "ct mark @", "", false },
+	[RS_OP_IIFNAME_VMAP] = { "iifname vmap @", "", false },
+	[RS_OP_OIFNAME_VMAP] = { "oifname vmap @", "", false },
+	[RS_OP_COUNTER] = { "counter name ", "", false },
+};
+
+/* Prints op if it is one of plain_ops; false if it is not. */
+static bool render_plain_op(FILE *out, const struct rs_op *op)
+{
+	if ((unsigned)op->kind >= RS_OP_KIND_MAX || !plain_ops[op->kind].before)
+		return false;
+	if (plain_ops[op->kind].num)
+		fprintf(out, "%s%u", plain_ops[op->kind].before, op->u.num);
+	else
+		fprintf(out, "%s%s%s", plain_ops[op->kind].before, op->u.name,
+			plain_ops[op->kind].after);
+	return true;
+}
+
 static void render_op(FILE *out, const struct ruleset *rs,
 		      const struct rs_op *op, uint32_t *l4)
 {
 	const char *t;
 
+	if (render_plain_op(out, op))
+		return;
 	switch (op->kind) {
 	case RS_OP_NFPROTO:
 		fprintf(out, "meta nfproto %s",
 			op->u.num == NFPROTO_IPV4 ? "ipv4" : "ipv6");
-		break;
-	case RS_OP_IIFNAME_EQ:
-		fprintf(out, "iifname \"%s\"", op->u.name);
 		break;
 	case RS_OP_SADDR_SET:
 	case RS_OP_DADDR_SET:
@@ -169,30 +196,12 @@ static void render_op(FILE *out, const struct ruleset *rs,
 		else
 			fprintf(out, "%s type %u", l4_name(*l4), op->u.num);
 		break;
-	case RS_OP_HOPLIMIT_EQ:
-		fprintf(out, "ip6 hoplimit %u", op->u.num);
-		break;
-	case RS_OP_TTL_EQ:
-		fprintf(out, "ip ttl %u", op->u.num);
-		break;
 	case RS_OP_CT_STATE:
 		render_ct_state(out, op->u.num);
-		break;
-	case RS_OP_CT_MARK_SET_IN:
-		fprintf(out, "ct mark @%s", op->u.name);
-		break;
-	case RS_OP_IIFNAME_VMAP:
-	case RS_OP_OIFNAME_VMAP:
-		fprintf(out, "%s vmap @%s",
-			op->kind == RS_OP_IIFNAME_VMAP ? "iifname" : "oifname",
-			op->u.name);
 		break;
 	case RS_OP_LIMIT:
 		fprintf(out, "limit rate %u/second burst %u packets",
 			op->u.limit.rate, op->u.limit.burst);
-		break;
-	case RS_OP_COUNTER:
-		fprintf(out, "counter name %s", op->u.name);
 		break;
 	case RS_OP_LOG:
 		fprintf(out, "log prefix \"%s\" group %u", op->u.log.prefix,

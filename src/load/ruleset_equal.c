@@ -16,27 +16,42 @@ static bool str_eq(const char *a, const char *b)
 	return !strcmp(a, b);
 }
 
-static bool elem_eq(const struct rs_elem *a, const struct rs_elem *b)
+typedef bool item_eq(const void *a, const void *b);
+
+/* Are the n items of size sz at a and b pairwise equal by eq? */
+static bool all_eq(const void *a, const void *b, size_t n, size_t sz,
+		   item_eq *eq)
 {
+	for (size_t i = 0; i < n; i++)
+		if (!eq((const char *)a + i * sz, (const char *)b + i * sz))
+			return false;
+	return true;
+}
+
+static bool elem_eq(const void *pa, const void *pb)
+{
+	const struct rs_elem *a = pa, *b = pb;
+
 	return !memcmp(a->low, b->low, sizeof(a->low)) &&
 	       !memcmp(a->high, b->high, sizeof(a->high)) &&
 	       a->verdict == b->verdict && str_eq(a->chain, b->chain);
 }
 
-static bool set_eq(const struct rs_set *a, const struct rs_set *b)
+static bool set_eq(const void *pa, const void *pb)
 {
-	if (!str_eq(a->name, b->name) || a->key != b->key ||
-	    a->interval != b->interval || a->is_map != b->is_map ||
-	    a->elem_count != b->elem_count)
-		return false;
-	for (size_t i = 0; i < a->elem_count; i++)
-		if (!elem_eq(&a->elems[i], &b->elems[i]))
-			return false;
-	return true;
+	const struct rs_set *a = pa, *b = pb;
+
+	return str_eq(a->name, b->name) && a->key == b->key &&
+	       a->interval == b->interval && a->is_map == b->is_map &&
+	       a->elem_count == b->elem_count &&
+	       all_eq(a->elems, b->elems, a->elem_count, sizeof(*a->elems),
+		      elem_eq);
 }
 
-static bool op_eq(const struct rs_op *a, const struct rs_op *b)
+static bool op_eq(const void *pa, const void *pb)
 {
+	const struct rs_op *a = pa, *b = pb;
+
 	if (a->kind != b->kind || a->neg != b->neg)
 		return false;
 	switch (a->kind) {
@@ -58,43 +73,46 @@ static bool op_eq(const struct rs_op *a, const struct rs_op *b)
 	}
 }
 
-static bool rule_eq(const struct rs_rule *a, const struct rs_rule *b)
+static bool rule_eq(const void *pa, const void *pb)
 {
-	if (a->op_count != b->op_count || a->verdict != b->verdict ||
-	    !str_eq(a->target, b->target))
-		return false;
-	for (size_t i = 0; i < a->op_count; i++)
-		if (!op_eq(&a->ops[i], &b->ops[i]))
-			return false;
-	return true;
+	const struct rs_rule *a = pa, *b = pb;
+
+	return a->op_count == b->op_count && a->verdict == b->verdict &&
+	       str_eq(a->target, b->target) &&
+	       all_eq(a->ops, b->ops, a->op_count, sizeof(*a->ops), op_eq);
+}
+
+static bool chain_eq(const void *pa, const void *pb)
+{
+	const struct rs_chain *a = pa, *b = pb;
+
+	return str_eq(a->name, b->name) && a->hook == b->hook &&
+	       a->priority == b->priority && a->rule_count == b->rule_count &&
+	       all_eq(a->rules, b->rules, a->rule_count, sizeof(*a->rules),
+		      rule_eq);
 }
 
 bool ruleset_chain_equal(const struct rs_chain *a, const struct rs_chain *b)
 {
-	if (!str_eq(a->name, b->name) || a->hook != b->hook ||
-	    a->priority != b->priority || a->rule_count != b->rule_count)
-		return false;
-	for (size_t i = 0; i < a->rule_count; i++)
-		if (!rule_eq(&a->rules[i], &b->rules[i]))
-			return false;
-	return true;
+	return chain_eq(a, b);
+}
+
+static bool obj_eq(const void *pa, const void *pb)
+{
+	const struct rs_obj *a = pa, *b = pb;
+
+	return str_eq(a->name, b->name) && a->type == b->type;
 }
 
 bool ruleset_equal(const struct ruleset *a, const struct ruleset *b)
 {
-	if (!str_eq(a->table, b->table) || a->ownership != b->ownership ||
-	    a->obj_count != b->obj_count || a->set_count != b->set_count ||
-	    a->chain_count != b->chain_count)
-		return false;
-	for (size_t i = 0; i < a->obj_count; i++)
-		if (!str_eq(a->objs[i].name, b->objs[i].name) ||
-		    a->objs[i].type != b->objs[i].type)
-			return false;
-	for (size_t i = 0; i < a->set_count; i++)
-		if (!set_eq(&a->sets[i], &b->sets[i]))
-			return false;
-	for (size_t i = 0; i < a->chain_count; i++)
-		if (!ruleset_chain_equal(&a->chains[i], &b->chains[i]))
-			return false;
-	return true;
+	return str_eq(a->table, b->table) && a->ownership == b->ownership &&
+	       a->obj_count == b->obj_count && a->set_count == b->set_count &&
+	       a->chain_count == b->chain_count &&
+	       all_eq(a->objs, b->objs, a->obj_count, sizeof(*a->objs),
+		      obj_eq) &&
+	       all_eq(a->sets, b->sets, a->set_count, sizeof(*a->sets),
+		      set_eq) &&
+	       all_eq(a->chains, b->chains, a->chain_count,
+		      sizeof(*a->chains), chain_eq);
 }
