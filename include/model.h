@@ -194,10 +194,13 @@ void model_init(struct model *m);
 void model_free(struct model *m);
 /* Free what one object owns and zero it (for objects that failed to parse;
  * model_free uses them too).  NULL-safe. */
-void zone_clear(struct zone *z);
-void host_clear(struct host *h);
-void flow_clear(struct flow *f);
-void mgmt_rule_clear(struct mgmt_rule *r);
+/* Free what one zone, host, flow or management rule owns and zero it (NULL
+ * is fine).  void *: the config's list parser clears elements of every
+ * section through one function pointer type. */
+void zone_clear(void *zone);
+void host_clear(void *host);
+void flow_clear(void *flow);
+void mgmt_rule_clear(void *rule);
 void model_ha_clear(struct model_ha *ha);
 /* Which node of the ha group this gateway is: the node named node_or_null
  * if given, else the node whose name is hostname or hostname's first label

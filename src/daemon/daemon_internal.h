@@ -102,6 +102,7 @@ struct daemon {
 	uint64_t ct_errors;              /* deletions that failed */
 
 	struct hook_report hooks;        /* foreign hooks, last scan */
+	int hook_scan_err;               /* the last scan's error, 0: none */
 	uint64_t ticks;
 	struct pending_commit pending;
 	struct denied *denied;           /* NFLOG reader of denied packets */

@@ -691,15 +691,22 @@ void daemon_scan_hooks(struct daemon *d)
 	struct hook_report now = { 0 };
 	char **ifaces;
 	size_t n;
+	int err;
 
 	zone_ifaces(&d->model, &ifaces, &n);
-	if (bypass_scan(&d->nl, d->have_rs ? d->rs.table : "segmentd",
-			ifaces, n, &now)) {
-		free(ifaces);
+	err = bypass_scan(&d->nl, d->have_rs ? d->rs.table : "segmentd",
+			  ifaces, n, &now);
+	free(ifaces);
+	if (err) {      /* said once per kind of failure, not every tick */
+		if (err != d->hook_scan_err)
+			log_msg(LOG_WARNING, "foreign hooks: the nftables scan "
+				"failed (%s); the last scan's list is kept",
+				strerror(-err));
+		d->hook_scan_err = err;
 		hook_report_free(&now);
 		return;
 	}
-	free(ifaces);
+	d->hook_scan_err = 0;
 	for (size_t i = 0; i < now.count; i++)
 		if (!hook_known(&d->hooks, now.items[i]))
 			log_msg(LOG_WARNING, "foreign hook: %s", now.items[i]);

@@ -265,7 +265,13 @@ int bypass_scan(struct nl *nl, const char *our_table,
 		char *const *ifaces, size_t iface_count,
 		struct hook_report *out)
 {
-	int err = scan_nftables(nl, our_table, out), tc;
+	int err = -EINTR, tc;
+
+	/* a dump the kernel interrupts (the ruleset changed under it) is read
+	 * again, as the table's own reads are (dump.c, readback.c); nothing
+	 * is reported from an interrupted one */
+	for (int i = 0; i < 8 && err == -EINTR; i++)
+		err = scan_nftables(nl, our_table, out);
 
 	scan_file("/proc/net/ip_tables_names", "legacy iptables table", out);
 	scan_file("/proc/net/ip6_tables_names", "legacy ip6tables table", out);

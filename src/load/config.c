@@ -311,16 +311,16 @@ static int parse_sections(struct cfg *c, int r)
 	const struct cfg_section sections[] = {
 		{ "zones", "zone", MODEL_ZONES_MAX, sizeof(*m->zones),
 		  (void **)&m->zones, &m->zone_count,
-		  cfg_zone_parse, cfg_zone_clear, true },
+		  cfg_zone_parse, zone_clear, true },
 		{ "hosts", "host", MODEL_HOSTS_MAX, sizeof(*m->hosts),
 		  (void **)&m->hosts, &m->host_count,
-		  cfg_host_parse, cfg_host_clear, false },
+		  cfg_host_parse, host_clear, false },
 		{ "flows", "flow", MODEL_FLOWS_MAX, sizeof(*m->flows),
 		  (void **)&m->flows, &m->flow_count,
-		  cfg_flow_parse, cfg_flow_clear, false },
+		  cfg_flow_parse, flow_clear, false },
 		{ "management", "management rule", MODEL_MGMT_MAX,
 		  sizeof(*m->mgmt), (void **)&m->mgmt, &m->mgmt_count,
-		  cfg_mgmt_parse, cfg_mgmt_clear, false },
+		  cfg_mgmt_parse, mgmt_rule_clear, false },
 	};
 
 	/* a section over its limit ends the parse: what refers to its

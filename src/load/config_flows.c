@@ -144,11 +144,6 @@ int cfg_flow_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-void cfg_flow_clear(void *item)
-{
-	flow_clear(item);
-}
-
 int cfg_mgmt_parse(struct cfg *c, const config_setting_t *s,
 		   char what[CFG_WHAT_MAX], void *item)
 {
@@ -164,9 +159,4 @@ int cfg_mgmt_parse(struct cfg *c, const config_setting_t *s,
 	r = cfg_worse(r, cfg_text(c, s, "comment", what, &rule->comment));
 	cfg_origin(c, s, &rule->origin);
 	return r;
-}
-
-void cfg_mgmt_clear(void *item)
-{
-	mgmt_rule_clear(item);
 }

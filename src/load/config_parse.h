@@ -158,7 +158,6 @@ int cfg_services(struct cfg *c, const config_setting_t *group,
 /* The groups of the root and the elements of its list sections. */
 int cfg_parse_settings(struct cfg *c, const config_setting_t *root);
 cfg_elem_parse cfg_zone_parse, cfg_host_parse, cfg_flow_parse, cfg_mgmt_parse;
-cfg_elem_clear cfg_zone_clear, cfg_host_clear, cfg_flow_clear, cfg_mgmt_clear;
 int cfg_parse_ha(struct cfg *c, const config_setting_t *root);
 
 #endif

@@ -265,11 +265,6 @@ int cfg_zone_parse(struct cfg *c, const config_setting_t *s,
 	return r;
 }
 
-void cfg_zone_clear(void *item)
-{
-	zone_clear(item);
-}
-
 static const char *zone_name(const void *items, size_t i)
 {
 	return ((const struct zone *)items)[i].name;
@@ -368,9 +363,4 @@ int cfg_host_parse(struct cfg *c, const config_setting_t *s,
 	r = cfg_worse(r, cfg_text(c, s, "comment", what, &h->comment));
 	cfg_origin(c, s, &h->origin);
 	return r;
-}
-
-void cfg_host_clear(void *item)
-{
-	host_clear(item);
 }

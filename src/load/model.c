@@ -26,8 +26,10 @@ static void services_free(struct service *s, size_t n)
 	free(s);
 }
 
-void zone_clear(struct zone *z)
+void zone_clear(void *zone)
 {
+	struct zone *z = zone;
+
 	if (!z)
 		return;
 	free(z->name);
@@ -37,8 +39,10 @@ void zone_clear(struct zone *z)
 	memset(z, 0, sizeof(*z));
 }
 
-void host_clear(struct host *h)
+void host_clear(void *host)
 {
+	struct host *h = host;
+
 	if (!h)
 		return;
 	free(h->name);
@@ -47,8 +51,10 @@ void host_clear(struct host *h)
 	memset(h, 0, sizeof(*h));
 }
 
-void flow_clear(struct flow *f)
+void flow_clear(void *flow)
 {
+	struct flow *f = flow;
+
 	if (!f)
 		return;
 	free(f->name);
@@ -59,8 +65,10 @@ void flow_clear(struct flow *f)
 	memset(f, 0, sizeof(*f));
 }
 
-void mgmt_rule_clear(struct mgmt_rule *r)
+void mgmt_rule_clear(void *rule)
 {
+	struct mgmt_rule *r = rule;
+
 	if (!r)
 		return;
 	services_free(r->services, r->service_count);
