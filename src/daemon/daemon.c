@@ -42,11 +42,13 @@ static void status_line(struct daemon *d, char *buf, size_t len)
 {
 	if (d->degraded)
 		snprintf(buf, len, "DEGRADED: config invalid, %s enforced",
-			 d->have_rs ? "lockdown" : "previous ruleset");
+			 enforcer_ruleset(&d->enf) ? "lockdown" :
+			 "previous ruleset");
 	else
 		snprintf(buf, len, "enforcing table '%s' (%zu zones, %zu "
-			 "flows, %s)", d->rs.table, d->model.zone_count,
-			 d->model.flow_count, d->level == PROTECTION_OWNED ?
+			 "flows, %s)", enforcer_table(&d->enf),
+			 d->model.zone_count, d->model.flow_count,
+			 enforcer_level(&d->enf) == PROTECTION_OWNED ?
 			 "owned" : "watchdog-only");
 }
 
@@ -74,8 +76,8 @@ int daemon_reload(struct daemon *d, struct diags *diags)
 			     diags->errors);
 	} else {
 		daemon_event(d, EV_RELOAD, "%s applied%s", d->config_path,
-			     d->unchanged ? " (unchanged: nothing committed)"
-					  : "");
+			     enforcer_unchanged(&d->enf) ?
+			     " (unchanged: nothing committed)" : "");
 	}
 	status_line(d, status, sizeof(status));
 	notify_ready(status);
@@ -151,7 +153,7 @@ static void on_denied(struct loop *l, int fd, uint32_t events, void *data)
 void daemon_denied_follow(struct daemon *d)
 {
 	const struct settings *st = &d->model.settings;
-	bool want = d->have_rs && !d->degraded && st->log_denied &&
+	bool want = enforcer_ruleset(&d->enf) && !d->degraded && st->log_denied &&
 		    st->log_monitor;
 	int err;
 
@@ -300,10 +302,10 @@ static int start(struct daemon *d)
 		return err;
 	daemon_event(d, EV_START, "%s", d->degraded ?
 		     "started DEGRADED (config invalid)" : "started");
-	err = watch_open(&d->watch, d->have_rs ? d->rs.table : "segmentd",
+	err = watch_open(&d->watch, enforcer_table(&d->enf) ?: "segmentd",
 			 d->nl.portid);
-	if (!err && d->have_guard)
-		watch_guard(&d->watch, d->guard.table);
+	if (!err && enforcer_guard(&d->enf))
+		watch_guard(&d->watch, enforcer_guard(&d->enf)->table);
 	err = err ?: loop_add(&d->loop, d->watch.fd, EPOLLIN,
 			      daemon_on_watch, d);
 	if (err)
@@ -331,10 +333,7 @@ static void teardown(struct daemon *d)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 	loop_free(&d->loop);
-	if (d->have_rs)
-		ruleset_free(&d->rs);
-	if (d->have_guard)
-		ruleset_free(&d->guard);
+	enforcer_free(&d->enf);
 	model_free(&d->model);
 	model_free(&d->pending.model);
 	hook_report_free(&d->hooks);
@@ -366,6 +365,7 @@ static int daemon_main(const char *path, const char *node)
 	d.watch.fd = -1;
 	daemon_peer_init(&d);
 	d.node = node;
+	daemon_enforcer_init(&d);
 	err = nl_open(&d.nl);
 	if (err) {
 		log_msg(LOG_ERR, "cannot open the nf_tables netlink socket: %s",

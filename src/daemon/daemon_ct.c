@@ -53,7 +53,8 @@ void daemon_ct_revoke(struct daemon *d, const uint32_t *marks, size_t n)
 /* Ours (bit 31), not a live flow's, not the gateway's own. */
 static bool stale(const struct ct_entry *e, void *ctx)
 {
-	const struct ruleset *rs = ctx;
+	const struct daemon *d = ctx;
+	const struct ruleset *rs = enforcer_ruleset(&d->enf);
 
 	return (e->mark & CT_MARK_SPACE) &&
 	       e->mark != compile_gateway_mark() &&
@@ -63,7 +64,7 @@ static bool stale(const struct ct_entry *e, void *ctx)
 void daemon_ct_sweep(struct daemon *d)
 {
 	size_t deleted = 0;
-	int err = ct_delete_where(stale, &d->rs, &deleted);
+	int err = ct_delete_where(stale, d, &deleted);
 
 	d->ct_revoked += deleted;
 	if (err)
@@ -116,7 +117,7 @@ static void audit_one(struct audit_run *a, const struct ct_entry *e)
 	char tuple[160];
 
 	a->checked++;
-	if (!ctaudit_check(&a->d->rs, e, &v))
+	if (!ctaudit_check(enforcer_ruleset(&a->d->enf), e, &v))
 		return;
 	a->found++;
 	if (a->repair) {
@@ -174,7 +175,7 @@ enum control_status daemon_ct_audit(struct daemon *d,
 	struct ct_list l = { 0 };
 	int n;
 
-	if (!d->have_rs || d->degraded) {
+	if (!enforcer_ruleset(&d->enf) || d->degraded) {
 		fprintf(out, "%s\n", r->json ? "{\"error\":\"no compiled ruleset "
 			"(degraded)\"}" : "no compiled ruleset to judge by "
 			"(degraded)");

@@ -30,11 +30,19 @@ static void iso_time(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static size_t element_count(const struct daemon *d)
+{
+	const struct ruleset *rs = enforcer_ruleset(&d->enf);
+
+	return rs ? ruleset_element_count(rs) : 0;
+}
+
 static const char *protection(const struct daemon *d)
 {
-	if (!d->have_rs)
+	if (!enforcer_ruleset(&d->enf))
 		return "none";
-	return d->level == PROTECTION_OWNED ? "owned" : "watchdog-only";
+	return enforcer_level(&d->enf) == PROTECTION_OWNED ? "owned" :
+							     "watchdog-only";
 }
 
 static void status_json(const struct daemon *d, const char *cfg,
@@ -51,7 +59,7 @@ static void status_json(const struct daemon *d, const char *cfg,
 	json_kstr(&j, "state", d->degraded ? "degraded" : "enforcing");
 	json_kstr(&j, "config", d->config_path);
 	json_kstr(&j, "config_sha256", cfg);
-	json_kstr(&j, "table", d->have_rs ? d->rs.table : "");
+	json_kstr(&j, "table", enforcer_table(&d->enf) ?: "");
 	json_kstr(&j, "ruleset_sha256", exp);
 	json_kstr(&j, "policy_sha256", pol);
 	json_kbool(&j, "in_sync", in_sync);
@@ -64,8 +72,7 @@ static void status_json(const struct daemon *d, const char *cfg,
 	json_kuint(&j, "conntrack_forged_deleted", d->ct_forged);
 	json_kuint(&j, "zones", d->model.zone_count);
 	json_kuint(&j, "flows", d->model.flow_count);
-	json_kuint(&j, "set_elements",
-		   d->have_rs ? ruleset_element_count(&d->rs) : 0);
+	json_kuint(&j, "set_elements", element_count(d));
 	json_key(&j, "foreign_hooks");
 	json_array_open(&j);
 	for (size_t i = 0; i < d->hooks.count; i++)
@@ -104,11 +111,10 @@ static enum control_status cmd_status(struct daemon *d,
 
 	daemon_scan_hooks(d);     /* status shows the hooks as they are now */
 	sha256_hex(d->config_digest, cfg);
-	sha256_hex(d->expected.digest, exp);
+	sha256_hex(enforcer_expected(&d->enf)->digest, exp);
 	iso_time(d->started, started, sizeof(started));
 	iso_time(d->last_apply, applied, sizeof(applied));
-	in_sync = d->have_rs && !fingerprint_read(&d->nl, d->rs.table, &now) &&
-		  fingerprint_equal(&now, &d->expected);
+	in_sync = enforcer_check(&d->enf, &now) == 1;
 	if (req->json) {
 		status_json(d, cfg, exp, started, applied, in_sync, out);
 		return CONTROL_OK;
@@ -118,9 +124,8 @@ static enum control_status cmd_status(struct daemon *d,
 			      "enforced)" : "enforcing");
 	fprintf(out, "config:      %s\n  sha256:    %s\n", d->config_path, cfg);
 	fprintf(out, "table:       inet %s (%zu zones, %zu flows, %zu set "
-		"elements)\n", d->have_rs ? d->rs.table : "-",
-		d->model.zone_count, d->model.flow_count,
-		d->have_rs ? ruleset_element_count(&d->rs) : 0);
+		"elements)\n", enforcer_table(&d->enf) ?: "-",
+		d->model.zone_count, d->model.flow_count, element_count(d));
 	fprintf(out, "  ruleset:   %s (%s)\n", exp,
 		in_sync ? "kernel matches" : "KERNEL DIFFERS");
 	model_policy_hex(&d->model, exp);
@@ -249,7 +254,7 @@ static enum control_status cmd_reload(struct daemon *d,
 	}
 	diags_init(&diags);
 	err = daemon_reload(d, &diags);
-	outcome = err ? "refused" : d->unchanged ? "unchanged" : "reloaded";
+	outcome = err ? "refused" : enforcer_unchanged(&d->enf) ? "unchanged" : "reloaded";
 	if (r->json) {
 		outcome_json(d->config_path, "result", outcome, &diags,
 			     ssh_text, out);
@@ -258,7 +263,7 @@ static enum control_status cmd_reload(struct daemon *d,
 		if (err)
 			fprintf(out, "reload refused: the enforced ruleset is "
 				"unchanged\n");
-		else if (d->unchanged)
+		else if (enforcer_unchanged(&d->enf))
 			fprintf(out, "reloaded %s: unchanged, nothing "
 				"committed\n", d->config_path);
 		else
@@ -305,16 +310,15 @@ static enum control_status cmd_show(struct daemon *d,
 	struct fingerprint now;
 	bool same;
 
-	if (!d->have_rs) {
+	if (!enforcer_ruleset(&d->enf)) {
 		fprintf(out, "# no ruleset enforced by this daemon\n");
 		return CONTROL_FAIL;
 	}
-	same = !fingerprint_read(&d->nl, d->rs.table, &now) &&
-	       fingerprint_equal(&now, &d->expected);
+	same = enforcer_check(&d->enf, &now) == 1;
 	fprintf(out, "# %s\n", same ? "the kernel enforces exactly this "
 		"(fingerprint verified)" : "WARNING: the kernel's table "
 		"differs from this; a restore is under way");
-	ruleset_render(&d->rs, out);
+	ruleset_render(enforcer_ruleset(&d->enf), out);
 	return same ? CONTROL_OK : CONTROL_FAIL;
 }
 
@@ -335,13 +339,13 @@ static enum control_status cmd_verify(struct daemon *d,
 		fputc('\n', out);
 	} else if (r == 1)
 		fprintf(out, "table '%s' matches what segmentd programmed\n",
-			d->rs.table);
+			enforcer_table(&d->enf));
 	else if (r == 0)
 		fprintf(out, "DRIFT: table '%s' differed; restored\n",
-			d->rs.table);
+			enforcer_table(&d->enf));
 	else if (r == -ECANCELED)
 		fprintf(out, "DRIFT: table '%s' changed while it was read; "
-			"restoring\n", d->rs.table);
+			"restoring\n", enforcer_table(&d->enf));
 	else
 		fprintf(out, "cannot verify: %s\n", strerror(-r));
 	return r == 1 ? CONTROL_OK : CONTROL_FAIL;
@@ -415,19 +419,19 @@ static enum control_status cmd_matrix(struct daemon *d,
 	size_t diff;
 	int err;
 
-	if (!d->have_rs) {
+	if (!enforcer_ruleset(&d->enf)) {
 		fprintf(out, "no ruleset enforced by this daemon\n");
 		return CONTROL_FAIL;
 	}
 	err = matrix_from_model(&d->model, time(NULL), &intended);
 	if (err)
 		return CONTROL_ERROR;
-	err = readback_read(&d->nl, d->rs.table, false, &rb);
+	err = readback_read(&d->nl, enforcer_table(&d->enf), false, &rb);
 	err = err ?: matrix_from_readback(&rb, &enforced);
 	readback_free(&rb);
 	if (err) {
-		fprintf(out, "reading table '%s' back: %s\n", d->rs.table,
-			strerror(-err));
+		fprintf(out, "reading table '%s' back: %s\n",
+			enforcer_table(&d->enf), strerror(-err));
 		matrix_free(&intended);
 		return CONTROL_FAIL;
 	}
@@ -639,7 +643,7 @@ static enum control_status cmd_counters(struct daemon *d,
 	struct readback rb;
 	int err;
 
-	if (!d->have_rs) {
+	if (!enforcer_ruleset(&d->enf)) {
 		fprintf(out, "no ruleset enforced by this daemon\n");
 		return CONTROL_FAIL;
 	}
@@ -648,7 +652,7 @@ static enum control_status cmd_counters(struct daemon *d,
 		names.argc++;
 	if (row_filter_init(&filter, d, &names, out))
 		return CONTROL_FAIL;
-	err = readback_read(&d->nl, d->rs.table, reset, &rb);
+	err = readback_read(&d->nl, enforcer_table(&d->enf), reset, &rb);
 	if (err) {
 		fprintf(out, "reading counters: %s\n", strerror(-err));
 		return CONTROL_FAIL;

@@ -13,6 +13,7 @@
 #include "denied.h"
 #include "control.h"
 #include "diag.h"
+#include "enforce.h"
 #include "fingerprint.h"
 #include "loop.h"
 #include "model.h"
@@ -79,15 +80,9 @@ struct daemon {
 
 	/* what we enforce */
 	struct model model;
-	struct ruleset rs;
-	bool have_rs;
-	bool unchanged;                  /* the last apply committed nothing */
+	struct enforcer enf;             /* the ruleset, its guard, expected
+					  * state: only through enforce.h */
 	bool degraded;                   /* config invalid: lockdown/kept */
-	enum protection level;
-	struct fingerprint expected;     /* computed from rs */
-	struct ruleset guard;            /* its guard table (not lockdown) */
-	bool have_guard;
-	struct fingerprint guard_expected;
 	uint8_t config_digest[32];
 	time_t started, last_apply;
 
@@ -118,6 +113,8 @@ struct daemon {
 };
 
 /* daemon_keep.c */
+/* The enforcer over d->nl, muting the watch around its full commits. */
+void daemon_enforcer_init(struct daemon *d);
 /* Programs rs; on success it becomes what we enforce (rs is taken). */
 int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags);
 /* Compiles m as of now and enforces it, logging the diagnostics. */

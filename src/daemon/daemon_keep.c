@@ -83,15 +83,17 @@ static void config_digest(const struct model *m, uint8_t out[32])
 	sha256_final(&s, out);
 }
 
-/* nl->mute: out of the nftables event group during a full apply's commit
- * (no notification per element inside the kernel's commit, none to read
- * back), in again before its read-back; enforce.c's generation check and
- * read-back see what another process did meanwhile, the confirming
- * comparison after a restore sees the other table. */
+/* The enforcer's mute: out of the nftables event group during a full
+ * apply's commit (no notification per element inside the kernel's commit,
+ * none to read back), in again before its read-back; enforce.c's
+ * generation check and read-back see what another process did meanwhile,
+ * the confirming comparison after a restore sees the other table. */
 static void mute_watch(void *ctx, bool on)
 {
 	struct daemon *d = ctx;
 
+	if (!d->watch.sock)
+		return;     /* not watching (yet): nothing to pause */
 	if (on)
 		watch_pause(&d->watch);
 	else if (watch_resume(&d->watch) && watch_resume(&d->watch))
@@ -100,133 +102,46 @@ static void mute_watch(void *ctx, bool on)
 			"by the periodic verification");
 }
 
-/* A full apply of rs (and guard, if any) with the event group muted
- * around each commit. */
-static int enforce_quietly(struct daemon *d, const struct ruleset *rs,
-			   const struct ruleset *guard, struct diags *diags,
-			   struct fingerprint *expected,
-			   struct fingerprint *guard_expected)
+void daemon_enforcer_init(struct daemon *d)
 {
-	int err;
-
-	d->nl.mute = d->watch.sock ? mute_watch : NULL;
-	d->nl.mute_ctx = d;
-	err = enforce_apply_pair(&d->nl, rs, guard, diags, &d->level,
-				 expected, guard_expected);
-	d->nl.mute = NULL;
-	return err;
+	enforcer_init(&d->enf, &d->nl);
+	enforcer_set_mute(&d->enf, mute_watch, d);
 }
 
-/* The lockdown table has no flows, and admits new connections to the
- * gateway unmarked: it gets no guard. */
-static bool wants_guard(const struct ruleset *rs)
-{
-	return ruleset_find_set(rs, "flow_marks") != NULL;
-}
-
-/* The new compiled ruleset (and guard) equal the ones last verified in the
- * kernel, and no restore is due: there is nothing to commit.  The
- * watchdog keeps defending the table against the same expected state. */
-static bool unchanged(const struct daemon *d, const struct ruleset *rs,
-		      const struct ruleset *guard)
-{
-	if (!d->have_rs || d->dirty || !ruleset_equal(rs, &d->rs))
-		return false;
-	if (!guard)
-		return !d->have_guard;
-	return d->have_guard && ruleset_equal(guard, &d->guard);
-}
-
-/* The equal ruleset is taken all the same: its origins point into the
- * model that replaces the old one. */
-static void take_unchanged(struct daemon *d, struct ruleset *rs,
-			   struct ruleset *guard)
-{
-	ruleset_free(&d->rs);
-	d->rs = *rs;
-	if (guard) {
-		ruleset_free(&d->guard);
-		d->guard = *guard;
-	}
-	d->dirty = false;
-	malloc_trim(0);    /* what parsing the config left behind */
-}
-
-/* Programs rs (and its guard); on success they become what we enforce and
- * verify against: the state computed from them, which the kernel was just
- * shown to hold.  A commit the kernel does not hold as compiled fails,
- * and the previous ruleset (if any) is programmed again: it stays the
- * baseline. */
+/* Programs rs (and its guard) through the enforcer; on success they become
+ * what we enforce and verify against: the state computed from them, which
+ * the kernel was just shown to hold.  A failed commit leaves the previous
+ * ruleset (if any) the baseline; if it could not be put back either, the
+ * restore path retries. */
 int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 {
-	struct fingerprint expected = { 0 }, guard_expected = { 0 };
-	bool guarded = wants_guard(rs);
-	/* no flow marks before (start, lockdown): sweep stale ones */
-	bool sweep = guarded && (!d->have_rs || !d->have_guard);
+	struct enforcer_result r;
 	uint32_t *gone = NULL;
 	int ngone = 0;
-	struct ruleset guard;
-	int err = guarded ? ruleset_compile_guard(rs, &guard) : 0;
+	int err = enforcer_apply(&d->enf, rs, d->dirty, diags, &r);
 
-	if (err)
-		return err;
-	d->unchanged = unchanged(d, rs, guarded ? &guard : NULL);
-	if (d->unchanged) {
-		take_unchanged(d, rs, guarded ? &guard : NULL);
-		return 0;
-	}
-	err = enforce_quietly(d, rs, guarded ? &guard : NULL, diags,
-			      &expected, &guard_expected);
-	if ((err == -EPROTO || err == -EAGAIN) && d->have_rs) {
-		struct diags again;
-
-		diags_init(&again);
-		if (enforce_quietly(d, &d->rs, d->have_guard ? &d->guard : NULL,
-				    &again, &d->expected, &d->guard_expected))
-			d->dirty = true;    /* the restore path retries */
-		log_diags(&again);
-		diags_free(&again);
-	}
-	if (err) {
-		if (guarded)
-			ruleset_free(&guard);
+	if (r.restore_due)
+		d->dirty = true;    /* the restore path retries */
+	log_diags(&r.reapply);
+	if (err || r.unchanged) {
+		if (!err)
+			d->dirty = false;
+		enforcer_result_free(&r);
 		return err;
 	}
-	if (!guarded) {   /* a guard left from a run with a valid config
-			   * would drop what the lockdown admits */
-		char name[RS_NAME_MAX + 8];
-
-		ruleset_guard_name(rs->table, name, sizeof(name));
-		nft_remove_table(&d->nl, name, diags);
-	}
-	if (d->have_rs && (ngone = ctaudit_marks_removed(&d->rs, rs, &gone)) < 0)
+	if (r.had_previous && (ngone = ctaudit_marks_removed(&r.previous,
+				enforcer_ruleset(&d->enf), &gone)) < 0)
 		ngone = 0;   /* ENOMEM: the start sweep of the next run */
-	if (d->have_rs)
-		ruleset_free(&d->rs);
-	if (d->have_guard) {
-		/* a renamed table: its old guard is ours (owned), no one
-		 * else could delete it, and its frozen flow marks would drop
-		 * what the new table admits */
-		if (guarded && strcmp(d->guard.table, guard.table))
-			nft_remove_table(&d->nl, d->guard.table, diags);
-		ruleset_free(&d->guard);
-	}
-	d->rs = *rs;
-	d->have_rs = true;
-	d->expected = expected;
-	d->have_guard = guarded;
-	if (guarded) {
-		d->guard = guard;
-		d->guard_expected = guard_expected;
-		watch_guard(&d->watch, guard.table);
-	}
+	if (r.guard_table)
+		watch_guard(&d->watch, r.guard_table);
+	enforcer_result_free(&r);
 	d->last_apply = time(NULL);
 	d->dirty = false;
 	/* Connections of revoked flows are cut now, so that conntrackd
 	 * tells the peer and re-adding the flow revives nothing. */
 	if (ngone > 0)
 		daemon_ct_revoke(d, gone, (size_t)ngone);
-	else if (sweep)
+	else if (r.sweep)
 		daemon_ct_sweep(d);
 	free(gone);
 	/* Parsing and dumping a big config leave tens of MB freed but held
@@ -265,10 +180,12 @@ int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 		model_free(&m);
 		return -EINVAL;
 	}
-	if (d->have_rs && strcmp(rs.table, d->rs.table))
+	if (enforcer_table(&d->enf) && strcmp(rs.table,
+						enforcer_table(&d->enf)))
 		diags_add(diags, DIAG_WARNING, NULL, 0, "the table name "
 			  "changed from '%s' to '%s': the old table stays "
-			  "until removed by hand", d->rs.table, rs.table);
+			  "until removed by hand", enforcer_table(&d->enf),
+			  rs.table);
 	err = daemon_enforce(d, &rs, diags);
 	if (err) {
 		ruleset_free(&rs);
@@ -279,17 +196,19 @@ int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 	d->model = m;
 	d->degraded = false;
 	config_digest(&d->model, d->config_digest);
-	if (d->unchanged)
+	if (enforcer_unchanged(&d->enf))
 		log_msg(LOG_NOTICE, "%s: table '%s' unchanged from %s (%zu "
-			"set elements): nothing committed", why, d->rs.table,
-			path, ruleset_element_count(&d->rs));
+			"set elements): nothing committed", why,
+			enforcer_table(&d->enf),
+			path, ruleset_element_count(enforcer_ruleset(&d->enf)));
 	else
 		log_msg(LOG_NOTICE, "%s: table '%s' programmed from %s (%zu "
 			"zones, %zu flows, %zu set elements, %s)", why,
-			d->rs.table, path, d->model.zone_count,
-			d->model.flow_count, ruleset_element_count(&d->rs),
-			d->level == PROTECTION_OWNED ? "owned" :
-						       "watchdog-only");
+			enforcer_table(&d->enf), path, d->model.zone_count,
+			d->model.flow_count,
+			ruleset_element_count(enforcer_ruleset(&d->enf)),
+			enforcer_level(&d->enf) == PROTECTION_OWNED ?
+			"owned" : "watchdog-only");
 	daemon_arm_expiry(d);
 	daemon_arm_verify(d);
 	daemon_scan_hooks(d);
@@ -308,20 +227,12 @@ int daemon_fail_closed(struct daemon *d)
 
 	diags_init(&diags);
 	d->degraded = true;
-	err = nft_adopt(&d->nl, table, &diags);
+	err = enforcer_adopt(&d->enf, table, &diags);
 	if (!err) {
 		log_msg(LOG_ERR, "config invalid: keeping the ruleset already "
 			"enforced in table '%s'", table);
 		daemon_event(d, EV_LOCKDOWN, "config invalid at start: kept "
 			     "the existing table '%s'", table);
-		{
-			bool exists;
-			uint32_t flags = 0;
-
-			table_probe(&d->nl, table, &exists, &flags);
-			d->level = (flags & NFT_TABLE_F_OWNER) ?
-				   PROTECTION_OWNED : PROTECTION_UNOWNED;
-		}
 		goto out;
 	}
 	diags_free(&diags);
@@ -362,57 +273,30 @@ static const struct timespec *restore_end(const struct daemon *d,
 static void restore(struct daemon *d, const char *why, bool full)
 {
 	struct diags diags;
-	struct timespec done, guard_at = { 0, 0 };
-	bool guard_back = false;
+	struct timespec done = { 0, 0 };
+	struct enforcer_restore_result r;
+	const char *table = enforcer_table(&d->enf);
 	char guard_text[48] = "";
 	struct event *e;
 	int err;
 
-	if (!d->have_rs)
+	if (!table)
 		return;
 	diags_init(&diags);
 	interruptible(d, true);
-	/* The guard first: one tiny commit, and nothing new is forwarded
-	 * while the main table is put back (`nft flush ruleset`). */
-	err = d->have_guard && (full || d->watch.delta.guard) ?
-	      enforce_apply(&d->nl, &d->guard, &diags, &d->level,
-			    &d->guard_expected) : 0;
-	if (err == -EAGAIN || err == -ECANCELED)
-		goto overtaken;
-	if (!err && d->have_guard && (full || d->watch.delta.guard)) {
-		guard_back = true;   /* nothing new passes from here on */
-		guard_at = d->nl.committed_at;
+	err = enforcer_restore(&d->enf, full, &d->watch.delta, &diags, &r);
+	full = r.full;
+	if (r.finished) {
+		watch_reset_delta(&d->watch);
+		now_mono(&done);
+		d->last_restore = done;
 	}
-	if (!err && !full && d->watch.delta.guard && !d->watch.delta.main) {
-		watch_reset_delta(&d->watch);   /* the guard alone */
-		goto restored;
-	}
-	full = full || (!d->watch.delta.chain_count &&
-			!d->watch.delta.elem_count);   /* nothing named */
-	err = err ?: full ? -EAGAIN : nft_repair(&d->nl, &d->rs,
-			d->expected.flags, &d->watch.delta, &diags);
-	if (err == -ECANCELED)
-		goto overtaken;
-	if (err) {     /* structural, too much, or refused: all of it */
-		diags_free(&diags);
-		diags_init(&diags);
-		full = true;
-		/* verified against the compiled ruleset at once: a restore
-		 * the kernel does not hold as compiled has failed */
-		err = enforce_quietly(d, &d->rs, NULL, &diags, &d->expected,
-				      NULL);
-	}
-	watch_reset_delta(&d->watch);
-restored:
-	now_mono(&done);
-	d->last_restore = done;
-overtaken:
 	interruptible(d, false);
 	/* overtaken by more drift (or its read-back cut short by it): not
 	 * a failure */
 	if (err == -EAGAIN || err == -ECANCELED) {
 		log_msg(LOG_NOTICE, "drift: table '%s' changed again while it "
-			"was restored; restoring again", d->rs.table);
+			"was restored; restoring again", table);
 		diags_free(&diags);
 		timer_set(d->restore_fd, err == -ECANCELED ? 1 :
 			  RESTORE_MIN_GAP_MS, 0);
@@ -423,9 +307,9 @@ overtaken:
 	/* restore_ms ends when enforcement is back (the restoring commit),
 	 * not after the read-back that confirms it (seconds at 100k) */
 	e->restore_ms = ms_between(&d->detected, restore_end(d, &done));
-	if (guard_back && ms_between(&d->detected, &guard_at) >= 0)
+	if (r.guard_back && ms_between(&d->detected, &r.guard_at) >= 0)
 		snprintf(guard_text, sizeof(guard_text), "guard back after "
-			 "%.3f ms", ms_between(&d->detected, &guard_at));
+			 "%.3f ms", ms_between(&d->detected, &r.guard_at));
 	snprintf(e->text, sizeof(e->text), "%s: %s in %.3f ms (%s%sverified "
 		 "after %.3f ms)", why, err ? "restore FAILED" : "restored",
 		 e->restore_ms, guard_text, guard_text[0] ? "; " : "",
@@ -433,13 +317,13 @@ overtaken:
 	if (err) {
 		log_diags(&diags);
 		log_msg(LOG_ERR, "drift: restoring table '%s' failed: %s; "
-			"trying again", d->rs.table, strerror(-err));
+			"trying again", table, strerror(-err));
 		d->dirty = true;     /* the timer brings us back */
 		timer_set(d->restore_fd, RESTORE_MIN_GAP_MS * 10, 0);
 	} else {
 		d->restore_count++;
 		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms%s%s%s",
-			d->rs.table, e->restore_ms, full ? "" :
+			table, e->restore_ms, full ? "" :
 			" (only what changed)", guard_text[0] ? "; " : "",
 			guard_text);
 		/* A full re-apply is confirmed by a full comparison; a repair
@@ -478,6 +362,13 @@ static void restore_urgent(void *ctx)
 		schedule_restore(d);
 }
 
+/* For the logs: events come for an adopted table too, which is enforced
+ * but not known as a ruleset. */
+static const char *table_name(const struct daemon *d)
+{
+	return enforcer_table(&d->enf) ?: "";
+}
+
 static void on_change(void *ctx, const struct watch_change *c)
 {
 	struct daemon *d = ctx;
@@ -486,7 +377,7 @@ static void on_change(void *ctx, const struct watch_change *c)
 	e->pid = c->pid;
 	snprintf(e->comm, sizeof(e->comm), "%s", c->comm);
 	snprintf(e->text, sizeof(e->text), "table '%s' changed by %s "
-		 "(pid %u), generation %u: %s", d->rs.table,
+		 "(pid %u), generation %u: %s", table_name(d),
 		 c->comm[0] ? c->comm : "?", c->pid, c->genid, c->summary);
 	d->drift_count++;
 	log_msg(LOG_WARNING, "drift: %s", e->text);
@@ -510,7 +401,7 @@ static bool drift_pending(void *ctx)
 	if (r == WATCH_RESYNC)
 		log_msg(LOG_WARNING, "nftables events were lost (ENOBUFS) "
 			"during a read-back: restoring table '%s' in full",
-			d->rs.table);
+			table_name(d));
 	if (!d->dirty) {
 		d->dirty = true;
 		now_mono(&d->detected);
@@ -537,7 +428,7 @@ void daemon_on_watch(struct loop *l, int fd, uint32_t events, void *data)
 		schedule_restore(d);
 	} else if (r == WATCH_RESYNC) {
 		log_msg(LOG_WARNING, "nftables events were lost (ENOBUFS): "
-			"verifying table '%s' in full", d->rs.table);
+			"verifying table '%s' in full", table_name(d));
 		daemon_verify(d, "resync");
 	}
 }
@@ -551,38 +442,26 @@ void daemon_on_restore(struct loop *l, int fd, uint32_t events, void *data)
 		restore(d, "drift", false);
 }
 
-/* The guard table as it was programmed (true when there is none). */
-static bool guard_intact(struct daemon *d)
-{
-	struct fingerprint now;
-
-	return !d->have_guard ||
-	       (!fingerprint_read(&d->nl, d->guard.table, &now) &&
-		fingerprint_equal(&now, &d->guard_expected));
-}
-
 int daemon_verify(struct daemon *d, const char *why)
 {
+	const char *table = enforcer_table(&d->enf);
 	struct fingerprint now;
 	int err;
 
-	bool intact;
-
-	if (!d->have_rs)
+	if (!table)
 		return -ENOENT;
 	interruptible(d, true);
-	err = fingerprint_read(&d->nl, d->rs.table, &now);
-	intact = !err && guard_intact(d);
+	err = enforcer_verify(&d->enf, &now);
 	interruptible(d, false);
-	if (err == -ECANCELED || d->nl.qsock == NULL)
+	if (err == -ECANCELED)
 		return -ECANCELED;   /* drift meanwhile: the restore is due */
-	if (err) {
+	if (err < 0) {
 		log_msg(LOG_WARNING, "%s: reading table '%s': %s", why,
-			d->rs.table, strerror(-err));
+			table, strerror(-err));
 		return err;
 	}
 	malloc_trim(0);     /* the dump's buffers */
-	if (fingerprint_equal(&now, &d->expected) && intact) {
+	if (err == 1) {
 		/* whatever the events said (or lost), the table is ours */
 		watch_reset_delta(&d->watch);
 		d->dirty = false;
@@ -590,7 +469,7 @@ int daemon_verify(struct daemon *d, const char *why)
 	}
 	d->drift_count++;
 	daemon_event(d, EV_DRIFT, "%s: table '%s' %s (no event named the "
-		     "change)", why, d->rs.table,
+		     "change)", why, table,
 		     now.exists ? "differs from what segmentd programmed"
 				: "is missing");
 	log_msg(LOG_WARNING, "drift: %s", d->events[(d->event_count - 1) %
@@ -615,11 +494,13 @@ void daemon_on_confirm(struct loop *l, int fd, uint32_t events, void *data)
 void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct daemon *d = data;
+	const char *table = enforcer_table(&d->enf);
+	const struct ruleset *guard = enforcer_guard(&d->enf);
 	uint32_t flags, want, gflags;
 	bool exists, gexists, main_bad, guard_bad = false;
 
 	timer_ack(fd);
-	if (!d->have_rs || table_probe(&d->nl, d->rs.table, &exists, &flags))
+	if (!table || table_probe(&d->nl, table, &exists, &flags))
 		return;
 	/* nftables hooks elsewhere announce themselves by events; tc and
 	 * XDP do not: look again every 10 ticks anyway */
@@ -627,28 +508,27 @@ void daemon_on_tick(struct loop *l, int fd, uint32_t events, void *data)
 		d->watch.elsewhere = false;
 		daemon_scan_hooks(d);
 	}
-	want = d->expected.flags;
+	want = enforcer_expected(&d->enf)->flags;
 	main_bad = !exists || flags != want;
 	/* both tables, whichever is missing: after `flush ruleset` the
 	 * guard must come back first, in its own tiny commit */
-	if (d->have_guard && !table_probe(&d->nl, d->guard.table, &gexists,
-					  &gflags) &&
-	    (!gexists || gflags != d->guard_expected.flags)) {
+	if (guard && !table_probe(&d->nl, guard->table, &gexists, &gflags) &&
+	    (!gexists || gflags != enforcer_guard_expected(&d->enf)->flags)) {
 		d->drift_count++;
 		daemon_event(d, EV_DRIFT, "check: guard table '%s' %s",
-			     d->guard.table, gexists ? "has other flags" :
+			     guard->table, gexists ? "has other flags" :
 			     "is missing");
 		log_msg(LOG_WARNING, "drift: guard table '%s' %s (no event)",
-			d->guard.table, gexists ? "flags changed" : "vanished");
+			guard->table, gexists ? "flags changed" : "vanished");
 		d->watch.delta.guard = true;
 		guard_bad = true;
 	}
 	if (main_bad) {
 		d->drift_count++;
-		daemon_event(d, EV_DRIFT, "check: table '%s' %s", d->rs.table,
+		daemon_event(d, EV_DRIFT, "check: table '%s' %s", table,
 			     exists ? "has other flags" : "is missing");
 		log_msg(LOG_WARNING, "drift: table '%s' %s (no event)",
-			d->rs.table, exists ? "flags changed" : "vanished");
+			table, exists ? "flags changed" : "vanished");
 		d->watch.delta.main = true;
 	}
 	if (guard_bad || main_bad)
@@ -694,7 +574,7 @@ void daemon_scan_hooks(struct daemon *d)
 	int err;
 
 	zone_ifaces(&d->model, &ifaces, &n);
-	err = bypass_scan(&d->nl, d->have_rs ? d->rs.table : "segmentd",
+	err = bypass_scan(&d->nl, enforcer_table(&d->enf) ?: "segmentd",
 			  ifaces, n, &now);
 	free(ifaces);
 	if (err) {      /* said once per kind of failure, not every tick */
@@ -719,7 +599,8 @@ void daemon_scan_hooks(struct daemon *d)
  * not shift it).  An instant already past fires at once. */
 void daemon_arm_expiry(struct daemon *d)
 {
-	time_t since = d->have_rs ? d->rs.compiled_at : 0, next = 0;
+	const struct ruleset *rs = enforcer_ruleset(&d->enf);
+	time_t since = rs ? rs->compiled_at : 0, next = 0;
 
 	for (size_t i = 0; i < d->model.flow_count; i++) {
 		const struct flow *f = &d->model.flows[i];
@@ -736,7 +617,8 @@ void daemon_arm_expiry(struct daemon *d)
  * stays out until the next reload, fail closed.) */
 static bool expiry_due(const struct daemon *d, time_t now)
 {
-	time_t since = d->have_rs ? d->rs.compiled_at : now;
+	const struct ruleset *rs = enforcer_ruleset(&d->enf);
+	time_t since = rs ? rs->compiled_at : now;
 
 	for (size_t i = 0; i < d->model.flow_count; i++) {
 		const struct flow *f = &d->model.flows[i];
@@ -770,11 +652,11 @@ void daemon_on_expiry(struct loop *l, int fd, uint32_t events, void *data)
 	if (timer_ack_wall(fd) == -ECANCELED)
 		log_msg(LOG_NOTICE, "the system clock was set: flow expiries "
 			"checked against the new time");
-	if (!d->have_rs || !expiry_due(d, now)) {
+	if (!enforcer_ruleset(&d->enf) || !expiry_due(d, now)) {
 		daemon_arm_expiry(d);
 		return;
 	}
-	before = d->rs.compiled_at;
+	before = enforcer_ruleset(&d->enf)->compiled_at;
 	err = daemon_enforce_model(d, &d->model, now);
 	if (err) {
 		log_msg(LOG_ERR, "expiry: the ruleset without the expired "

@@ -93,7 +93,7 @@ bool daemon_peer_heard(const struct daemon *d)
 
 static enum peer_state our_state(const struct daemon *d)
 {
-	if (!d->have_rs)
+	if (!enforcer_ruleset(&d->enf))
 		return PEER_LOCKDOWN;
 	return d->degraded ? PEER_DEGRADED : PEER_ENFORCING;
 }
@@ -103,7 +103,7 @@ static enum peer_state our_state(const struct daemon *d)
  * not make keepalived flap). */
 static bool our_sync(const struct daemon *d)
 {
-	return d->have_rs && !d->degraded &&
+	return enforcer_ruleset(&d->enf) && !d->degraded &&
 	       !(d->dirty && seconds_since(&d->detected) > 2.0);
 }
 
@@ -116,7 +116,7 @@ static void weight_update(struct daemon *d)
 	struct peer_weight_input in = {
 		.state = our_state(d), .table_verified = our_sync(d),
 		.peer_heard = heard,
-		.peer_differs = heard && peer_compare(d->expected.digest,
+		.peer_differs = heard && peer_compare(enforcer_expected(&d->enf)->digest,
 				&p->last) == PEER_DIFFERS,
 		.block_on_mismatch = ha->block_on_mismatch,
 		.last_apply = d->last_apply, .peer_last_apply = p->last.time ?
@@ -159,7 +159,7 @@ static void send_beacon(struct daemon *d)
 	b.last_apply = d->last_apply;
 	snprintf(b.node, sizeof(b.node), "%s", ha->nodes[p->self].name);
 	memcpy(b.config_sha256, d->config_digest, 32);
-	memcpy(b.ruleset_sha256, d->expected.digest, 32);
+	memcpy(b.ruleset_sha256, enforcer_expected(&d->enf)->digest, 32);
 	model_policy_digest(&d->model, b.policy_sha256);
 	if (peer_beacon_encode(&b, p->key, p->key_len, wire) < 0)
 		return;
@@ -226,7 +226,7 @@ static void on_beacon(struct loop *l, int fd, uint32_t events, void *data)
 			log_msg(LOG_NOTICE, "ha: peer %s heard (%s, ruleset %s)",
 				peer_name, peer_state_name(b.state),
 				peer_compare_name(peer_compare(
-					d->expected.digest, &b)));
+					enforcer_expected(&d->enf)->digest, &b)));
 		p->last = b;
 		p->received++;
 		p->heard_ever = true;
@@ -358,7 +358,7 @@ void daemon_peer_init(struct daemon *d)
 static enum peer_compare compared(const struct daemon *d)
 {
 	return daemon_peer_heard(d) ?
-	       peer_compare(d->expected.digest, &d->peer.last) : PEER_UNKNOWN;
+	       peer_compare(enforcer_expected(&d->enf)->digest, &d->peer.last) : PEER_UNKNOWN;
 }
 
 /* status text: "same", "DIFFERS" or "unknown" */

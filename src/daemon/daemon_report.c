@@ -84,13 +84,16 @@ static void kernel_side(struct daemon *d, struct report *r)
 	struct matrix intended, enforced;
 	struct fingerprint now;
 
-	if (!d->have_rs)
+	const char *table = enforcer_table(&d->enf);
+	int same;
+
+	if (!table)
 		return;
-	r->f.kernel_read = !fingerprint_read(&d->nl, d->rs.table, &now);
-	r->f.in_sync = r->f.kernel_read && fingerprint_equal(&now,
-							     &d->expected);
-	sha256_hex(d->expected.digest, r->f.ruleset_sha256);
-	r->have_rb = !readback_read(&d->nl, d->rs.table, false, &r->rb);
+	same = enforcer_check(&d->enf, &now);
+	r->f.kernel_read = same >= 0;
+	r->f.in_sync = same == 1;
+	sha256_hex(enforcer_expected(&d->enf)->digest, r->f.ruleset_sha256);
+	r->have_rb = !readback_read(&d->nl, table, false, &r->rb);
 	if (matrix_from_model(&d->model, time(NULL), &intended))
 		return;
 	r->f.matrix_edges = matrix_triples(&intended);
@@ -114,8 +117,8 @@ static void gather(struct daemon *d, struct report *r)
 	r->f.now = time(NULL);
 	r->f.hostname = r->host;
 	r->f.degraded = d->degraded;
-	r->f.protection = d->level == PROTECTION_OWNED ? "owned"
-						       : "watchdog-only";
+	r->f.protection = enforcer_level(&d->enf) == PROTECTION_OWNED ?
+			  "owned" : "watchdog-only";
 	r->f.started = d->started;
 	r->f.last_apply = d->last_apply;
 	r->f.drift_count = d->drift_count;

@@ -1,5 +1,7 @@
-/* enforce.c - apply the compiled ruleset, then prove the kernel holds it. */
+/* enforce.c - apply the compiled ruleset, then prove the kernel holds it;
+ * the enforcer, which owns what is enforced. */
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "enforce.h"
@@ -94,4 +96,278 @@ int enforce_apply_pair(struct nl *nl, const struct ruleset *rs,
 	if (guard)
 		err = enforce_apply(nl, guard, d, level, guard_expected);
 	return err ?: enforce_apply(nl, rs, d, level, expected);
+}
+
+void enforcer_init(struct enforcer *e, struct nl *nl)
+{
+	memset(e, 0, sizeof(*e));
+	e->nl = nl;
+}
+
+void enforcer_free(struct enforcer *e)
+{
+	if (e->have_rs)
+		ruleset_free(&e->rs);
+	if (e->have_guard)
+		ruleset_free(&e->guard);
+	e->have_rs = e->have_guard = false;
+}
+
+void enforcer_set_mute(struct enforcer *e, void (*mute)(void *ctx, bool on),
+		       void *ctx)
+{
+	e->mute = mute;
+	e->mute_ctx = ctx;
+}
+
+/* A full apply of rs (and guard, if any) with the event group muted
+ * around each commit. */
+static int apply_quietly(struct enforcer *e, const struct ruleset *rs,
+			 const struct ruleset *guard, struct diags *diags,
+			 struct fingerprint *expected,
+			 struct fingerprint *guard_expected)
+{
+	int err;
+
+	e->nl->mute = e->mute;
+	e->nl->mute_ctx = e->mute_ctx;
+	err = enforce_apply_pair(e->nl, rs, guard, diags, &e->level,
+				 expected, guard_expected);
+	e->nl->mute = NULL;
+	return err;
+}
+
+/* The lockdown table has no flows, and admits new connections to the
+ * gateway unmarked: it gets no guard. */
+static bool wants_guard(const struct ruleset *rs)
+{
+	return ruleset_find_set(rs, "flow_marks") != NULL;
+}
+
+/* The new compiled ruleset (and guard) equal the ones last verified in the
+ * kernel (the caller knows no restore is due): there is nothing to
+ * commit.  The watchdog keeps defending the table against the same
+ * expected state. */
+static bool unchanged(const struct enforcer *e, const struct ruleset *rs,
+		      const struct ruleset *guard)
+{
+	if (!e->have_rs || !ruleset_equal(rs, &e->rs))
+		return false;
+	if (!guard)
+		return !e->have_guard;
+	return e->have_guard && ruleset_equal(guard, &e->guard);
+}
+
+/* The equal ruleset is taken all the same: its origins point into the
+ * model that replaces the old one. */
+static void take_unchanged(struct enforcer *e, struct ruleset *rs,
+			   struct ruleset *guard)
+{
+	ruleset_free(&e->rs);
+	e->rs = *rs;
+	if (guard) {
+		ruleset_free(&e->guard);
+		e->guard = *guard;
+	}
+	malloc_trim(0);    /* what parsing the config left behind */
+}
+
+/* A commit the kernel does not hold as compiled fails, and the previous
+ * ruleset (if any) is programmed again: it stays the baseline. */
+int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
+		   struct diags *diags, struct enforcer_result *out)
+{
+	struct fingerprint expected = { 0 }, guard_expected = { 0 };
+	bool guarded = wants_guard(rs);
+	struct ruleset guard;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	diags_init(&out->reapply);
+	/* no flow marks before (start, lockdown): sweep stale ones */
+	out->sweep = guarded && (!e->have_rs || !e->have_guard);
+	err = guarded ? ruleset_compile_guard(rs, &guard) : 0;
+	if (err)
+		return err;
+	e->unchanged = !restore_due &&
+		       unchanged(e, rs, guarded ? &guard : NULL);
+	out->unchanged = e->unchanged;
+	if (e->unchanged) {
+		take_unchanged(e, rs, guarded ? &guard : NULL);
+		return 0;
+	}
+	err = apply_quietly(e, rs, guarded ? &guard : NULL, diags,
+			    &expected, &guard_expected);
+	if ((err == -EPROTO || err == -EAGAIN) && e->have_rs &&
+	    apply_quietly(e, &e->rs, e->have_guard ? &e->guard : NULL,
+			  &out->reapply, &e->expected, &e->guard_expected))
+		out->restore_due = true;    /* the restore path retries */
+	if (err) {
+		if (guarded)
+			ruleset_free(&guard);
+		return err;
+	}
+	if (!guarded) {   /* a guard left from a run with a valid config
+			   * would drop what the lockdown admits */
+		char name[RS_NAME_MAX + 8];
+
+		ruleset_guard_name(rs->table, name, sizeof(name));
+		nft_remove_table(e->nl, name, diags);
+	}
+	out->previous = e->rs;
+	out->had_previous = e->have_rs;
+	if (e->have_guard) {
+		/* a renamed table: its old guard is ours (owned), no one
+		 * else could delete it, and its frozen flow marks would drop
+		 * what the new table admits */
+		if (guarded && strcmp(e->guard.table, guard.table))
+			nft_remove_table(e->nl, e->guard.table, diags);
+		ruleset_free(&e->guard);
+	}
+	e->rs = *rs;
+	e->have_rs = true;
+	e->expected = expected;
+	e->have_guard = guarded;
+	if (guarded) {
+		e->guard = guard;
+		e->guard_expected = guard_expected;
+		out->guard_table = e->guard.table;
+	}
+	return 0;
+}
+
+void enforcer_result_free(struct enforcer_result *out)
+{
+	if (out->had_previous)
+		ruleset_free(&out->previous);
+	out->had_previous = false;
+	diags_free(&out->reapply);
+}
+
+int enforcer_adopt(struct enforcer *e, const char *table,
+		   struct diags *diags)
+{
+	bool exists;
+	uint32_t flags = 0;
+	int err = nft_adopt(e->nl, table, diags);
+
+	if (err)
+		return err;
+	table_probe(e->nl, table, &exists, &flags);
+	e->level = (flags & NFT_TABLE_F_OWNER) ? PROTECTION_OWNED
+					       : PROTECTION_UNOWNED;
+	return 0;
+}
+
+int enforcer_restore(struct enforcer *e, bool full,
+		     const struct watch_delta *delta, struct diags *diags,
+		     struct enforcer_restore_result *out)
+{
+	bool guard = e->have_guard && (full || delta->guard);
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->full = full;
+	if (!e->have_rs)
+		return -ENOENT;
+	/* The guard first: one tiny commit, and nothing new is forwarded
+	 * while the main table is put back (`nft flush ruleset`). */
+	err = guard ? enforce_apply(e->nl, &e->guard, diags, &e->level,
+				    &e->guard_expected) : 0;
+	if (err == -EAGAIN || err == -ECANCELED)
+		return err;
+	if (!err && guard) {
+		out->guard_back = true;   /* nothing new passes from here on */
+		out->guard_at = e->nl->committed_at;
+	}
+	out->finished = true;
+	if (!err && !full && delta->guard && !delta->main)
+		return 0;                 /* the guard alone */
+	full = full || (!delta->chain_count &&
+			!delta->elem_count);   /* nothing named */
+	err = err ?: full ? -EAGAIN : nft_repair(e->nl, &e->rs,
+			e->expected.flags, delta, diags);
+	if (err == -ECANCELED) {
+		out->finished = false;
+		return err;
+	}
+	if (err) {     /* structural, too much, or refused: all of it */
+		diags_free(diags);
+		diags_init(diags);
+		full = true;
+		/* verified against the compiled ruleset at once: a restore
+		 * the kernel does not hold as compiled has failed */
+		err = apply_quietly(e, &e->rs, NULL, diags, &e->expected,
+				    NULL);
+	}
+	out->full = full;
+	return err;
+}
+
+/* The guard table as it was programmed (true when there is none). */
+static bool guard_intact(struct enforcer *e)
+{
+	struct fingerprint now;
+
+	return !e->have_guard ||
+	       (!fingerprint_read(e->nl, e->guard.table, &now) &&
+		fingerprint_equal(&now, &e->guard_expected));
+}
+
+int enforcer_verify(struct enforcer *e, struct fingerprint *now)
+{
+	bool intact;
+	int err;
+
+	if (!e->have_rs)
+		return -ENOENT;
+	err = fingerprint_read(e->nl, e->rs.table, now);
+	intact = !err && guard_intact(e);
+	if (err == -ECANCELED || e->nl->qsock == NULL)
+		return -ECANCELED;   /* drift meanwhile: the restore is due */
+	if (err)
+		return err;
+	return fingerprint_equal(now, &e->expected) && intact;
+}
+
+int enforcer_check(const struct enforcer *e, struct fingerprint *now)
+{
+	if (!e->have_rs)
+		return -ENOENT;
+	return enforce_verify(e->nl, e->rs.table, &e->expected, now);
+}
+
+const struct ruleset *enforcer_ruleset(const struct enforcer *e)
+{
+	return e->have_rs ? &e->rs : NULL;
+}
+
+const char *enforcer_table(const struct enforcer *e)
+{
+	return e->have_rs ? e->rs.table : NULL;
+}
+
+const struct fingerprint *enforcer_expected(const struct enforcer *e)
+{
+	return &e->expected;
+}
+
+const struct ruleset *enforcer_guard(const struct enforcer *e)
+{
+	return e->have_guard ? &e->guard : NULL;
+}
+
+const struct fingerprint *enforcer_guard_expected(const struct enforcer *e)
+{
+	return &e->guard_expected;
+}
+
+enum protection enforcer_level(const struct enforcer *e)
+{
+	return e->level;
+}
+
+bool enforcer_unchanged(const struct enforcer *e)
+{
+	return e->unchanged;
 }
