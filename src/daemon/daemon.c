@@ -53,8 +53,11 @@ static void status_line(struct daemon *d, char *buf, size_t len)
 }
 
 /* SIGHUP and `segmentctl reload`: a failed reload keeps what is enforced. */
-int daemon_reload(struct daemon *d, struct diags *diags)
+int daemon_reload(struct daemon *d, const char *ssh, FILE *ssh_out,
+		  struct diags *diags)
 {
+	struct model m;
+	struct ruleset rs;
 	char status[200];
 	int err;
 
@@ -66,7 +69,11 @@ int daemon_reload(struct daemon *d, struct diags *diags)
 		return -EBUSY;
 	}
 	notify_reloading();
-	err = daemon_apply_file(d, d->config_path, "reload", diags);
+	err = daemon_load(d->config_path, &m, &rs, diags);
+	if (!err && ssh && ssh_out)
+		daemon_ssh_check(&m, ssh, ssh_out);
+	err = err ?: daemon_apply_loaded(d, &m, &rs, d->config_path,
+					 "reload", diags);
 	log_diags(diags);
 	if (err) {
 		log_msg(LOG_ERR, "reload: %s was not applied; the enforced "
@@ -94,7 +101,7 @@ static void on_signal(struct loop *l, int fd, uint32_t events, void *data)
 			struct diags diags;
 
 			diags_init(&diags);
-			daemon_reload(d, &diags);
+			daemon_reload(d, NULL, NULL, &diags);
 			diags_free(&diags);
 			continue;
 		}

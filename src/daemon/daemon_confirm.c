@@ -285,6 +285,7 @@ enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
 	struct ruleset rs;
 	struct diags diags;
 	time_t deadline = time(NULL) + secs;
+	bool loaded;
 	int err;
 
 	if (d->pending.active) {
@@ -293,18 +294,20 @@ enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
 		return CONTROL_FAIL;
 	}
 	diags_init(&diags);
-	model_init(&candidate);
-	err = policy_load(d->config_path, time(NULL), &candidate, &rs, &diags);
-	if (!err) {
+	/* one parse: the SSH check and the apply see the same config */
+	err = daemon_load(d->config_path, &candidate, &rs, &diags);
+	loaded = !err;
+	if (loaded)
 		daemon_ssh_check(&candidate, ssh, out);
-		ruleset_free(&rs);
-	}
-	model_free(&candidate);
 	err = err ?: rollback_save(d, deadline);
+	if (err && loaded) {
+		ruleset_free(&rs);
+		model_free(&candidate);
+	}
 	if (!err) {
 		model_init(&d->model);      /* keep the previous model aside */
-		err = daemon_apply_file(d, d->config_path, "reload (confirm)",
-					&diags);
+		err = daemon_apply_loaded(d, &candidate, &rs, d->config_path,
+					  "reload (confirm)", &diags);
 		if (err) {       /* the kernel refused: back as before */
 			model_free(&d->model);
 			d->model = previous;

@@ -215,6 +215,7 @@ static enum control_status cmd_reload(struct daemon *d,
 	char *ssh_text = NULL;
 	size_t ssh_len = 0;
 	struct diags diags;
+	FILE *to;
 	int err;
 
 	for (int i = 0; i + 1 < r->argc; i++) {
@@ -235,25 +236,11 @@ static enum control_status cmd_reload(struct daemon *d,
 			"it first (segmentctl confirm)\n");
 		return CONTROL_FAIL;
 	}
-	if (ssh) {
-		struct model m;
-		struct ruleset rs;
-		FILE *to = r->json ? open_memstream(&ssh_text, &ssh_len) : out;
-
-		diags_init(&diags);
-		model_init(&m);
-		if (to && !policy_load(d->config_path, time(NULL), &m, &rs,
-				       &diags)) {
-			daemon_ssh_check(&m, ssh, to);
-			ruleset_free(&rs);
-		}
-		if (to && to != out)
-			fclose(to);
-		model_free(&m);
-		diags_free(&diags);
-	}
+	to = ssh && r->json ? open_memstream(&ssh_text, &ssh_len) : out;
 	diags_init(&diags);
-	err = daemon_reload(d, &diags);
+	err = daemon_reload(d, ssh, to, &diags);
+	if (to && to != out)
+		fclose(to);
 	outcome = err ? "refused" : enforcer_unchanged(&d->enf) ? "unchanged" : "reloaded";
 	if (r->json) {
 		outcome_json(d->config_path, "result", outcome, &diags,
@@ -709,6 +696,7 @@ static enum control_status cmd_diff(struct daemon *d,
 				    const struct control_request *r, FILE *out)
 {
 	struct model cand;
+	struct ruleset rs;
 	struct diags diags;
 	int n;
 
@@ -718,8 +706,10 @@ static enum control_status cmd_diff(struct daemon *d,
 	}
 	diags_init(&diags);
 	model_init(&cand);
-	if (config_load(r->argv[0], &cand, &diags) == 0)
-		model_validate(&cand, time(NULL), &diags);
+	/* the one load path, file safety included: a candidate others can
+	 * write is refused here as a reload would refuse it */
+	policy_load(r->argv[0], time(NULL), &cand, &rs, &diags);
+	ruleset_free(&rs);
 	n = model_diff(&d->model, &cand, &diags, r->json, out);
 	model_free(&cand);
 	diags_free(&diags);

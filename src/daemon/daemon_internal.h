@@ -125,6 +125,16 @@ const char *event_kind_name(enum event_kind k);
 /* Loads path; on success replaces the enforced ruleset.  Errors in diags. */
 int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 		      struct diags *diags);
+/* The one load of a reload: path parsed, validated, checked (file safety)
+ * and compiled into *m and *rs; -EINVAL (errors in diags, nothing to
+ * free) or 0.  What is then checked (SSH) and applied is this parse. */
+int daemon_load(const char *path, struct model *m, struct ruleset *rs,
+		struct diags *diags);
+/* Applies a loaded config: on success *m and *rs become what is enforced;
+ * on failure they are freed.  path and why are for the log. */
+int daemon_apply_loaded(struct daemon *d, struct model *m,
+			struct ruleset *rs, const char *path, const char *why,
+			struct diags *diags);
 /* Start-up when the config is invalid: keep our table if it exists
  * (adopted), else install the lockdown table. */
 int daemon_fail_closed(struct daemon *d);
@@ -144,7 +154,10 @@ double ms_between(const struct timespec *a, const struct timespec *b);
 
 /* daemon.c */
 void daemon_arm_verify(struct daemon *d);
-int daemon_reload(struct daemon *d, struct diags *diags);
+/* Reloads the config file: one load, then (ssh set) the SSH lock-out
+ * check of that same parse into ssh_out, then its apply. */
+int daemon_reload(struct daemon *d, const char *ssh, FILE *ssh_out,
+		  struct diags *diags);
 
 /* daemon.c: (re)opens the denied-traffic monitor on the configured group */
 void daemon_denied_follow(struct daemon *d);

@@ -167,33 +167,38 @@ int daemon_enforce_model(struct daemon *d, const struct model *m, time_t now)
 	return err;
 }
 
-int daemon_apply_file(struct daemon *d, const char *path, const char *why,
-		      struct diags *diags)
+int daemon_load(const char *path, struct model *m, struct ruleset *rs,
+		struct diags *diags)
 {
-	struct model m;
-	struct ruleset rs;
-	int err;
-
-	model_init(&m);
-	err = policy_load(path, time(NULL), &m, &rs, diags);
-	if (err) {
-		model_free(&m);
+	model_init(m);
+	if (policy_load(path, time(NULL), m, rs, diags)) {
+		model_free(m);
 		return -EINVAL;
 	}
-	if (enforcer_table(&d->enf) && strcmp(rs.table,
+	return 0;
+}
+
+int daemon_apply_loaded(struct daemon *d, struct model *m,
+			struct ruleset *rs, const char *path, const char *why,
+			struct diags *diags)
+{
+	int err;
+
+	if (enforcer_table(&d->enf) && strcmp(rs->table,
 						enforcer_table(&d->enf)))
 		diags_add(diags, DIAG_WARNING, NULL, 0, "the table name "
 			  "changed from '%s' to '%s': the old table stays "
 			  "until removed by hand", enforcer_table(&d->enf),
-			  rs.table);
-	err = daemon_enforce(d, &rs, diags);
+			  rs->table);
+	err = daemon_enforce(d, rs, diags);
 	if (err) {
-		ruleset_free(&rs);
-		model_free(&m);
+		ruleset_free(rs);
+		model_free(m);
 		return err;
 	}
 	model_free(&d->model);
-	d->model = m;
+	d->model = *m;
+	model_init(m);
 	d->degraded = false;
 	config_digest(&d->model, d->config_digest);
 	if (enforcer_unchanged(&d->enf))
@@ -216,6 +221,17 @@ int daemon_apply_file(struct daemon *d, const char *path, const char *why,
 	daemon_denied_follow(d);
 	daemon_peer_follow(d);
 	return 0;
+}
+
+int daemon_apply_file(struct daemon *d, const char *path, const char *why,
+		      struct diags *diags)
+{
+	struct model m;
+	struct ruleset rs;
+
+	if (daemon_load(path, &m, &rs, diags))
+		return -EINVAL;
+	return daemon_apply_loaded(d, &m, &rs, path, why, diags);
 }
 
 int daemon_fail_closed(struct daemon *d)

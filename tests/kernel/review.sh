@@ -32,6 +32,13 @@ grep -q "no changes" "$TOPO_DIR/diff.out" || fail "diff of the running config: n
 rc=0; ctl diff tests/diff/flows.conf >"$TOPO_DIR/diff.out" || rc=$?
 [ "$rc" = 1 ] || fail "diff of a changed config: exit $rc, want 1"
 grep -q "^Flows added:" "$TOPO_DIR/diff.out" || { cat "$TOPO_DIR/diff.out"; fail "no added flows listed"; }
+# the one load path: a candidate others may write is refused by diff as
+# a reload would refuse it (file safety), not reviewed as if it were fine
+cp tests/diff/flows.conf "$TOPO_DIR/unsafe.conf"
+chmod 0666 "$TOPO_DIR/unsafe.conf"
+ctl diff "$TOPO_DIR/unsafe.conf" >"$TOPO_DIR/diff.out" || true
+grep -q "would be refused" "$TOPO_DIR/diff.out" && grep -q "refusing '.*unsafe.conf'" "$TOPO_DIR/diff.out" ||
+	{ cat "$TOPO_DIR/diff.out"; fail "diff passed a world-writable candidate"; }
 echo "ok: diff"
 
 topo_exec gw ip link del inet0
