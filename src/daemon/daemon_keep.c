@@ -311,6 +311,13 @@ static void restore(struct daemon *d, const char *why, bool full)
 	/* overtaken by more drift (or its read-back cut short by it): not
 	 * a failure */
 	if (err == -EAGAIN || err == -ECANCELED) {
+		/* A full restore overtaken: what changed while its commit was
+		 * muted (those events are drained when the watch re-joins) or
+		 * what a verification found unnamed was never confirmed put
+		 * back, so the events that come next do not name all of it:
+		 * the next restore is full as well, not a repair of them. */
+		if (r.full)
+			d->watch.delta.overflow = true;
 		log_msg(LOG_NOTICE, "drift: table '%s' changed again while it "
 			"was restored; restoring again", table);
 		diags_free(&diags);
