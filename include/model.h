@@ -188,6 +188,9 @@ struct model {
 	size_t mgmt_count;
 	char **files;        /* every file read (main + includes), owned */
 	size_t file_count;
+	/* SHA-256 of those files' bytes as parsed, when the load staged
+	 * them (include/source.h; the daemon's loads), else all zero */
+	uint8_t files_sha256[32];
 };
 
 void model_init(struct model *m);

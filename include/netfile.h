@@ -22,8 +22,9 @@
  * ends the reading.  Returns 0, -EINVAL (diagnostics added) or -ENOMEM. */
 int netfile_parse(const char *text, size_t len, const char *file, size_t max,
 		  struct cidr **items, size_t *count, struct diags *d);
-/* Reads path (a regular file) and parses it as above. */
-int netfile_read(const char *path, size_t max, struct cidr **items,
-		 size_t *count, struct diags *d);
+/* Reads from (a regular file: path itself, or a copy of it) and parses
+ * it as above; path names it in the diagnostics. */
+int netfile_read(const char *from, const char *path, size_t max,
+		 struct cidr **items, size_t *count, struct diags *d);
 
 #endif

@@ -69,7 +69,7 @@ int daemon_reload(struct daemon *d, const char *ssh, FILE *ssh_out,
 		return -EBUSY;
 	}
 	notify_reloading();
-	err = daemon_load(d->config_path, &m, &rs, diags);
+	err = daemon_load(d, d->config_path, NULL, &m, &rs, diags);
 	if (!err && ssh && ssh_out)
 		daemon_ssh_check(&m, ssh, ssh_out);
 	err = err ?: daemon_apply_loaded(d, &m, &rs, d->config_path,
@@ -285,14 +285,16 @@ static int start(struct daemon *d)
 	struct diags diags;
 	int err;
 
-	char rollback[512], dir[256];
+	char rollback[512], root[512], dir[256];
 	const char *path;
 
 	snprintf(dir, sizeof(dir), "%s", socket_path());
 	snprintf(d->state_dir, sizeof(d->state_dir), "%s", dirname(dir));
-	path = daemon_pending_rollback(d, rollback, sizeof(rollback));
+	path = daemon_pending_rollback(d, rollback, sizeof(rollback), root,
+				       sizeof(root));
 	diags_init(&diags);
-	err = daemon_apply_file(d, path ? path : d->config_path, path ?
+	err = daemon_apply_file(d, path ? path : d->config_path,
+				path ? root : NULL, path ?
 				"start (reverting an unconfirmed reload)" :
 				"start", &diags);
 	if (path && !err) {

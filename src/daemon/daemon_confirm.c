@@ -3,20 +3,16 @@
  * applies the new config; unless `segmentctl confirm` arrives in time, the
  * previous config is programmed again.
  *
- * The previous config files are copied to STATE_DIR/rollback/ (the control
- * socket's directory, /run/segmentd) with the deadline, so that a daemon
- * that dies inside the window still reverts when it starts again: an
- * unconfirmed config is never trusted across a restart.
+ * The previous config's files are kept in STATE_DIR/rollback/ with the
+ * deadline (daemon_state.c), so that a daemon that dies inside the window
+ * still reverts when it starts again: an unconfirmed config is never
+ * trusted across a restart.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define REVERT_RETRY_MS 1000u   /* a failed revert of an unconfirmed reload */
@@ -24,192 +20,6 @@
 #include "daemon_internal.h"
 #include "log.h"
 #include "policy.h"
-
-static void rollback_path(const struct daemon *d, const char *rel, char *buf,
-			  size_t len)
-{
-	snprintf(buf, len, "%s/rollback%s%s", d->state_dir, rel ? "/" : "",
-		 rel ? rel : "");
-}
-
-static int copy_file(const char *from, const char *to)
-{
-	char buf[8192];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out, err = 0;
-	ssize_t n;
-
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (out < 0) {
-		err = -errno;
-		close(in);
-		return err;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			err = -EIO;
-			break;
-		}
-	if (n < 0)
-		err = -errno;
-	close(in);
-	if (close(out) && !err)
-		err = -errno;
-	return err;
-}
-
-static int mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(path, 0700) && errno != EEXIST) {
-			*p = '/';
-			return -errno;
-		}
-		*p = '/';
-	}
-	return mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void tree_remove(const char *dir)
-{
-	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Copies m's files (main and includes, by their path relative to the main
- * file's directory) into dest, and the main file's name into dest/.main. */
-static int copy_tree(const struct model *m, const char *dest)
-{
-	char dir[512], p[600], parent[600];
-	FILE *f;
-	int err = 0;
-
-	if (!m->file_count)
-		return -ENOENT;
-	snprintf(dir, sizeof(dir), "%s", m->files[0]);
-	dirname(dir);
-	for (size_t i = 0; i < m->file_count && !err; i++) {
-		if (strncmp(m->files[i], dir, strlen(dir)))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dest,
-			 m->files[i] + strlen(dir) + 1);
-		snprintf(parent, sizeof(parent), "%s", p);
-		err = mkdirs(dirname(parent));
-		err = err ?: copy_file(m->files[i], p);
-	}
-	snprintf(p, sizeof(p), "%s/.main", dest);
-	f = err ? NULL : fopen(p, "we");
-	if (!f)
-		return err ? err : -errno;
-	fprintf(f, "%s\n", m->files[0] + strlen(dir) + 1);
-	return fclose(f) ? -errno : 0;
-}
-
-/* After every successful apply: what is enforced, as files, in
- * STATE_DIR/applied (what a confirmed reload returns to). */
-void daemon_snapshot(struct daemon *d)
-{
-	char p[512];
-	int err;
-
-	if (!d->state_dir[0])
-		return;
-	snprintf(p, sizeof(p), "%s/applied", d->state_dir);
-	mkdir(d->state_dir, 0755);   /* the socket's own mode guards it */
-	tree_remove(p);
-	err = copy_tree(&d->model, p);
-	if (err)
-		log_msg(LOG_WARNING, "keeping a copy of the applied config in "
-			"%s: %s (a confirmed reload cannot revert across a "
-			"restart)", p, strerror(-err));
-}
-
-/* Removes STATE_DIR/rollback and what we wrote into it. */
-void daemon_rollback_clear(struct daemon *d)
-{
-	char p[512];
-
-	rollback_path(d, NULL, p, sizeof(p));
-	tree_remove(p);
-}
-
-/* The snapshot of the running config becomes the rollback, with its
- * deadline. */
-static int rollback_save(struct daemon *d, time_t deadline)
-{
-	char applied[512], p[512];
-	FILE *f;
-
-	snprintf(applied, sizeof(applied), "%s/applied", d->state_dir);
-	rollback_path(d, NULL, p, sizeof(p));
-	tree_remove(p);
-	if (rename(applied, p))
-		return -errno;
-	rollback_path(d, "deadline", p, sizeof(p));
-	f = fopen(p, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%lld\n", (long long)deadline);
-	return fclose(f) ? -errno : 0;
-}
-
-/* Reverted: the rollback copy is what is applied again. */
-static void rollback_to_snapshot(struct daemon *d)
-{
-	char applied[512], p[512];
-
-	snprintf(applied, sizeof(applied), "%s/applied", d->state_dir);
-	tree_remove(applied);
-	rollback_path(d, "deadline", p, sizeof(p));
-	unlink(p);
-	rollback_path(d, NULL, p, sizeof(p));
-	rename(p, applied);
-}
-
-const char *daemon_pending_rollback(struct daemon *d, char *buf, size_t len)
-{
-	char p[512], name[256], line[32], *end;
-	long long deadline;
-	FILE *f;
-
-	rollback_path(d, "deadline", p, sizeof(p));
-	f = fopen(p, "re");
-	if (!f)
-		return NULL;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	errno = 0;
-	deadline = strtoll(line, &end, 10);
-	if (errno || end == line)
-		return NULL;
-	rollback_path(d, ".main", p, sizeof(p));
-	f = fopen(p, "re");
-	if (!f || fscanf(f, "%255s", name) != 1) {
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	rollback_path(d, name, buf, len);
-	log_msg(LOG_WARNING, "a reload was not confirmed before segmentd "
-		"stopped (deadline %lld): reverting to the previous config "
-		"saved in %s", deadline, buf);
-	return buf;
-}
 
 /* Is tcp/PORT on the gateway allowed from IP by m's management rules? */
 static int ssh_allowed(const struct model *m, const struct cidr *ip,
@@ -295,14 +105,15 @@ enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
 	}
 	diags_init(&diags);
 	/* one parse: the SSH check and the apply see the same config */
-	err = daemon_load(d->config_path, &candidate, &rs, &diags);
+	err = daemon_load(d, d->config_path, NULL, &candidate, &rs, &diags);
 	loaded = !err;
 	if (loaded)
 		daemon_ssh_check(&candidate, ssh, out);
-	err = err ?: rollback_save(d, deadline);
+	err = err ?: daemon_rollback_save(d, deadline);
 	if (err && loaded) {
 		ruleset_free(&rs);
 		model_free(&candidate);
+		daemon_load_drop(d);
 	}
 	if (!err) {
 		model_init(&d->model);      /* keep the previous model aside */
@@ -311,7 +122,7 @@ enum control_status daemon_reload_confirmed(struct daemon *d, unsigned secs,
 		if (err) {       /* the kernel refused: back as before */
 			model_free(&d->model);
 			d->model = previous;
-			rollback_to_snapshot(d);
+			daemon_rollback_restore(d);
 		}
 	}
 	diags_print(&diags, out);
@@ -372,7 +183,7 @@ void daemon_on_commit_timeout(struct loop *l, int fd, uint32_t ev, void *data)
 		timer_set(d->commit_fd, REVERT_RETRY_MS, 0);
 		return;
 	}
-	rollback_to_snapshot(d);
+	daemon_rollback_restore(d);
 	model_free(&d->model);
 	d->model = d->pending.model;
 	model_init(&d->pending.model);

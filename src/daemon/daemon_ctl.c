@@ -110,7 +110,7 @@ static enum control_status cmd_status(struct daemon *d,
 	bool in_sync;
 
 	daemon_scan_hooks(d);     /* status shows the hooks as they are now */
-	sha256_hex(d->config_digest, cfg);
+	sha256_hex(d->model.files_sha256, cfg);
 	sha256_hex(enforcer_expected(&d->enf)->digest, exp);
 	iso_time(d->started, started, sizeof(started));
 	iso_time(d->last_apply, applied, sizeof(applied));

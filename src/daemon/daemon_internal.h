@@ -83,7 +83,6 @@ struct daemon {
 	struct enforcer enf;             /* the ruleset, its guard, expected
 					  * state: only through enforce.h */
 	bool degraded;                   /* config invalid: lockdown/kept */
-	uint8_t config_digest[32];
 	time_t started, last_apply;
 
 	/* drift */
@@ -122,14 +121,19 @@ int daemon_enforce_model(struct daemon *d, const struct model *m, time_t now);
 void daemon_event(struct daemon *d, enum event_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *event_kind_name(enum event_kind k);
-/* Loads path; on success replaces the enforced ruleset.  Errors in diags. */
-int daemon_apply_file(struct daemon *d, const char *path, const char *why,
-		      struct diags *diags);
-/* The one load of a reload: path parsed, validated, checked (file safety)
- * and compiled into *m and *rs; -EINVAL (errors in diags, nothing to
- * free) or 0.  What is then checked (SSH) and applied is this parse. */
-int daemon_load(const char *path, struct model *m, struct ruleset *rs,
-		struct diags *diags);
+/* Loads path (from root, see daemon_load); on success replaces the
+ * enforced ruleset.  Errors in diags. */
+int daemon_apply_file(struct daemon *d, const char *path, const char *root,
+		      const char *why, struct diags *diags);
+/* daemon_state.c: the one load of a reload: path (read from root + its
+ * absolute path when root is set) staged in STATE_DIR/load, parsed,
+ * validated, checked (file safety) and compiled into *m and *rs; -EINVAL
+ * (errors in diags, nothing to free) or 0.  What is then checked (SSH),
+ * applied, hashed and snapshotted is this parse of these bytes. */
+int daemon_load(struct daemon *d, const char *path, const char *root,
+		struct model *m, struct ruleset *rs, struct diags *diags);
+/* The stage of a load that will not be applied, removed. */
+void daemon_load_drop(struct daemon *d);
 /* Applies a loaded config: on success *m and *rs become what is enforced;
  * on failure they are freed.  path and why are for the log. */
 int daemon_apply_loaded(struct daemon *d, struct model *m,
@@ -172,12 +176,21 @@ enum control_status daemon_confirm(struct daemon *d,
 void daemon_on_commit_timeout(struct loop *l, int fd, uint32_t ev, void *data);
 /* Warns (into out) when the SSH session "IP,PORT" would be cut off by m. */
 void daemon_ssh_check(const struct model *m, const char *ssh, FILE *out);
+
+/* daemon_state.c */
 /* Start-up: a reload left unconfirmed by a previous daemon is reverted:
- * returns the rollback config to load instead, or NULL. */
-const char *daemon_pending_rollback(struct daemon *d, char *buf, size_t len);
+ * returns the main file of the config to load instead (into buf), to be
+ * read from the rollback copy (its directory into root), or NULL. */
+const char *daemon_pending_rollback(struct daemon *d, char *buf, size_t len,
+				    char *root, size_t root_len);
 void daemon_rollback_clear(struct daemon *d);
-/* Copies the config just applied to STATE_DIR/applied. */
-void daemon_snapshot(struct daemon *d);
+/* The applied copy becomes the rollback, with its deadline. */
+int daemon_rollback_save(struct daemon *d, time_t deadline);
+/* Reverted (or the apply failed): the rollback is the applied copy again. */
+void daemon_rollback_restore(struct daemon *d);
+/* The stage of the load just applied (main file path) becomes
+ * STATE_DIR/applied. */
+void daemon_snapshot(struct daemon *d, const char *path);
 
 /* daemon_report.c */
 enum control_status daemon_audit(struct daemon *d,

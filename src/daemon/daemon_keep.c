@@ -63,26 +63,6 @@ static void now_mono(struct timespec *t)
 	clock_gettime(CLOCK_MONOTONIC, t);
 }
 
-/* SHA-256 over every config file read (main file and includes). */
-static void config_digest(const struct model *m, uint8_t out[32])
-{
-	struct sha256 s;
-	char buf[8192];
-
-	sha256_init(&s);
-	for (size_t i = 0; i < m->file_count; i++) {
-		FILE *f = fopen(m->files[i], "re");
-		size_t n;
-
-		if (!f)
-			continue;
-		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-			sha256_update(&s, buf, n);
-		fclose(f);
-	}
-	sha256_final(&s, out);
-}
-
 /* The enforcer's mute: out of the nftables event group during a full
  * apply's commit (no notification per element inside the kernel's commit,
  * none to read back), in again before its read-back; enforce.c's
@@ -167,17 +147,6 @@ int daemon_enforce_model(struct daemon *d, const struct model *m, time_t now)
 	return err;
 }
 
-int daemon_load(const char *path, struct model *m, struct ruleset *rs,
-		struct diags *diags)
-{
-	model_init(m);
-	if (policy_load(path, time(NULL), m, rs, diags)) {
-		model_free(m);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int daemon_apply_loaded(struct daemon *d, struct model *m,
 			struct ruleset *rs, const char *path, const char *why,
 			struct diags *diags)
@@ -194,13 +163,13 @@ int daemon_apply_loaded(struct daemon *d, struct model *m,
 	if (err) {
 		ruleset_free(rs);
 		model_free(m);
+		daemon_load_drop(d);
 		return err;
 	}
 	model_free(&d->model);
 	d->model = *m;
 	model_init(m);
 	d->degraded = false;
-	config_digest(&d->model, d->config_digest);
 	if (enforcer_unchanged(&d->enf))
 		log_msg(LOG_NOTICE, "%s: table '%s' unchanged from %s (%zu "
 			"set elements): nothing committed", why,
@@ -217,19 +186,19 @@ int daemon_apply_loaded(struct daemon *d, struct model *m,
 	daemon_arm_expiry(d);
 	daemon_arm_verify(d);
 	daemon_scan_hooks(d);
-	daemon_snapshot(d);
+	daemon_snapshot(d, path);
 	daemon_denied_follow(d);
 	daemon_peer_follow(d);
 	return 0;
 }
 
-int daemon_apply_file(struct daemon *d, const char *path, const char *why,
-		      struct diags *diags)
+int daemon_apply_file(struct daemon *d, const char *path, const char *root,
+		      const char *why, struct diags *diags)
 {
 	struct model m;
 	struct ruleset rs;
 
-	if (daemon_load(path, &m, &rs, diags))
+	if (daemon_load(d, path, root, &m, &rs, diags))
 		return -EINVAL;
 	return daemon_apply_loaded(d, &m, &rs, path, why, diags);
 }

@@ -158,7 +158,7 @@ static void send_beacon(struct daemon *d)
 	b.time = time(NULL);
 	b.last_apply = d->last_apply;
 	snprintf(b.node, sizeof(b.node), "%s", ha->nodes[p->self].name);
-	memcpy(b.config_sha256, d->config_digest, 32);
+	memcpy(b.config_sha256, d->model.files_sha256, 32);
 	memcpy(b.ruleset_sha256, enforcer_expected(&d->enf)->digest, 32);
 	model_policy_digest(&d->model, b.policy_sha256);
 	if (peer_beacon_encode(&b, p->key, p->key_len, wire) < 0)

@@ -113,7 +113,7 @@ static void gather(struct daemon *d, struct report *r)
 	gethostname(r->host, sizeof(r->host) - 1);
 	r->f.model = &d->model;
 	r->f.config_path = d->config_path;
-	sha256_hex(d->config_digest, r->f.config_sha256);
+	sha256_hex(d->model.files_sha256, r->f.config_sha256);
 	r->f.now = time(NULL);
 	r->f.hostname = r->host;
 	r->f.degraded = d->degraded;

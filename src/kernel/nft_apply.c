@@ -1,5 +1,7 @@
 /* nft_apply.c - deciding what the one transaction contains. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
@@ -170,6 +172,26 @@ static uint32_t genid_fault(uint32_t genid)
 
 	return file && unlink(file) == 0 ? genid + 1 : genid;
 }
+
+/* Fault injection for the tests (tests/kernel/confirm.sh): while the file
+ * named by SEGMENTD_FAULT_PAUSE exists, a transaction waits before it is
+ * sent (20 s at most), and FILE.paused says that it waits: the test
+ * changes the config on disk between the parse and the apply. */
+static void pause_fault(void)
+{
+	const char *file = getenv("SEGMENTD_FAULT_PAUSE");
+	char mark[PATH_MAX];
+	int fd;
+
+	if (!file || access(file, F_OK))
+		return;
+	snprintf(mark, sizeof(mark), "%s.paused", file);
+	fd = open(mark, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 2000 && access(file, F_OK) == 0; i++)
+		usleep(10000);
+}
 #else
 static int inject_fault(struct batch *bt, const struct nft_ctx *x)
 {
@@ -179,6 +201,10 @@ static int inject_fault(struct batch *bt, const struct nft_ctx *x)
 static uint32_t genid_fault(uint32_t genid)
 {
 	return genid;
+}
+
+static void pause_fault(void)
+{
 }
 #endif
 
@@ -208,8 +234,10 @@ static int transaction(struct nl *nl, const struct ruleset *rs,
 	if (err)
 		diags_add(d, DIAG_ERROR, NULL, 0, "building the batch: %s",
 			  strerror(-err));
-	else
+	else {
+		pause_fault();
 		err = batch_send(&bt, d);
+	}
 	batch_free(&bt);
 	return err;
 }

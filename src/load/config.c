@@ -50,13 +50,14 @@ static int path_dir(const char *path, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-/* Clear errors for what libconfig would only call "file I/O error". */
-static int check_file(const char *path, struct diags *d)
+/* Clear errors for what libconfig would only call "file I/O error":
+ * about the file at origin, named path in the message. */
+static int check_file(const char *origin, const char *path, struct diags *d)
 {
 	struct stat st;
 	int fd;
 
-	if (stat(path, &st) < 0) {
+	if (stat(origin, &st) < 0) {
 		diags_add(d, DIAG_ERROR, path, 0, "cannot open: %s",
 			  strerror(errno));
 		return -EINVAL;
@@ -68,7 +69,7 @@ static int check_file(const char *path, struct diags *d)
 	}
 	if (!S_ISREG(st.st_mode))
 		return 0;       /* a pipe must not be opened twice */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(origin, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		diags_add(d, DIAG_ERROR, path, 0, "cannot open: %s",
 			  strerror(errno));
@@ -100,13 +101,13 @@ static int read_line(const char *file, int line, char *buf, size_t len)
 
 /* "cannot open include file" names no file: find it on the @include line
  * and say what is wrong with it. */
-static void report_include(struct diags *d, const char *file, int line,
-			   const char *dir)
+static void report_include(struct diags *d, const char *file,
+			   const char *text, int line, const char *dir)
 {
 	char buf[PATH_MAX + 64], *name, *end, *full;
 	struct stat st;
 
-	if (read_line(file, line, buf, sizeof(buf)) < 0 ||
+	if (read_line(text, line, buf, sizeof(buf)) < 0 ||
 	    !(name = strstr(buf, "@include")) || !(name = strchr(name, '"')) ||
 	    !(end = strchr(++name, '"')))
 		goto plain;
@@ -132,27 +133,36 @@ plain:
 	diags_add(d, DIAG_ERROR, file, line, "cannot open include file");
 }
 
-/* libconfig could not read or parse the file: one error. */
-static void report_read_error(const config_t *lc, const char *path,
-			      const char *dir, struct diags *d)
+/* libconfig could not read or parse the file: one error.  f names the
+ * main file (as shown, and as libconfig read it) and the include
+ * directories of both. */
+struct names {
+	const char *path, *read, *dir, *read_dir;
+};
+
+static void report_read_error(const config_t *lc, const struct names *f,
+			      struct diags *d)
 {
 	const char *raw = config_error_file(lc), *text = config_error_text(lc);
 	int line = config_error_line(lc);
-	char *file;
+	bool main_file = !raw || strcmp(raw, f->read) == 0;
+	char *file, *copy;
 
 	if (config_error_type(lc) == CONFIG_ERR_FILE_IO || !text) {
-		diags_add(d, DIAG_ERROR, path, 0, "cannot read the file");
+		diags_add(d, DIAG_ERROR, f->path, 0, "cannot read the file");
 		return;
 	}
-	file = !raw || strcmp(raw, path) == 0 ? strdup(path) : path_join(dir, raw);
-	if (strcmp(text, "cannot open include file") == 0 && file)
-		report_include(d, file, line, dir);
+	file = main_file ? strdup(f->path) : path_join(f->dir, raw);
+	copy = main_file ? strdup(f->read) : path_join(f->read_dir, raw);
+	if (strcmp(text, "cannot open include file") == 0 && file && copy)
+		report_include(d, file, copy, line, f->dir);
 	else if (strcmp(text, "include file nesting too deep") == 0)
-		diags_add(d, DIAG_ERROR, file ? file : path, line, "%s (more "
+		diags_add(d, DIAG_ERROR, file ? file : f->path, line, "%s (more "
 			  "than 10 levels: does a file include itself?)", text);
 	else
-		diags_add(d, DIAG_ERROR, file ? file : path, line, "%s", text);
+		diags_add(d, DIAG_ERROR, file ? file : f->path, line, "%s", text);
 	free(file);
+	free(copy);
 }
 
 /* model.files: the display name of each file libconfig read.  The list
@@ -358,11 +368,11 @@ static int parse_root(struct cfg *c)
 	return r;
 }
 
-static int load_parsed(config_t *lc, const char *path, const char *dir,
-		       struct model *m, struct diags *d)
+static int load_parsed(config_t *lc, const struct names *f,
+		       struct source *src, struct model *m, struct diags *d)
 {
-	struct cfg c = { .m = m, .d = d, .lc = lc };
-	int r = record_files(&c, path, dir);
+	struct cfg c = { .m = m, .d = d, .lc = lc, .src = src };
+	int r = record_files(&c, f->path, f->dir);
 
 	if (r == 0)
 		r = parse_root(&c);
@@ -402,29 +412,64 @@ static int parse_headroom(const char *path, struct diags *d)
 	return 0;
 }
 
-int config_load(const char *path, struct model *m, struct diags *d)
+/* The file libconfig reads for path (staged through src, or path) in
+ * *read; its directory in *read_dir. */
+static int source_read(struct source *src, const char *path, char **read,
+		       char **read_dir, struct diags *d)
 {
+	int r = src ? source_config(src, path, read)
+		    : ((*read = strdup(path)) ? 0 : -ENOMEM);
+
+	if (r == -ELOOP)
+		diags_add(d, DIAG_ERROR, path, 0, "an @include climbs above "
+			  "the root directory");
+	else if (r < 0 && r != -ENOMEM)
+		diags_add(d, DIAG_ERROR, path, 0, "cannot read: %s",
+			  strerror(-r));
+	if (r < 0)
+		return r == -ENOMEM ? r : -EINVAL;
+	return path_dir(*read, read_dir);
+}
+
+int config_load_from(const char *path, struct source *src, struct model *m,
+		     struct diags *d)
+{
+	struct names f = { .path = path };
+	char *dir = NULL, *read = NULL, *read_dir = NULL, *origin = NULL;
 	int before = d->errors, r;
-	char *dir = NULL;
 	config_t lc;
 
 	model_init(m);
-	r = check_file(path, d);
-	if (r < 0 || (r = parse_headroom(path, d)) < 0 ||
-	    (r = path_dir(path, &dir)) < 0)
-		return r;
+	r = src ? source_origin(src, path, &origin)
+		: ((origin = strdup(path)) ? 0 : -ENOMEM);
+	r = r ?: check_file(origin, path, d);
+	free(origin);
+	r = r ?: source_read(src, path, &read, &read_dir, d);
+	r = r ?: parse_headroom(read, d);
+	r = r ?: path_dir(path, &dir);
+	if (r < 0)
+		goto out;
+	f = (struct names){ path, read, dir, read_dir };
 	config_init(&lc);
-	if (dir)
-		config_set_include_dir(&lc, dir);
-	if (config_read_file(&lc, path))
-		r = load_parsed(&lc, path, dir, m, d);
+	if (read_dir)
+		config_set_include_dir(&lc, read_dir);
+	if (config_read_file(&lc, read))
+		r = load_parsed(&lc, &f, src, m, d);
 	else
-		report_read_error(&lc, path, dir, d);
+		report_read_error(&lc, &f, d);
 	config_destroy(&lc);
+out:
 	free(dir);
-	if (r == -ENOMEM)
+	free(read);
+	free(read_dir);
+	if (r == -ENOMEM || (r < 0 && d->errors == before))
 		return r;
 	return d->errors > before ? -EINVAL : 0;
+}
+
+int config_load(const char *path, struct model *m, struct diags *d)
+{
+	return config_load_from(path, NULL, m, d);
 }
 
 /* Line number of the first @include directive in text, or 0. */
@@ -459,7 +504,8 @@ int config_load_string(const char *text, const char *name, struct model *m,
 	}
 	config_init(&lc);
 	if (config_read_string(&lc, text))
-		r = load_parsed(&lc, name, NULL, m, d);
+		r = load_parsed(&lc, &(struct names){ .path = name, .read =
+						      name }, NULL, m, d);
 	else
 		diags_add(d, DIAG_ERROR, name, config_error_line(&lc), "%s",
 			  config_error_text(&lc));

@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "model.h"
 #include "nameidx.h"
+#include "source.h"
 
 #define CFG_TEXT_MAX 4096   /* comment, justification */
 #define CFG_WHAT_MAX 64     /* "zone 'a-name-of-31-characters'" */
@@ -23,6 +24,7 @@ struct cfg {
 	struct model *m;
 	struct diags *d;
 	const config_t *lc;
+	struct source *src;     /* where files are read from (or NULL) */
 	char **failed;          /* names of objects that did not parse */
 	size_t failed_count, failed_capacity;
 	size_t ifaces, networks; /* of the zones parsed so far (LIMITS) */

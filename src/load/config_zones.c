@@ -161,11 +161,29 @@ static int record_netfile(struct cfg *c, const char *name, const char **out)
 	return 0;
 }
 
+/* The file to read for the networks file path (the load's staged copy,
+ * or path).  0, -ENOMEM, or -EINVAL with the reason reported. */
+static int netfile_source(struct cfg *c, const char *path, char **from)
+{
+	int r = c->src ? source_file(c->src, path, from)
+		       : ((*from = strdup(path)) ? 0 : -ENOMEM);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		diags_add(c->d, DIAG_ERROR, path, 0, "cannot open networks "
+			  "file: %s", strerror(-r));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* networks_file = "path": more networks of the zone, one per line. */
 static int zone_netfile(struct cfg *c, const config_setting_t *group,
 			const char *what, struct zone *z)
 {
 	const char *name = NULL;
+	char *from;
 	struct cidr *v;
 	int r = cfg_string(c, group, "networks_file", what, false, &name);
 
@@ -181,9 +199,13 @@ static int zone_netfile(struct cfg *c, const config_setting_t *group,
 	if (r < 0)
 		return r;
 	z->file_first = z->network_count;
-	r = netfile_read(z->networks_file, c->networks > MODEL_NETWORKS_MAX ?
-			 0 : MODEL_NETWORKS_MAX - c->networks, &z->networks,
-			 &z->network_count, c->d);
+	r = netfile_source(c, z->networks_file, &from);
+	if (r < 0)
+		return r;
+	r = netfile_read(from, z->networks_file, c->networks >
+			 MODEL_NETWORKS_MAX ? 0 : MODEL_NETWORKS_MAX -
+			 c->networks, &z->networks, &z->network_count, c->d);
+	free(from);
 	if (c->networks <= MODEL_NETWORKS_MAX)
 		c->networks += z->network_count - z->file_first;
 	if (r == 0 && z->network_count == z->file_first) {

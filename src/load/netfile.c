@@ -187,9 +187,10 @@ static int slurp(int fd, const struct stat *st, char **out, size_t *len)
 	return 0;
 }
 
-static int open_regular(const char *path, struct stat *st, struct diags *d)
+static int open_regular(const char *from, const char *path, struct stat *st,
+			struct diags *d)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0) {
 		diags_add(d, DIAG_ERROR, path, 0, "cannot open networks file: "
@@ -212,13 +213,13 @@ static int open_regular(const char *path, struct stat *st, struct diags *d)
 	return fd;
 }
 
-int netfile_read(const char *path, size_t max, struct cidr **items,
-		 size_t *count, struct diags *d)
+int netfile_read(const char *from, const char *path, size_t max,
+		 struct cidr **items, size_t *count, struct diags *d)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	int fd = open_regular(path, &st, d), r;
+	int fd = open_regular(from, path, &st, d), r;
 
 	if (fd < 0)
 		return fd;

@@ -1,34 +1,41 @@
 /* policy.c - the one load path: file -> model -> validated -> ruleset. */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 
 #include "filesafe.h"
 #include "policy.h"
 
 /* Every file read (main and includes) must be one that only root could
  * have written: a config others can write is a way around every guardrail. */
-static int files_safe(const struct model *m, struct diags *d)
+static int files_safe(const struct model *m, const struct source *src,
+		      struct diags *d)
 {
 	int r = 0;
 
 	for (size_t i = 0; i < m->file_count; i++) {
-		char why[PATH_MAX + 64];
+		char why[PATH_MAX + 64], *origin;
 
-		if (filesafe_check(m->files[i], why, sizeof(why)) == 0)
+		if (source_origin(src, m->files[i], &origin) < 0)
+			return -ENOMEM;
+		if (filesafe_check(origin, why, sizeof(why)) == 0) {
+			free(origin);
 			continue;
+		}
 		diags_add(d, DIAG_ERROR, m->files[i], 0, "refusing '%s': %s",
-			  m->files[i], why);
+			  origin, why);
+		free(origin);
 		r = -EINVAL;
 	}
 	return r;
 }
 
-static int load(const char *path, time_t now, struct model *m,
-		struct ruleset *rs, struct diags *d)
+static int load(const char *path, struct source *src, time_t now,
+		struct model *m, struct ruleset *rs, struct diags *d)
 {
 	int r;
 
-	r = config_load(path, m, d);
+	r = config_load_from(path, src, m, d);
 	/* A file that parsed is validated even with errors in it, so that
 	 * one run shows every problem; one that did not parse has no zones. */
 	if (r == -ENOMEM)
@@ -42,17 +49,25 @@ static int load(const char *path, time_t now, struct model *m,
 	}
 	if (r < 0)
 		return r;
-	r = files_safe(m, d);
+	r = files_safe(m, src, d);
+	if (!r && src)
+		source_digest(src, m->files_sha256);
 	return r ? r : ruleset_compile(m, now, rs);
 }
 
 int policy_load(const char *path, time_t now, struct model *m,
 		struct ruleset *rs, struct diags *d)
 {
+	return policy_load_from(path, NULL, now, m, rs, d);
+}
+
+int policy_load_from(const char *path, struct source *src, time_t now,
+		     struct model *m, struct ruleset *rs, struct diags *d)
+{
 	int before = d->errors, r;
 
 	ruleset_init(rs);        /* freeable whatever happens below */
-	r = load(path, now, m, rs, d);
+	r = load(path, src, now, m, rs, d);
 	/* never silent: a message (or diags_print's fallback) says why */
 	if (r == -ENOMEM && d->errors == before)
 		diags_add(d, DIAG_ERROR, path, 0, "out of memory while "

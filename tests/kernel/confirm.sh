@@ -11,11 +11,16 @@
 #     restart), not the one on disk.
 #  4. the caller's SSH session (SSH_CONNECTION) would be cut off by the
 #     new management policy: segmentctl warns before applying.
+#  5. the file changes on disk between the parse and the apply (the test
+#     build's SEGMENTD_FAULT_PAUSE holds the apply): the config digest,
+#     the applied copy and a later rollback are the bytes that were
+#     parsed and enforced, not the file as it is afterwards.
 # the test build: the fault hooks exist only there (Makefile: test-bins)
 SEGMENTD=$PWD/${BUILD:-build}/hooks/segmentd
 . tests/lib/kernel.sh
 export SEGMENTD_SOCKET=$TOPO_DIR/run/control
 export SEGMENTD_FAULT_REJECT=$TOPO_DIR/reject
+export SEGMENTD_FAULT_PAUSE=$TOPO_DIR/pause
 mkdir -p "$TOPO_DIR/run"
 CONF=$TOPO_DIR/segmentd.conf
 
@@ -86,5 +91,33 @@ cp conf/segmentd.conf "$CONF"
 out=$(SSH_CONNECTION="10.2.9.10 50000 10.2.0.1 22" ctl reload 2>&1) || fail "reload A: $out"
 echo "$out" | grep -q WARNING && fail "a warning although lg-admin keeps ssh: $out"
 echo "ok: warned for a session the new policy cuts off, not otherwise"
+
+echo "== 5. the file changes between the parse and the apply"
+A "before"
+cp "$TOPO_DIR/b.conf" "$CONF"
+touch "$SEGMENTD_FAULT_PAUSE"
+ctl reload >"$TOPO_DIR/r5.out" 2>&1 &
+reload_pid=$!
+topo_wait_until 10 test -e "$SEGMENTD_FAULT_PAUSE.paused" ||
+	fail "the reload never reached its apply: $(cat "$TOPO_DIR/r5.out")"
+cp conf/segmentd.conf "$CONF"      # A on disk while B is being applied
+rm -f "$SEGMENTD_FAULT_PAUSE" "$SEGMENTD_FAULT_PAUSE.paused"
+wait "$reload_pid" || fail "the paused reload failed: $(cat "$TOPO_DIR/r5.out")"
+B "applied what was parsed"
+want=$(sha256sum <"$TOPO_DIR/b.conf" | cut -d' ' -f1)
+disk=$(sha256sum <"$CONF" | cut -d' ' -f1)
+got=$(ctl status --json | grep -o '"config_sha256": *"[0-9a-f]*"' | grep -o '[0-9a-f]\{64\}')
+[ "$got" = "$want" ] ||
+	fail "config_sha256 $got is not the parsed file's $want (the file on disk: $disk)"
+cmp -s "$TOPO_DIR/run/applied$CONF" "$TOPO_DIR/b.conf" ||
+	fail "the applied copy is not the parsed file"
+# the rollback of the next reload is that copy: a restart inside its
+# window enforces B (parsed, enforced), not A (on disk at the time)
+ctl reload --confirm 60 >/dev/null || fail "reload --confirm 60 (A)"
+A "A applied, unconfirmed"
+kill -KILL "$SD_PID"; wait "$SD_PID" 2>/dev/null || true; SD_PID=
+sd_start "$CONF"
+B "restarted: the rollback is what was enforced"
+echo "ok: digest, applied copy and rollback are the bytes parsed"
 sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
 echo "confirm: all checks passed"

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -701,6 +702,47 @@ static char *tmp_write(const char *name, const char *text)
 	return path;
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* The load of path staged (the daemon's way, include/source.h) must say
+ * the same, name the same files and parse the same as in place (m). */
+static void expect_staged(const char *path, const char *want)
+{
+	char stage[] = "/tmp/segmentd-stage-XXXXXX", *got = NULL;
+	struct model sm;
+	struct diags sd;
+	struct source src;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(stage));
+	source_init(&src, NULL, stage);
+	diags_init(&sd);
+	if (config_load_from(path, &src, &sm, &sd) == 0 || sm.zone_count)
+		model_validate(&sm, NOW, &sd);
+	f = open_memstream(&got, &len);
+	ck_assert_ptr_nonnull(f);
+	diags_print(&sd, f);
+	fclose(f);
+	ck_assert_str_eq(got, want);
+	ck_assert_uint_eq(sm.file_count, m.file_count);
+	for (size_t i = 0; i < m.file_count; i++)
+		ck_assert_str_eq(sm.files[i], m.files[i]);
+	ck_assert_uint_eq(sm.zone_count, m.zone_count);
+	ck_assert_uint_eq(sm.host_count, m.host_count);
+	free(got);
+	source_free(&src);
+	model_free(&sm);
+	diags_free(&sd);
+	nftw(stage, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* config_load of path; the printed diagnostics must equal want, where
  * "@" stands for the temporary directory. */
 static void expect_file(const char *path, const char *want_pattern)
@@ -720,6 +762,7 @@ static void expect_file(const char *path, const char *want_pattern)
 	got = printed();
 	ck_assert_str_eq(got, want);
 	free(got);
+	expect_staged(path, want);
 }
 
 START_TEST(include_works)

@@ -199,11 +199,11 @@ START_TEST(read_missing)
 	struct diags d;
 
 	diags_init(&d);
-	ck_assert_int_eq(netfile_read("/nonexistent/nets.txt", SIZE_MAX, &v, &n, &d),
+	ck_assert_int_eq(netfile_read("/nonexistent/nets.txt", "/nonexistent/nets.txt", SIZE_MAX, &v, &n, &d),
 			 -EINVAL);
 	ck_assert_int_eq(d.errors, 1);
 	ck_assert_str_eq(d.items[0].file, "/nonexistent/nets.txt");
-	ck_assert_int_eq(netfile_read("/", SIZE_MAX, &v, &n, &d), -EINVAL);
+	ck_assert_int_eq(netfile_read("/", "/", SIZE_MAX, &v, &n, &d), -EINVAL);
 	ck_assert_int_eq(d.errors, 2);
 	free(v);
 	diags_free(&d);
