@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kread.h"
 #include "netlink.h"
 
 struct fingerprint {
@@ -31,7 +32,5 @@ int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp);
 int fingerprint_expect(struct nl *nl, const struct ruleset *rs,
 		       uint32_t table_flags, struct fingerprint *fp);
 bool fingerprint_equal(const struct fingerprint *a, const struct fingerprint *b);
-/* The ruleset generation id (NFT_MSG_GETGEN): cheap, for change polling. */
-int nl_genid(struct nl *nl, uint32_t *genid);
 
 #endif

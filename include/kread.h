@@ -28,8 +28,6 @@ struct kread {
 			      * to parse it in): this error, or 0 to pass
 			      * over it */
 	void *data;          /* the visitor's */
-	bool intr;           /* out: an answer of the last read carried
-			      * NLM_F_DUMP_INTR */
 };
 
 /* type: NFT_MSG_GETTABLE (a GET: -ENOENT when there is no such table),
@@ -40,6 +38,32 @@ int kread(struct nl *nl, struct kread *r, uint16_t type, kread_fn fn);
  * type answers, parsed and visited.  Returns fn's error, bad_msg or 0. */
 int kread_msg(uint16_t type, const struct nlmsghdr *nlh, int bad_msg,
 	      kread_fn fn, void *data);
+/* The ruleset generation id (NFT_MSG_GETGEN): cheap, for change polling
+ * and for bracketing a read. */
+int nl_genid(struct nl *nl, uint32_t *genid);
+
+/* A read of several dumps that must show one generation of the ruleset:
+ * read() makes it (and frees what it made when it fails); discard()
+ * frees a whole read that turned out stale. */
+struct kread_pass {
+	int (*read)(struct nl *nl, void *ctx);
+	void (*discard)(void *ctx);
+	void *ctx;
+	/* true: only an interrupted dump is read again, whatever commits
+	 * come between the parts (a read that resets counters must not be
+	 * repeated for that) */
+	bool any_generation;
+};
+
+#define KREAD_RETRIES 8
+
+/* Runs p's read between two reads of the generation id.  A dump the
+ * kernel interrupts (the ruleset changed under it: libmnl's EINTR for
+ * NLM_F_DUMP_INTR) or a generation that moved meanwhile makes it read
+ * again, at most KREAD_RETRIES times in all; then -EAGAIN.  *genid (may be
+ * NULL) gets the generation read.  0, read()'s error, or -errno. */
+int kread_consistent(struct nl *nl, const struct kread_pass *p,
+		     uint32_t *genid);
 /* A set's attribute, 0 when the kernel left it out. */
 uint32_t kread_set_u32(const struct nftnl_set *s, uint16_t attr);
 

@@ -182,32 +182,53 @@ static int rule_seen(void *obj, void *data)
 	return 0;
 }
 
+struct nft_scan {
+	const char *ours;
+	struct hook_report *out;
+	struct scan s;
+};
+
+static void nft_scan_discard(void *ctx)
+{
+	struct nft_scan *x = ctx;
+
+	free(x->s.v);
+	x->s = (struct scan){ .ours = x->ours };
+}
+
 /* Every family's chains and rules; what does not parse is passed over
  * (bad_msg 0): a scan that reports what it can. */
-static int scan_nftables(struct nl *nl, const char *ours,
-			 struct hook_report *out)
+static int nft_scan_read(struct nl *nl, void *ctx)
 {
-	struct scan s = { .ours = ours };
+	struct nft_scan *x = ctx;
 	struct rule_scan_ctx rx;
-	struct kread r = { .family = NFPROTO_UNSPEC, .data = &s };
-	int err = kread(nl, &r, NFT_MSG_GETCHAIN, chain_seen);
+	struct kread r = { .family = NFPROTO_UNSPEC, .data = &x->s };
+	int err;
 
-	rx.v = s.v;
-	rx.n = s.n;
+	nft_scan_discard(x);
+	err = kread(nl, &r, NFT_MSG_GETCHAIN, chain_seen);
+	rx.v = x->s.v;
+	rx.n = x->s.n;
 	r.data = &rx;
-	if (!err && s.n)
+	if (!err && x->s.n)
 		err = kread(nl, &r, NFT_MSG_GETRULE, rule_seen);
-	for (size_t i = 0; i < s.n && !err; i++) {
-		const struct base_chain *b = &s.v[i];
-
-		hook_report_add(out, "nftables: %s table '%s' chain '%s' hook %s%s%s "
-		       "priority %d%s%s", family_name(b->family), b->table,
-		       b->name, hook_name(b->family, b->hook),
-		       b->dev[0] ? " device " : "", b->dev, b->prio,
-		       b->what[0] ? ": " : "", b->what);
-	}
-	free(s.v);
+	if (err)
+		nft_scan_discard(x);
 	return err;
+}
+
+static void report_chains(const struct nft_scan *x)
+{
+	for (size_t i = 0; i < x->s.n; i++) {
+		const struct base_chain *b = &x->s.v[i];
+
+		hook_report_add(x->out, "nftables: %s table '%s' chain '%s' "
+				"hook %s%s%s priority %d%s%s",
+				family_name(b->family), b->table, b->name,
+				hook_name(b->family, b->hook),
+				b->dev[0] ? " device " : "", b->dev, b->prio,
+				b->what[0] ? ": " : "", b->what);
+	}
 }
 
 /* Non-empty lines of a /proc file, each reported with a prefix. */
@@ -265,13 +286,17 @@ int bypass_scan(struct nl *nl, const char *our_table,
 		char *const *ifaces, size_t iface_count,
 		struct hook_report *out)
 {
-	int err = -EINTR, tc;
+	struct nft_scan x = { .ours = our_table, .out = out };
+	struct kread_pass p = { .read = nft_scan_read,
+				.discard = nft_scan_discard, .ctx = &x };
+	int err, tc;
 
-	/* a dump the kernel interrupts (the ruleset changed under it) is read
-	 * again, as the table's own reads are (dump.c, readback.c); nothing
-	 * is reported from an interrupted one */
-	for (int i = 0; i < 8 && err == -EINTR; i++)
-		err = scan_nftables(nl, our_table, out);
+	/* the chains and rules of one generation, as the table's own reads
+	 * (kread_consistent): nothing is reported from a stale one */
+	err = kread_consistent(nl, &p, NULL);
+	if (!err)
+		report_chains(&x);
+	nft_scan_discard(&x);
 
 	scan_file("/proc/net/ip_tables_names", "legacy iptables table", out);
 	scan_file("/proc/net/ip6_tables_names", "legacy ip6tables table", out);

@@ -160,19 +160,34 @@ void kstate_free(struct kstate *ks)
 	memset(ks, 0, sizeof(*ks));
 }
 
-/* A dump that the kernel interrupts (the ruleset changed under it, EINTR)
- * is read again. */
+struct kstate_pass {
+	const char *table;
+	struct kstate *ks;
+};
+
+static int kstate_pass_read(struct nl *nl, void *ctx)
+{
+	struct kstate_pass *p = ctx;
+
+	return kstate_read_once(nl, p->table, p->ks);
+}
+
+static void kstate_pass_discard(void *ctx)
+{
+	kstate_free(((struct kstate_pass *)ctx)->ks);
+}
+
+/* Read between two reads of the generation (kread_consistent): a batch
+ * computed from it carries that generation (nft_apply.c). */
 int kstate_read(struct nl *nl, const char *table, struct kstate *ks)
 {
-	int err = -EINTR;
+	struct kstate_pass x = { .table = table, .ks = ks };
+	struct kread_pass p = { .read = kstate_pass_read,
+				.discard = kstate_pass_discard, .ctx = &x };
+	uint32_t genid = 0;
+	int err = kread_consistent(nl, &p, &genid);
 
-	for (int i = 0; i < 8 && err == -EINTR; i++) {
-		uint32_t genid = 0;
-		bool known = nl_genid(nl, &genid) == 0;
-
-		err = kstate_read_once(nl, table, ks);
-		ks->genid_known = !err && known;
-		ks->genid = genid;
-	}
+	ks->genid_known = !err;
+	ks->genid = genid;
 	return err;
 }

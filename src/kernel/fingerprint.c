@@ -25,7 +25,6 @@
 #include "nft_internal.h"
 #include "sha256.h"
 
-#define DUMP_RETRIES 5
 
 struct lines {
 	char **v;
@@ -87,7 +86,6 @@ struct fp_ctx {
 	struct lines elems;      /* elements of the set being dumped */
 	char chain[256];         /* rule numbering within a chain */
 	size_t chain_rule;
-	bool intr;               /* NLM_F_DUMP_INTR seen */
 };
 
 /* by hand: one sprintf per byte was a tenth of a 100k read-back */
@@ -272,28 +270,6 @@ static int obj_seen(void *obj, void *data)
 			 nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE));
 }
 
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_gen *g = nftnl_gen_alloc();
-
-	if (!g || nftnl_gen_nlmsg_parse(nlh, g) < 0) {
-		nftnl_gen_free(g);
-		return MNL_CB_ERROR;
-	}
-	*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	nftnl_gen_free(g);
-	return MNL_CB_OK;
-}
-
-int nl_genid(struct nl *nl, uint32_t *genid)
-{
-	char buf[256] = { 0 };
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN,
-		AF_UNSPEC, NLM_F_ACK, nl->seq++);
-
-	return nl_talk(nl, nlh, gen_cb, genid, NULL);
-}
-
 /* A set's line: "S header elems=<digest of its element lines>"; empties
  * elems. */
 static int set_line(struct fp_ctx *x, const char *hdr, struct lines *elems)
@@ -321,53 +297,60 @@ static int dump_set_elems(struct nl *nl, struct kread *r, const char *hdr)
 	r->set = name;
 	err = kread(nl, r, NFT_MSG_GETSETELEM, elems_seen);
 	r->set = NULL;
-	x->intr |= r->intr;
 	return err ? err : set_line(x, hdr, &x->elems);
 }
 
-/* An interrupted dump of the rules or elements (intr) is taken again, as
- * a moved generation is (fingerprint_read). */
-static int dump_once(struct nl *nl, struct fp_ctx *x)
+static void fp_discard(void *ctx)
 {
+	struct fp_ctx *x = ctx;
+
+	lines_free(&x->lines);
+	lines_free(&x->setnames);
+	lines_free(&x->elems);
+	memset(x->fp, 0, sizeof(*x->fp));
+	x->chain[0] = '\0';
+	x->chain_rule = 0;
+}
+
+/* One read of the table; kread_consistent() repeats it when the ruleset
+ * changed meanwhile. */
+static int dump_once(struct nl *nl, void *ctx)
+{
+	struct fp_ctx *x = ctx;
 	struct kread r = { .family = NFPROTO_INET, .table = x->table,
 			   .bad_msg = -EIO, .data = x };
-	int err = kread(nl, &r, NFT_MSG_GETTABLE, table_seen);
+	int err;
 
+	fp_discard(x);
+	err = kread(nl, &r, NFT_MSG_GETTABLE, table_seen);
 	if (err == -ENOENT || (!err && !x->fp->exists))
 		return 0;
 	err = err ?: kread(nl, &r, NFT_MSG_GETCHAIN, chain_seen);
 	err = err ?: kread(nl, &r, NFT_MSG_GETRULE, rule_seen);
-	x->intr |= r.intr;
 	err = err ?: kread(nl, &r, NFT_MSG_GETSET, set_seen);
 	for (size_t i = 0; !err && i < x->setnames.n; i++)
 		err = dump_set_elems(nl, &r, x->setnames.v[i]);
-	return err ?: kread(nl, &r, NFT_MSG_GETOBJ, obj_seen);
+	err = err ?: kread(nl, &r, NFT_MSG_GETOBJ, obj_seen);
+	if (err)
+		fp_discard(x);
+	return err;
 }
 
 int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp)
 {
-	int err = 0;
+	struct fp_ctx x = { .table = table, .fp = fp };
+	struct kread_pass p = { .read = dump_once, .discard = fp_discard,
+				.ctx = &x };
+	uint32_t genid = 0;
+	int err = kread_consistent(nl, &p, &genid);
 
-	for (int attempt = 0; attempt < DUMP_RETRIES; attempt++) {
-		struct fp_ctx x = { .table = table, .fp = fp };
-		uint32_t g1 = 0, g2 = 0;
-
-		memset(fp, 0, sizeof(*fp));
-		err = nl_genid(nl, &g1);
-		err = err ?: dump_once(nl, &x);
-		err = err ?: nl_genid(nl, &g2);
-		if (!err)
-			lines_digest(&x.lines, fp->digest);
-		lines_free(&x.lines);
-		lines_free(&x.setnames);
-		lines_free(&x.elems);
-		fp->genid = g2;
-		if (err == -EINTR)
-			continue;    /* the ruleset changed under the dump */
-		if (err || (g1 == g2 && !x.intr))
-			return err;
-	}
-	return -EAGAIN;
+	if (!err)
+		lines_digest(&x.lines, fp->digest);
+	lines_free(&x.lines);
+	lines_free(&x.setnames);
+	lines_free(&x.elems);
+	fp->genid = genid;
+	return err;
 }
 
 bool fingerprint_equal(const struct fingerprint *a, const struct fingerprint *b)

@@ -1,7 +1,9 @@
 /* kread.c - the one reader of nf_tables objects (kread.h). */
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <sys/socket.h>
 #include <libnftnl/common.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -81,8 +83,6 @@ static int kread_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct kread_run *run = data;
 
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		run->r->intr = true;
 	run->err = kread_msg(run->type, nlh, run->r->bad_msg, run->fn,
 			     run->r->data);
 	return run->err ? MNL_CB_ERROR : MNL_CB_OK;
@@ -97,6 +97,57 @@ int kread(struct nl *nl, struct kread *r, uint16_t type, kread_fn fn)
 						     flags, nl->seq++);
 	int err = names_sent(type, r) ? put_names(type, nlh, r) : 0;
 
-	r->intr = false;
 	return err ?: nl_talk(nl, nlh, kread_cb, &run, &run.err);
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *g = nftnl_gen_alloc();
+
+	if (!g || nftnl_gen_nlmsg_parse(nlh, g) < 0) {
+		nftnl_gen_free(g);
+		return MNL_CB_ERROR;
+	}
+	*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return MNL_CB_OK;
+}
+
+int nl_genid(struct nl *nl, uint32_t *genid)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN,
+		AF_UNSPEC, NLM_F_ACK, nl->seq++);
+
+	return nl_talk(nl, nlh, gen_cb, genid, NULL);
+}
+
+int kread_consistent(struct nl *nl, const struct kread_pass *p,
+		     uint32_t *genid)
+{
+	for (int i = 0; i < KREAD_RETRIES; i++) {
+		uint32_t g1 = 0, g2 = 0;
+		int err = nl_genid(nl, &g1);
+
+		if (err)
+			return err;
+		err = p->read(nl, p->ctx);
+		if (err == -EINTR)
+			continue;       /* the ruleset changed under the dump */
+		if (err)
+			return err;
+		err = p->any_generation ? 0 : nl_genid(nl, &g2);
+		if (!err && !p->any_generation && g1 != g2) {
+			p->discard(p->ctx);
+			continue;       /* a commit came between the parts */
+		}
+		if (err) {
+			p->discard(p->ctx);
+			return err;
+		}
+		if (genid)
+			*genid = g1;
+		return 0;
+	}
+	return -EAGAIN;
 }

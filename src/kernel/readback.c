@@ -263,14 +263,36 @@ static int readback_read_once(struct nl *nl, const char *table, bool reset,
 	return err;
 }
 
+struct rb_pass {
+	const char *table;
+	bool reset;
+	struct readback *rb;
+};
+
+static int rb_pass_read(struct nl *nl, void *ctx)
+{
+	struct rb_pass *p = ctx;
+
+	return readback_read_once(nl, p->table, p->reset, p->rb);
+}
+
+static void rb_pass_discard(void *ctx)
+{
+	readback_free(((struct rb_pass *)ctx)->rb);
+}
+
+/* The rules and the counters of one generation; a read that resets the
+ * counters is not repeated for a commit between its parts (what it reset
+ * would be lost), only for an interrupted dump. */
 int readback_read(struct nl *nl, const char *table, bool reset,
 		  struct readback *rb)
 {
-	int err = -EINTR;
+	struct rb_pass x = { .table = table, .reset = reset, .rb = rb };
+	struct kread_pass p = { .read = rb_pass_read,
+				.discard = rb_pass_discard, .ctx = &x,
+				.any_generation = reset };
 
-	for (int i = 0; i < 8 && err == -EINTR; i++)
-		err = readback_read_once(nl, table, reset, rb);
-	return err;
+	return kread_consistent(nl, &p, NULL);
 }
 
 void readback_free(struct readback *rb)
