@@ -21,11 +21,10 @@ void source_init(struct source *s, const char *root, const char *stage)
 
 void source_free(struct source *s)
 {
-	for (size_t i = 0; i < s->staged_count; i++)
-		free(s->staged[i]);
+	while (s->staged_count)
+		free(s->staged[--s->staged_count]);
 	free(s->staged);
 	s->staged = NULL;
-	s->staged_count = 0;
 }
 
 int source_absolute(const char *name, char **out)
