@@ -5,7 +5,10 @@
 # per-scenario figures kept: takeover (keepalived's MASTER notify after the
 # master was cut off), allowed UDP outage (longest run of lost 10 ms
 # echoes), TCP stall (longest silence of a connection pushing every 10 ms)
-# and the forbidden packets counted at the receivers.  One run on a shared
+# and the forbidden packets counted at the receivers, per scenario (start,
+# failover, failback, revoke, skew, forged, degraded, invalid, split,
+# heal; skew and degraded: how long no node was MASTER; split: when both
+# were, and when the yielding one stopped forwarding).  One run on a shared
 # machine: indicative figures, not a timed assert (the test asserts only the
 # targets: takeover <= 1.0 s, outage <= 0.5 s, TCP alive, 0 forbidden).
 set -eu

@@ -145,6 +145,8 @@ struct settings {
  * compiles to list both nodes' addresses, so both nodes build the same
  * table; which node this is (model_ha_self) changes nothing in it. */
 #define MODEL_HA_NODES 2
+/* ha.weight_file when the config names none */
+#define MODEL_HA_WEIGHT_FILE "/run/segmentd/ha-weight"
 
 struct ha_node {
 	char *name;
@@ -167,7 +169,7 @@ struct model_ha {
 	uint16_t peer_port;             /* default 3781 */
 	char *key_file;        /* absolute path */
 	bool block_on_mismatch;         /* default true */
-	char *weight_file;     /* default "/run/segmentd/ha-weight" */
+	char *weight_file;     /* default MODEL_HA_WEIGHT_FILE */
 	struct origin origin;
 	struct origin sync_interface_origin;
 	struct origin vrrp_interfaces_origin;

@@ -214,6 +214,9 @@ void daemon_peer_follow(struct daemon *d);
 /* Stops it; the weight file says "do not promote" (nothing watches the
  * table once the daemon is gone). */
 void daemon_peer_stop(struct daemon *d);
+/* At a start on an invalid config: the default weight file, if it exists,
+ * says "do not promote". */
+void daemon_peer_degraded(void);
 /* A fresh beacon from the peer within the last 3 s. */
 bool daemon_peer_heard(const struct daemon *d);
 /* `segmentctl status`: the peer lines (nothing without an ha group), and

@@ -212,6 +212,7 @@ int daemon_fail_closed(struct daemon *d)
 
 	diags_init(&diags);
 	d->degraded = true;
+	daemon_peer_degraded();
 	err = enforcer_adopt(&d->enf, table, &diags);
 	if (!err) {
 		log_msg(LOG_ERR, "config invalid: keeping the ruleset already "

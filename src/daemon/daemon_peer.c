@@ -349,6 +349,28 @@ void daemon_peer_stop(struct daemon *d)
 			d->model.ha.weight_file);
 }
 
+/* The config is invalid, so its ha group and weight_file are unknown; a
+ * weight file at the default path is keepalived's, and may still say 0 (a
+ * daemon killed before could not write -254 at its stop).  A file that
+ * does not exist is left alone: no ha here, or keepalived's init_file
+ * creates it. */
+void daemon_peer_degraded(void)
+{
+	const char *path = MODEL_HA_WEIGHT_FILE;
+	int err;
+
+	if (access(path, F_OK) != 0)
+		return;
+	err = peer_weight_write(path, PEER_WEIGHT_BLOCK);
+	if (err)
+		log_msg(LOG_ERR, "ha: writing the keepalived weight %d to %s: "
+			"%s", PEER_WEIGHT_BLOCK, path, strerror(-err));
+	else
+		log_msg(LOG_WARNING, "ha: weight %d written to %s (config "
+			"invalid: this node does not enforce its policy)",
+			PEER_WEIGHT_BLOCK, path);
+}
+
 void daemon_peer_init(struct daemon *d)
 {
 	memset(&d->peer, 0, sizeof(d->peer));

@@ -14,7 +14,6 @@
 #define HA_WHAT "ha"
 #define HA_SYNC_PORT_DEFAULT 3780
 #define HA_PEER_PORT_DEFAULT 3781
-#define HA_WEIGHT_FILE_DEFAULT "/run/segmentd/ha-weight"
 
 /* One address of a node: a single host, no prefix. */
 static int ha_address(struct cfg *c, const config_setting_t *s,
@@ -173,7 +172,7 @@ static int ha_defaults(struct model_ha *out)
 {
 	out->enabled = true;
 	out->block_on_mismatch = true;
-	out->weight_file = strdup(HA_WEIGHT_FILE_DEFAULT);
+	out->weight_file = strdup(MODEL_HA_WEIGHT_FILE);
 	return out->weight_file ? 0 : -ENOMEM;
 }
 
