@@ -60,9 +60,13 @@ int compile_address_set(struct compiler *c, const char *name, int family,
 			    false, o);
 	if (!s || set_reserve(s, l->count))
 		return -ENOMEM;
-	for (size_t i = 0; i < l->count; i++)
-		if (set_add_interval(s, l->items[i].lo, l->items[i].hi))
-			return -ENOMEM;
+	for (size_t i = 0; i < l->count; i++) {
+		int err = set_add_interval(s, l->items[i].lo, l->items[i].hi);
+
+		if (err)
+			return err;
+	}
+	set_trim(s);
 	return 0;
 }
 
