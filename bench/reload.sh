@@ -3,7 +3,9 @@
 # (`segmentctl reload`, whole round trip, wall) against `nft -f` of the
 # same ruleset (segmentd --print) into an empty namespace, interleaved, and
 # the daemon's RSS (VmRSS) after start and after the reloads.  N networks
-# per family: $BENCH_N (default 100000), $BENCH_RUNS runs (default 5).
+# per family: $BENCH_N (default 100000), $BENCH_RUNS runs (default 5); then
+# $BENCH_RSS_RELOADS more reloads (default 95, untimed, no nft -f) and the
+# RSS after all of them (issue 12: no growth over 100 reloads).
 # Everything runs in `unshare -n -m` namespaces (a private /run for the
 # control socket); the caller's namespace is never touched.  Prints ratios
 # (medians); nothing asserts.
@@ -18,7 +20,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/segmentd-reload.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 "$top/bench/gen-config.sh" "$N" "$WORK/n.conf" || exit 1
 "$build/segmentd" --print -c "$WORK/n.conf" >"$WORK/n.nft" || exit 1
-export SD="$build/segmentd" CTL="$build/segmentctl" WORK RUNS
+MORE=${BENCH_RSS_RELOADS:-95}
+export SD="$build/segmentd" CTL="$build/segmentctl" WORK RUNS MORE
 # shellcheck disable=SC2016 # expanded by the inner bash
 unshare -n -m --propagation private bash -c '
 	mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
@@ -41,6 +44,10 @@ unshare -n -m --propagation private bash -c '
 		echo "run $i reload_ms $(( (t1 - t0) / 1000 )) nft_ms $(( (t2 - t1) / 1000 ))" | awk "{ \$4 /= 1000; \$6 /= 1000; print }"
 	done
 	echo "rss_after_${RUNS}_reloads_kib $(rss)"
+	for _ in $(seq "$MORE"); do
+		"$CTL" reload >"$WORK/r.out" 2>&1 || cat "$WORK/r.out" >&2
+	done
+	[ "$MORE" -gt 0 ] && echo "rss_after_$((RUNS + MORE))_reloads_kib $(rss)"
 	kill -TERM "$pid"; wait "$pid"
 ' | tee "$WORK/out"
 awk '/^run/ { print $4 / $6 }' "$WORK/out" | sort -n | awk -v n="$N" '

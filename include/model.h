@@ -57,8 +57,10 @@ struct zone {
 	enum zone_class class;
 	char **interfaces;
 	size_t interface_count;
-	struct cidr *networks;
+	struct cidr *networks;   /* NULL once packed */
 	size_t network_count;
+	uint8_t *packed;     /* model_pack(): the networks, lines left out */
+	size_t packed_len;
 	bool any;            /* networks = ["any"]: everything not in another zone */
 	const char *networks_file;  /* points into model.files, or NULL */
 	size_t file_first;   /* networks[file_first..] come from networks_file */
@@ -197,6 +199,26 @@ struct model {
 
 void model_init(struct model *m);
 void model_free(struct model *m);
+
+/* model_pack.c: the zones' networks (100k a zone, 24 bytes each) packed
+ * into 1-17 bytes each, their lines left out: for a model that is kept
+ * (the daemon's) once validated and compiled.  A zone whose packing fails
+ * stays as it was (-ENOMEM).  Read the networks of a zone, packed or not,
+ * with zone_network_next() or zone_networks_get(). */
+int model_pack(struct model *m);
+struct zone_net_iter {
+	size_t index, off;
+};
+void zone_net_begin(struct zone_net_iter *it);
+/* The next network of z into *out (line 0 when packed); false after the
+ * last. */
+bool zone_network_next(const struct zone *z, struct zone_net_iter *it,
+		       struct cidr *out);
+/* z's networks as an array in *v: z->networks, or the packed ones
+ * unpacked into a new array, also put in *tmp for the caller to free
+ * (else *tmp is NULL).  0 or -ENOMEM. */
+int zone_networks_get(const struct zone *z, const struct cidr **v,
+		      struct cidr **tmp);
 /* Free what one object owns and zero it (for objects that failed to parse;
  * model_free uses them too).  NULL-safe. */
 /* Free what one zone, host, flow or management rule owns and zero it (NULL

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "ivpack.h"
 #include "nameidx.h"
 
 #define RS_NAME_MAX 64
@@ -50,14 +51,25 @@ struct rs_elem {
 	char *chain;         /* maps only: target chain (owned) */
 };
 
+/* An address set (interval) keeps its elements packed in iv, sorted and
+ * disjoint (the daemon keeps 400k of them at 100k networks); the others
+ * (interface names, marks, maps: a few each) in elems.  Read both with
+ * set_iter_next(). */
 struct rs_set {
 	char *name;
 	enum rs_key key;
 	bool interval;       /* true for address sets */
 	bool is_map;         /* verdict map (data = verdict) */
-	struct rs_elem *elems;
+	struct rs_elem *elems;     /* !interval */
+	struct ivpack iv;          /* interval */
 	size_t elem_count, elem_capacity;
 	struct rs_origin origin;
+};
+
+/* A read of a set's elements in order. */
+struct rs_iter {
+	size_t index;
+	struct ivpack_pos pos;
 };
 
 enum rs_op_kind {
@@ -154,9 +166,17 @@ struct rs_set *ruleset_add_set(struct ruleset *rs, const char *name,
 struct rs_chain *ruleset_add_chain(struct ruleset *rs, const char *name,
 				   enum rs_hook hook, const struct rs_origin *o);
 struct rs_rule *chain_add_rule(struct rs_chain *c, const struct rs_origin *o);
+/* Address intervals in ascending order, disjoint: -EINVAL otherwise. */
 int set_add_interval(struct rs_set *s, const uint8_t *low, const uint8_t *high);
 /* Room for n more elements (one allocation); -ENOMEM. */
 int set_reserve(struct rs_set *s, size_t n);
+/* Gives back what set_reserve() took and was not used. */
+void set_trim(struct rs_set *s);
+void set_iter_begin(struct rs_iter *it);
+/* The next element of s into *e (its chain, if any, is the set's); false
+ * after the last. */
+bool set_iter_next(const struct rs_set *s, struct rs_iter *it,
+		   struct rs_elem *e);
 int set_add_ifname(struct rs_set *s, const char *ifname,
 		   enum rs_verdict v, const char *chain);
 int set_add_mark(struct rs_set *s, uint32_t mark);

@@ -21,6 +21,18 @@
 #include "log.h"
 #include "policy.h"
 
+static bool zone_contains(const struct zone *z, const struct cidr *ip)
+{
+	struct zone_net_iter it;
+	struct cidr net;
+
+	zone_net_begin(&it);
+	while (zone_network_next(z, &it, &net))
+		if (cidr_contains(&net, ip))
+			return true;
+	return false;
+}
+
 /* Is tcp/PORT on the gateway allowed from IP by m's management rules? */
 static int ssh_allowed(const struct model *m, const struct cidr *ip,
 		       unsigned port)
@@ -28,8 +40,7 @@ static int ssh_allowed(const struct model *m, const struct cidr *ip,
 	bool zoned = false;
 
 	for (size_t z = 0; z < m->zone_count; z++)
-		for (size_t i = 0; i < m->zones[z].network_count; i++)
-			zoned |= cidr_contains(&m->zones[z].networks[i], ip);
+		zoned |= zone_contains(&m->zones[z], ip);
 	for (size_t r = 0; r < m->mgmt_count; r++) {
 		const struct mgmt_rule *mr = &m->mgmt[r];
 		const struct cidr *v;
@@ -40,9 +51,10 @@ static int ssh_allowed(const struct model *m, const struct cidr *ip,
 			v = m->hosts[mr->from.index].addresses;
 			n = m->hosts[mr->from.index].address_count;
 		} else {
-			v = m->zones[mr->from.index].networks;
-			n = m->zones[mr->from.index].network_count;
-			from = m->zones[mr->from.index].any && !zoned;
+			v = NULL;
+			n = 0;
+			from = (m->zones[mr->from.index].any && !zoned) ||
+			       zone_contains(&m->zones[mr->from.index], ip);
 		}
 		for (size_t i = 0; i < n; i++)
 			from |= cidr_contains(&v[i], ip);

@@ -169,6 +169,10 @@ int daemon_apply_loaded(struct daemon *d, struct model *m,
 	model_free(&d->model);
 	d->model = *m;
 	model_init(m);
+	/* kept for months: its networks in a few bytes each (-ENOMEM:
+	 * they stay as they are) */
+	model_pack(&d->model);
+	malloc_trim(0);     /* the parse, the old model, the arrays packed */
 	d->degraded = false;
 	if (enforcer_unchanged(&d->enf))
 		log_msg(LOG_NOTICE, "%s: table '%s' unchanged from %s (%zu "

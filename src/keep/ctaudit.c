@@ -59,13 +59,15 @@ static bool set_has_addr(const struct rs_set *s, const struct ct_entry *e,
 			 const uint8_t *addr)
 {
 	size_t len = e->family == AF_INET ? 4 : 16;
+	struct rs_iter it;
+	struct rs_elem iv;
 
 	if (!s || s->key != (e->family == AF_INET ? RS_KEY_IPV4 : RS_KEY_IPV6))
 		return false;
-	for (size_t i = 0; i < s->elem_count; i++)
-		if (memcmp(addr, s->elems[i].low, len) >= 0 &&
-		    memcmp(addr, s->elems[i].high, len) <= 0)
-			return true;
+	set_iter_begin(&it);
+	while (set_iter_next(s, &it, &iv))    /* ascending */
+		if (memcmp(addr, iv.high, len) <= 0)
+			return memcmp(addr, iv.low, len) >= 0;
 	return false;
 }
 

@@ -271,7 +271,8 @@ static int elem_add(struct nftnl_set *ns, const struct rs_set *s,
 /* An upper bound of the bytes elem_add() puts in the element list for e:
  * per element a list-element nest, a key nest with its value and a flags
  * attribute; a map element adds a data nest, a verdict nest, its code and
- * the chain name; an address interval is two elements. */
+ * the chain name; an address interval is two elements (e not needed:
+ * NULL). */
 static size_t elem_wire_size(const struct rs_set *s, const struct rs_elem *e)
 {
 	size_t one = NLA_HDR + NLA_HDR + NLA_HDR + 16 + NLA_HDR + 4;
@@ -303,18 +304,20 @@ static void put_addr_elem(struct nlmsghdr *nlh, const uint8_t *key,
  * cost a sixth of a restore at 100k networks.  The expected fingerprint
  * parses these very messages, so any difference would show. */
 static int msg_addr_chunk(struct batch *bt, const struct nft_ctx *x,
-			  const struct rs_set *s, size_t *i, size_t count)
+			  const struct rs_set *s, struct rs_iter *it,
+			  size_t *i, size_t count)
 {
 	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16, first = *i, last = *i;
 	size_t bytes = 0;
 	struct nlattr *list;
 	struct nlmsghdr *nlh;
+	struct rs_elem e;
 	uint8_t end[16];
 	uint32_t seq;
 	void *buf;
 
 	for (; last < count; last++) {
-		bytes += elem_wire_size(s, &s->elems[last]);
+		bytes += elem_wire_size(s, NULL);
 		if (last > first && bytes > ELEM_LIST_BUDGET)
 			break;
 	}
@@ -329,9 +332,9 @@ static int msg_addr_chunk(struct batch *bt, const struct nft_ctx *x,
 			 htonl(nft_set_id(x, s->name)));
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, x->table);
 	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-	for (size_t j = first; j < last; j++) {
-		put_addr_elem(nlh, s->elems[j].low, len, false);
-		if (addr_next(end, s->elems[j].high, len))
+	for (size_t j = first; j < last && set_iter_next(s, it, &e); j++) {
+		put_addr_elem(nlh, e.low, len, false);
+		if (addr_next(end, e.high, len))
 			put_addr_elem(nlh, end, len, true);
 	}
 	mnl_attr_nest_end(nlh, list);
@@ -391,10 +394,12 @@ int msg_elems(struct batch *bt, const struct nft_ctx *x,
 {
 	size_t i = 0, count = s->elem_count - drop_elem_fault(bt, s);
 	bool addr = s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6;
+	struct rs_iter it;
 	int err = 0;
 
+	set_iter_begin(&it);
 	while (i < count && !err)
-		err = addr ? msg_addr_chunk(bt, x, s, &i, count)
+		err = addr ? msg_addr_chunk(bt, x, s, &it, &i, count)
 			   : msg_elems_chunk(bt, x, s, &i, count);
 	return err;
 }

@@ -60,9 +60,13 @@ int compile_address_set(struct compiler *c, const char *name, int family,
 			    false, o);
 	if (!s || set_reserve(s, l->count))
 		return -ENOMEM;
-	for (size_t i = 0; i < l->count; i++)
-		if (set_add_interval(s, l->items[i].lo, l->items[i].hi))
-			return -ENOMEM;
+	for (size_t i = 0; i < l->count; i++) {
+		int err = set_add_interval(s, l->items[i].lo, l->items[i].hi);
+
+		if (err)
+			return err;
+	}
+	set_trim(s);
 	return 0;
 }
 
@@ -96,14 +100,15 @@ static int any_zone_list(struct compiler *c, size_t self, int family,
 	interval_list_init(&others, family);
 	for (size_t z = 0; z < c->m->zone_count && !err; z++) {
 		const struct zone *zone = &c->m->zones[z];
+		struct zone_net_iter it;
+		struct cidr net;
 
-		for (size_t i = 0; z != self && i < zone->network_count; i++) {
-			if (zone->networks[i].family != family)
+		zone_net_begin(&it);
+		while (z != self && !err && zone_network_next(zone, &it, &net)) {
+			if (net.family != family)
 				continue;
-			cidr_to_interval(&zone->networks[i], &iv);
+			cidr_to_interval(&net, &iv);
 			err = interval_list_add(&others, &iv);
-			if (err)
-				break;
 		}
 	}
 	interval_list_init(out, family);
@@ -122,11 +127,16 @@ static int zone_list(struct compiler *c, size_t z, int family,
 		     struct interval_list *out)
 {
 	const struct zone *zone = &c->m->zones[z];
+	const struct cidr *v;
+	struct cidr *tmp;
+	int err;
 
 	if (zone->any)
 		return any_zone_list(c, z, family, out);
-	return compile_cidr_list(zone->networks, zone->network_count, family,
-				 out);
+	err = zone_networks_get(zone, &v, &tmp);
+	err = err ?: compile_cidr_list(v, zone->network_count, family, out);
+	free(tmp);
+	return err;
 }
 
 static int host_list(struct compiler *c, size_t h, int family,

@@ -35,6 +35,7 @@ void zone_clear(void *zone)
 	free(z->name);
 	strv_free(z->interfaces, z->interface_count);
 	free(z->networks);
+	free(z->packed);
 	free(z->comment);
 	memset(z, 0, sizeof(*z));
 }

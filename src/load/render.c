@@ -88,11 +88,15 @@ static void render_set(FILE *out, const struct rs_set *s)
 	if (s->interval)
 		fputs("\t\tflags interval\n", out);
 	if (s->elem_count) {
+		struct rs_iter it;
+		struct rs_elem e;
+
 		fputs("\t\telements = { ", out);
-		for (size_t i = 0; i < s->elem_count; i++) {
+		set_iter_begin(&it);
+		for (size_t i = 0; set_iter_next(s, &it, &e); i++) {
 			if (i)
 				fputs(i % 4 ? ", " : ",\n\t\t\t     ", out);
-			print_elem(out, s, &s->elems[i]);
+			print_elem(out, s, &e);
 		}
 		fputs(" }\n", out);
 	}

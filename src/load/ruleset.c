@@ -81,9 +81,10 @@ static void chain_free(struct rs_chain *c)
 
 static void set_free(struct rs_set *s)
 {
-	for (size_t i = 0; i < s->elem_count; i++)
+	for (size_t i = 0; s->elems && i < s->elem_count; i++)
 		free(s->elems[i].chain);
 	free(s->elems);
+	ivpack_free(&s->iv);
 	free(s->name);
 	free((char *)s->origin.what);
 }
@@ -133,6 +134,7 @@ struct rs_set *ruleset_add_set(struct ruleset *rs, const char *name,
 	s->key = key;
 	s->is_map = is_map;
 	s->interval = key == RS_KEY_IPV4 || key == RS_KEY_IPV6;
+	ivpack_init(&s->iv, key == RS_KEY_IPV4 ? 4 : 16);
 	rs->set_count++;
 	return s;
 }
@@ -173,20 +175,45 @@ static struct rs_elem *set_new_elem(struct rs_set *s)
 
 int set_reserve(struct rs_set *s, size_t n)
 {
+	if (s->interval)
+		return ivpack_reserve(&s->iv, n);
 	return array_reserve((void **)&s->elems, &s->elem_capacity,
 			     s->elem_count, n, sizeof(*s->elems));
 }
 
+void set_trim(struct rs_set *s)
+{
+	if (s->interval)
+		ivpack_trim(&s->iv);
+}
+
 int set_add_interval(struct rs_set *s, const uint8_t *low, const uint8_t *high)
 {
-	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16;
-	struct rs_elem *e = set_new_elem(s);
+	int err = s->interval ? ivpack_add(&s->iv, low, high) : -EINVAL;
 
-	if (!e)
-		return -ENOMEM;
-	memcpy(e->low, low, len);
-	memcpy(e->high, high, len);
-	return 0;
+	if (!err)
+		s->elem_count = s->iv.count;
+	return err;
+}
+
+void set_iter_begin(struct rs_iter *it)
+{
+	it->index = 0;
+	ivpack_begin(&it->pos);
+}
+
+bool set_iter_next(const struct rs_set *s, struct rs_iter *it,
+		   struct rs_elem *e)
+{
+	if (it->index >= s->elem_count)
+		return false;
+	it->index++;
+	if (!s->interval) {
+		*e = s->elems[it->index - 1];
+		return true;
+	}
+	memset(e, 0, sizeof(*e));
+	return ivpack_next(&s->iv, &it->pos, e->low, e->high);
 }
 
 int set_add_ifname(struct rs_set *s, const char *ifname,

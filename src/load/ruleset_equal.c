@@ -44,8 +44,9 @@ static bool set_eq(const void *pa, const void *pb)
 	return str_eq(a->name, b->name) && a->key == b->key &&
 	       a->interval == b->interval && a->is_map == b->is_map &&
 	       a->elem_count == b->elem_count &&
-	       all_eq(a->elems, b->elems, a->elem_count, sizeof(*a->elems),
-		      elem_eq);
+	       (a->interval ? ivpack_equal(&a->iv, &b->iv) :
+		all_eq(a->elems, b->elems, a->elem_count, sizeof(*a->elems),
+		       elem_eq));
 }
 
 static bool op_eq(const void *pa, const void *pb)

@@ -539,11 +539,23 @@ static bool cidrs_v6(const struct cidr *v, size_t n)
 	return false;
 }
 
+static bool zone_v6(const struct zone *z)
+{
+	struct zone_net_iter it;
+	struct cidr net;
+
+	zone_net_begin(&it);
+	while (zone_network_next(z, &it, &net))
+		if (net.family == AF_INET6)
+			return true;
+	return false;
+}
+
 /* Does the model name an IPv6 network or address anywhere? */
 static bool model_uses_ipv6(const struct model *m)
 {
 	for (size_t i = 0; i < m->zone_count; i++)
-		if (cidrs_v6(m->zones[i].networks, m->zones[i].network_count))
+		if (zone_v6(&m->zones[i]))
 			return true;
 	for (size_t i = 0; i < m->host_count; i++)
 		if (cidrs_v6(m->hosts[i].addresses, m->hosts[i].address_count))

@@ -169,10 +169,10 @@ static int cidr_cmp(const void *x, const void *y)
 }
 
 /* The prefixes as canonical text; "any" first when any is set. */
-static struct set cidr_set(struct pool *p, const struct cidr *c, size_t n,
-			   bool any)
+/* v: n prefixes in the pool, sorted here. */
+static struct set cidr_set_of(struct pool *p, struct cidr *v, size_t n,
+			      bool any)
 {
-	struct cidr *v = diff_alloc(p, n, sizeof(*v));
 	struct set s;
 
 	if (!set_alloc(p, n + 1, &s) || !v)
@@ -182,8 +182,6 @@ static struct set cidr_set(struct pool *p, const struct cidr *c, size_t n,
 		s.spans[0] = (struct span){ .key = 0, .len = 0 };
 		s.text.v[s.text.n++] = "any";
 	}
-	if (n)
-		memcpy(v, c, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), cidr_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char text[CIDR_TEXT];
@@ -212,12 +210,23 @@ struct list diff_cidr_wider(struct pool *p, const struct set *a,
 
 struct set diff_host_addresses(struct pool *p, const struct host *h)
 {
-	return cidr_set(p, h->addresses, h->address_count, false);
+	struct cidr *v = diff_alloc(p, h->address_count, sizeof(*v));
+
+	if (v && h->address_count)
+		memcpy(v, h->addresses, h->address_count * sizeof(*v));
+	return cidr_set_of(p, v, h->address_count, false);
 }
 
 struct set diff_zone_networks(struct pool *p, const struct zone *z)
 {
-	return cidr_set(p, z->networks, z->network_count, z->any);
+	struct cidr *v = diff_alloc(p, z->network_count, sizeof(*v));
+	struct zone_net_iter it;
+	size_t n = 0;
+
+	zone_net_begin(&it);
+	while (v && n < z->network_count && zone_network_next(z, &it, &v[n]))
+		n++;
+	return cidr_set_of(p, v, n, z->any);
 }
 
 /* ---- names ---- */

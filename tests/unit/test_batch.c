@@ -65,6 +65,8 @@ struct tally {
 	size_t *set_elems;        /* per rs->sets[i] */
 	size_t *next_iv;          /* per address set: the next interval */
 	bool *at_end;             /* ... and whether its end comes next */
+	struct rs_iter *iter;     /* ... read up to it */
+	struct rs_elem *cur;      /* ... the interval whose end comes next */
 	size_t *chain_rules;      /* per rs->chains[i] */
 	size_t set_at, chain_at;  /* where the last name was found */
 	size_t tables, chains, sets, objs, rules, elems;
@@ -87,8 +89,12 @@ static size_t kernel_elems(const struct rs_set *s)
 
 	if (s->key != RS_KEY_IPV4 && s->key != RS_KEY_IPV6)
 		return s->elem_count;
-	for (size_t i = 0; i < s->elem_count; i++)
-		n += all_ones(s->elems[i].high, len) ? 1 : 2;
+	struct rs_iter it;
+	struct rs_elem e;
+
+	set_iter_begin(&it);
+	while (set_iter_next(s, &it, &e))
+		n += all_ones(e.high, len) ? 1 : 2;
 	return n;
 }
 
@@ -176,14 +182,16 @@ static void check_addr_elem(struct tally *t, size_t i, const struct nlattr *el)
 	uint32_t flags = 0, want_flags = 0;
 	const struct nlattr *a, *b;
 	const void *key = NULL;
-	const struct rs_elem *e;
+	struct rs_elem e;
 	uint8_t want[16];
 
 	if (s->key != RS_KEY_IPV4 && s->key != RS_KEY_IPV6)
 		return;
 	ck_assert_uint_lt(t->next_iv[i], s->elem_count);
-	e = &s->elems[t->next_iv[i]];
-	memcpy(want, t->at_end[i] ? e->high : e->low, len);
+	if (!t->at_end[i])
+		ck_assert(set_iter_next(s, &t->iter[i], &t->cur[i]));
+	e = t->cur[i];
+	memcpy(want, t->at_end[i] ? e.high : e.low, len);
 	if (t->at_end[i]) {
 		for (size_t k = len; k-- > 0;)
 			if (++want[k] != 0)
@@ -205,7 +213,7 @@ static void check_addr_elem(struct tally *t, size_t i, const struct nlattr *el)
 		      flags == want_flags, "set '%s', interval %zu: the %s "
 		      "element differs from the compiled interval", s->name,
 		      t->next_iv[i] + 1, t->at_end[i] ? "end" : "start");
-	if (!t->at_end[i] && !all_ones(e->high, len)) {
+	if (!t->at_end[i] && !all_ones(e.high, len)) {
 		t->at_end[i] = true;
 	} else {
 		t->at_end[i] = false;
@@ -312,7 +320,12 @@ static void check_walk(const struct ruleset *rs, const char *what)
 	t.chain_rules = calloc(rs->chain_count + 1, sizeof(size_t));
 	t.next_iv = calloc(rs->set_count + 1, sizeof(size_t));
 	t.at_end = calloc(rs->set_count + 1, sizeof(bool));
-	ck_assert(t.set_elems && t.chain_rules && t.next_iv && t.at_end);
+	t.iter = calloc(rs->set_count + 1, sizeof(*t.iter));
+	t.cur = calloc(rs->set_count + 1, sizeof(*t.cur));
+	ck_assert(t.set_elems && t.chain_rules && t.next_iv && t.at_end &&
+		  t.iter && t.cur);
+	for (size_t i = 0; i < rs->set_count; i++)
+		set_iter_begin(&t.iter[i]);
 	ck_assert_int_eq(nft_batch_build_full(&nl, rs,
 		nft_table_flags(PROTECTION_OWNED), &bt), 0);
 	tally_batch(&t, &bt);
@@ -335,6 +348,8 @@ static void check_walk(const struct ruleset *rs, const char *what)
 	free(t.chain_rules);
 	free(t.next_iv);
 	free(t.at_end);
+	free(t.iter);
+	free(t.cur);
 }
 
 static void check_fingerprint(const struct ruleset *rs, const char *what)

@@ -220,6 +220,8 @@ START_TEST(any_zone_is_complement)
 	char path[512];
 	struct ruleset rs;
 	const struct rs_set *cloud;
+	struct rs_iter it;
+	struct rs_elem e;
 	char *text;
 	const uint8_t mn[4] = { 10, 1, 2, 3 }, out[4] = { 198, 51, 100, 7 };
 	bool has_mn = false, has_out = false;
@@ -229,13 +231,12 @@ START_TEST(any_zone_is_complement)
 	free(text);
 	cloud = ruleset_find_set(&rs, "zone_cloud_v4");
 	ck_assert_ptr_nonnull(cloud);
-	for (size_t i = 0; i < cloud->elem_count; i++) {
-		const struct rs_elem *e = &cloud->elems[i];
-
-		has_mn |= memcmp(e->low, mn, 4) <= 0 &&
-			  memcmp(mn, e->high, 4) <= 0;
-		has_out |= memcmp(e->low, out, 4) <= 0 &&
-			   memcmp(out, e->high, 4) <= 0;
+	set_iter_begin(&it);
+	while (set_iter_next(cloud, &it, &e)) {
+		has_mn |= memcmp(e.low, mn, 4) <= 0 &&
+			  memcmp(mn, e.high, 4) <= 0;
+		has_out |= memcmp(e.low, out, 4) <= 0 &&
+			   memcmp(out, e.high, 4) <= 0;
 	}
 	ck_assert(!has_mn);
 	ck_assert(has_out);

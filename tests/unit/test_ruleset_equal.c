@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "model.h"
 #include "policy.h"
 
 #define TEST_NOW ((time_t)1793491200)
@@ -47,6 +48,27 @@ static struct rs_set *first_interval_set(struct ruleset *rs)
 	return NULL;
 }
 
+/* s's intervals packed again: the first one's last address left out
+ * (flip), or the last interval (drop); the old pack is the caller's. */
+static void repack(struct rs_set *s, bool flip, bool drop)
+{
+	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16;
+	struct ivpack out;
+	struct rs_iter it;
+	struct rs_elem e;
+
+	ivpack_init(&out, (uint8_t)len);
+	set_iter_begin(&it);
+	for (size_t i = 0; set_iter_next(s, &it, &e); i++) {
+		if (flip && i == 0)
+			e.high[len - 1] ^= 1;
+		if (!(drop && i + 1 == s->elem_count))
+			ck_assert_int_eq(ivpack_add(&out, e.low, e.high), 0);
+	}
+	s->iv = out;
+	s->elem_count = out.count;
+}
+
 START_TEST(same_config_is_equal)
 {
 	struct ruleset ga, gb;
@@ -71,17 +93,23 @@ START_TEST(any_change_is_seen)
 	struct pair p;
 	struct ruleset *a = &p.a, *b = &p.b;
 	struct rs_set *s;
+	struct ivpack kept;
 	struct rs_chain *c = NULL;
 
 	load_pair(&p);
 	s = first_interval_set(b);
-	s->elems[0].high[3] ^= 1;                    /* one address more/less */
+	kept = s->iv;
+	repack(s, true, false);                      /* one address less */
 	ck_assert(!ruleset_equal(a, b));
-	s->elems[0].high[3] ^= 1;
+	ivpack_free(&s->iv);
+	s->iv = kept;
 	ck_assert(ruleset_equal(a, b));
-	s->elem_count--;                             /* one network removed */
+	repack(s, false, true);                      /* one network removed */
 	ck_assert(!ruleset_equal(a, b));
-	s->elem_count++;
+	ivpack_free(&s->iv);
+	s->iv = kept;
+	s->elem_count = kept.count;
+	ck_assert(ruleset_equal(a, b));
 	for (size_t i = 0; i < b->chain_count && !c; i++)
 		if (b->chains[i].rule_count)
 			c = &b->chains[i];
@@ -109,6 +137,55 @@ START_TEST(ownership_and_name_count)
 }
 END_TEST
 
+/* A packed model (model_pack: the daemon's) holds the same networks and
+ * compiles to an equal ruleset. */
+static void same_networks(const struct zone *a, const struct zone *b)
+{
+	struct zone_net_iter it;
+	struct cidr net;
+	size_t n = 0;
+
+	ck_assert_ptr_null(a->packed);
+	ck_assert(b->packed || !b->network_count);
+	zone_net_begin(&it);
+	while (zone_network_next(b, &it, &net)) {
+		const struct cidr *c = &a->networks[n++];
+
+		ck_assert_uint_eq(net.family, c->family);
+		ck_assert_uint_eq(net.prefix, c->prefix);
+		ck_assert_mem_eq(net.addr, c->addr, sizeof(net.addr));
+	}
+	ck_assert_uint_eq(n, a->network_count);
+}
+
+static void check_config(const char *conf)
+{
+	struct ruleset ra, rb, again;
+	struct model ma, mb;
+
+	load(conf, &ra, &ma);
+	load(conf, &rb, &mb);
+	ck_assert_int_eq(model_pack(&mb), 0);
+	ck_assert_int_eq(model_pack(&mb), 0);         /* packed once */
+	for (size_t z = 0; z < ma.zone_count; z++)
+		same_networks(&ma.zones[z], &mb.zones[z]);
+	ck_assert_int_eq(ruleset_compile(&mb, TEST_NOW, &again), 0);
+	ck_assert(ruleset_equal(&ra, &again));
+	ruleset_free(&again);
+	ruleset_free(&ra);
+	ruleset_free(&rb);
+	model_free(&ma);
+	model_free(&mb);
+}
+
+START_TEST(packed_compiles_the_same)
+{
+	check_config("conf/segmentd.conf");
+	check_config("conf/examples/alpha-prime-city.conf");
+	check_config("conf/examples/ha-pair.conf");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ruleset_equal");
@@ -117,6 +194,7 @@ int main(void)
 	tcase_add_test(tc, same_config_is_equal);
 	tcase_add_test(tc, any_change_is_seen);
 	tcase_add_test(tc, ownership_and_name_count);
+	tcase_add_test(tc, packed_compiles_the_same);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -1,0 +1,187 @@
+/* test_ivpack.c - packed address intervals: what goes in comes out, in
+ * both widths, at the edges of the address space, and nothing unsorted
+ * goes in. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "ivpack.h"
+
+#define N 2000
+
+struct pair {
+	uint8_t lo[16], hi[16];
+};
+
+/* at += a small number at byte k (with carry); false when it wraps. */
+static bool bump(uint8_t *at, size_t k, unsigned by)
+{
+	for (;; k--) {
+		unsigned sum = at[k] + by;
+
+		at[k] = (uint8_t)sum;
+		by = sum >> 8;
+		if (!by)
+			return true;
+		if (k == 0)
+			return false;
+	}
+}
+
+/* Up to n sorted, disjoint intervals of width bytes from a fixed seed
+ * (gaps and spans of any size: CIDR blocks, single addresses, ragged
+ * ranges); returns how many. */
+static size_t make(struct pair *v, size_t n, size_t width, unsigned seed)
+{
+	uint8_t at[16] = { 0 };
+	size_t i;
+
+	srand(seed);
+	for (i = 0; i < n; i++) {
+		size_t low_bytes = width / 2;
+		size_t k = width - 1 - (size_t)rand() % low_bytes;
+
+		if (i && !bump(at, k, 1 + (unsigned)rand() % 200))
+			break;                      /* gap */
+		memcpy(v[i].lo, at, width);
+		if (rand() % 2) {                   /* a CIDR-shaped block */
+			size_t from = width - (size_t)rand() % low_bytes;
+
+			for (size_t b = from; b < width; b++)
+				at[b] = 0xff;
+		} else if (!bump(at, width - 1, (unsigned)rand() % 300)) {
+			break;
+		}
+		memcpy(v[i].hi, at, width);
+		if (!bump(at, width - 1, 1))
+			break;
+	}
+	return i;
+}
+
+static void round_trip(size_t width, unsigned seed)
+{
+	struct pair *v = calloc(N, sizeof(*v));
+	struct ivpack p, q;
+	struct ivpack_pos pos;
+	uint8_t lo[16], hi[16];
+	size_t n = 0, made;
+
+	ck_assert_ptr_nonnull(v);
+	made = make(v, N, width, seed);
+	ck_assert_uint_gt(made, N / 2);
+	ivpack_init(&p, (uint8_t)width);
+	ivpack_init(&q, (uint8_t)width);
+	ck_assert_int_eq(ivpack_reserve(&p, N), 0);
+	for (size_t i = 0; i < made; i++) {
+		ck_assert_int_eq(ivpack_add(&p, v[i].lo, v[i].hi), 0);
+		ck_assert_int_eq(ivpack_add(&q, v[i].lo, v[i].hi), 0);
+	}
+	ivpack_trim(&p);
+	ck_assert_uint_eq(p.count, made);
+	ck_assert(ivpack_equal(&p, &q));
+	ivpack_begin(&pos);
+	while (ivpack_next(&p, &pos, lo, hi)) {
+		ck_assert_mem_eq(lo, v[n].lo, width);
+		ck_assert_mem_eq(hi, v[n].hi, width);
+		n++;
+	}
+	ck_assert_uint_eq(n, p.count);
+	ivpack_free(&p);
+	ivpack_free(&q);
+	free(v);
+}
+
+START_TEST(round_trips)
+{
+	for (unsigned seed = 1; seed <= 20; seed++) {
+		round_trip(4, seed);
+		round_trip(16, seed);
+	}
+}
+END_TEST
+
+START_TEST(edges_of_the_space)
+{
+	static const size_t widths[] = { 4, 16 };
+
+	for (size_t w = 0; w < 2; w++) {
+		size_t width = widths[w];
+		uint8_t zero[16] = { 0 }, top[16], lo[16], hi[16];
+		struct ivpack p;
+		struct ivpack_pos pos;
+
+		memset(top, 0xff, sizeof(top));
+		ivpack_init(&p, (uint8_t)width);
+		ck_assert_int_eq(ivpack_add(&p, zero, top), 0);  /* all of it */
+		ck_assert_int_eq(ivpack_add(&p, top, top), -EINVAL);
+		ivpack_begin(&pos);
+		ck_assert(ivpack_next(&p, &pos, lo, hi));
+		ck_assert_mem_eq(lo, zero, width);
+		ck_assert_mem_eq(hi, top, width);
+		ck_assert(!ivpack_next(&p, &pos, lo, hi));
+		ivpack_free(&p);
+		ck_assert_int_eq(ivpack_add(&p, zero, zero), 0);
+		ck_assert_int_eq(ivpack_add(&p, top, top), 0);
+		ck_assert_uint_eq(p.count, 2);
+		ivpack_begin(&pos);
+		ck_assert(ivpack_next(&p, &pos, lo, hi));
+		ck_assert_mem_eq(hi, zero, width);
+		ck_assert(ivpack_next(&p, &pos, lo, hi));
+		ck_assert_mem_eq(lo, top, width);
+		ck_assert_mem_eq(hi, top, width);
+		ivpack_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(unsorted_is_refused)
+{
+	uint8_t a[4] = { 10, 0, 0, 0 }, b[4] = { 10, 0, 0, 255 };
+	uint8_t c[4] = { 10, 0, 0, 128 };
+	struct ivpack p;
+
+	ivpack_init(&p, 4);
+	ck_assert_int_eq(ivpack_add(&p, b, a), -EINVAL);     /* high < low */
+	ck_assert_int_eq(ivpack_add(&p, a, c), 0);
+	ck_assert_int_eq(ivpack_add(&p, c, b), -EINVAL);     /* overlaps */
+	ck_assert_int_eq(ivpack_add(&p, a, a), -EINVAL);     /* before */
+	ck_assert_uint_eq(p.count, 1);
+	ivpack_free(&p);
+}
+END_TEST
+
+/* CIDR-shaped sets, the bulk of a big config, take a few bytes each. */
+START_TEST(cidrs_are_small)
+{
+	struct ivpack p;
+
+	ivpack_init(&p, 16);
+	for (unsigned i = 0; i < 1000; i++) {
+		uint8_t lo[16] = { 0xfd, 0, 0, 2, 0, 1, (uint8_t)(i >> 7),
+				   (uint8_t)(2 * i + 1) };
+		uint8_t hi[16];
+
+		memcpy(hi, lo, 8);
+		memset(hi + 8, 0xff, 8);
+		ck_assert_int_eq(ivpack_add(&p, lo, hi), 0);
+	}
+	ck_assert_uint_le(p.len, 1000 * 6 + 20);
+	ivpack_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ivpack");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, round_trips);
+	tcase_add_test(tc, edges_of_the_space);
+	tcase_add_test(tc, unsorted_is_refused);
+	tcase_add_test(tc, cidrs_are_small);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
