@@ -98,14 +98,19 @@ static unsigned families(const struct model *m, const struct endpoint *e)
 	unsigned f = 0;
 
 	if (e->kind == ENDPOINT_ZONE) {
-		if (m->zones[e->index].any)
+		const struct zone *z = &m->zones[e->index];
+		struct zone_net_iter it;
+		struct cidr net;
+
+		if (z->any)
 			return 3;
-		v = m->zones[e->index].networks;
-		n = m->zones[e->index].network_count;
-	} else {
-		v = m->hosts[e->index].addresses;
-		n = m->hosts[e->index].address_count;
+		zone_net_begin(&it);
+		while (f != 3 && zone_network_next(z, &it, &net))
+			f |= net.family == AF_INET ? 1 : 2;
+		return f;
 	}
+	v = m->hosts[e->index].addresses;
+	n = m->hosts[e->index].address_count;
 	for (size_t i = 0; i < n; i++)
 		f |= v[i].family == AF_INET ? 1 : 2;
 	return f;

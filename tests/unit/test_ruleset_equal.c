@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "matrix.h"
 #include "model.h"
+#include "modeldiff.h"
+#include "policy_digest.h"
 #include "policy.h"
 
 #define TEST_NOW ((time_t)1793491200)
@@ -158,6 +161,32 @@ static void same_networks(const struct zone *a, const struct zone *b)
 	ck_assert_uint_eq(n, a->network_count);
 }
 
+/* What the daemon reports from its kept (packed) model: the matrix, the
+ * review of a candidate, the policy digest. */
+static void same_reports(const struct model *ma, const struct model *mb)
+{
+	struct matrix xa, xb;
+	uint8_t da[32], db[32];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	ck_assert_int_eq(matrix_from_model(ma, TEST_NOW, &xa), 0);
+	ck_assert_int_eq(matrix_from_model(mb, TEST_NOW, &xb), 0);
+	ck_assert_uint_eq(matrix_differences(&xa, &xb), 0);
+	ck_assert_uint_eq(matrix_triples(&xa), matrix_triples(&xb));
+	matrix_free(&xa);
+	matrix_free(&xb);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(model_diff(mb, ma, NULL, false, out), 0);
+	ck_assert_int_eq(model_diff(ma, mb, NULL, true, out), 0);
+	fclose(out);
+	free(text);
+	ck_assert_int_eq(model_policy_digest(ma, da), 0);
+	ck_assert_int_eq(model_policy_digest(mb, db), 0);
+	ck_assert_mem_eq(da, db, sizeof(da));
+}
+
 static void check_config(const char *conf)
 {
 	struct ruleset ra, rb, again;
@@ -171,6 +200,7 @@ static void check_config(const char *conf)
 		same_networks(&ma.zones[z], &mb.zones[z]);
 	ck_assert_int_eq(ruleset_compile(&mb, TEST_NOW, &again), 0);
 	ck_assert(ruleset_equal(&ra, &again));
+	same_reports(&ma, &mb);
 	ruleset_free(&again);
 	ruleset_free(&ra);
 	ruleset_free(&rb);
