@@ -37,4 +37,21 @@ static inline int array_grow(void **items, size_t *capacity, size_t count,
 			     *capacity ? *capacity : first, size);
 }
 
+/* Room for n more items: the capacity doubled (from first when empty)
+ * until they fit.  0 or -ENOMEM (*items unchanged). */
+static inline int array_room(void **items, size_t *capacity, size_t count,
+			     size_t n, size_t size, size_t first)
+{
+	size_t cap = *capacity ? *capacity : first;
+
+	if (*capacity - count >= n)
+		return 0;
+	while (cap - count < n) {
+		if (cap > SIZE_MAX / 2)
+			return -ENOMEM;
+		cap *= 2;
+	}
+	return array_reserve(items, capacity, count, cap - count, size);
+}
+
 #endif

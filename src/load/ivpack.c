@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ivpack.h"
 
 struct u128 {
@@ -183,19 +184,7 @@ void ivpack_free(struct ivpack *p)
 
 static int room(struct ivpack *p, size_t n)
 {
-	size_t cap = p->cap ? p->cap : 64;
-	uint8_t *buf;
-
-	if (p->cap - p->len >= n)
-		return 0;
-	while (cap - p->len < n)
-		cap *= 2;
-	buf = realloc(p->buf, cap);
-	if (!buf)
-		return -ENOMEM;
-	p->buf = buf;
-	p->cap = cap;
-	return 0;
+	return array_room((void **)&p->buf, &p->cap, p->len, n, 1, 64);
 }
 
 int ivpack_reserve(struct ivpack *p, size_t n)
