@@ -63,10 +63,12 @@ static int apply_once(struct nl *nl, const struct ruleset *rs,
 		diags_add(d, DIAG_ERROR, NULL, 0, "the kernel's table '%s' "
 			  "differs from the compiled ruleset after the commit "
 			  "(%zu chains, %zu rules, %zu sets, %zu elements "
-			  "read; %zu, %zu, %zu, %zu compiled)", rs->table,
+			  "read; %zu, %zu, %zu, %zu compiled; generation %u "
+			  "before, %u read%s)", rs->table,
 			  now.chains, now.rules, now.sets, now.elements,
 			  expected->chains, expected->rules, expected->sets,
-			  expected->elements);
+			  expected->elements, before, now.genid,
+			  known ? "" : ", the first unknown");
 		return -EPROTO;
 	}
 	return 0;
