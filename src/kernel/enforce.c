@@ -27,9 +27,14 @@ static int apply_once(struct nl *nl, const struct ruleset *rs,
 {
 	struct fingerprint now;
 	uint32_t before = 0, flags;
-	bool known = nl_genid(nl, &before) == 0;
-	int err;
+	int err = nl_genid(nl, &before);
+	bool known = err == 0;
 
+	/* a read cut short by new drift (a restore's interrupt): this
+	 * apply is overtaken before it starts; with the generation unknown
+	 * the foreign change would be judged our failure below */
+	if (err == -ECANCELED)
+		return err;
 	if (nl->mute)
 		nl->mute(nl->mute_ctx, true);
 	err = nft_apply(nl, rs, d, level);
