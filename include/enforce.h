@@ -54,6 +54,8 @@ struct enforcer {
 	struct ruleset rs;
 	bool have_rs;
 	bool unchanged;                  /* the last apply committed nothing */
+	bool updated;                    /* ... or only its difference: */
+	struct nft_update_stats update;  /* what it changed */
 	enum protection level;
 	struct fingerprint expected;     /* computed from rs */
 	struct ruleset guard;            /* its guard table (not lockdown) */
@@ -134,5 +136,8 @@ const struct ruleset *enforcer_guard(const struct enforcer *e);
 const struct fingerprint *enforcer_guard_expected(const struct enforcer *e);
 enum protection enforcer_level(const struct enforcer *e);
 bool enforcer_unchanged(const struct enforcer *e);
+/* What the last apply changed when it programmed only the difference from
+ * the ruleset enforced before (nft_update), else NULL (in full). */
+const struct nft_update_stats *enforcer_updated(const struct enforcer *e);
 
 #endif

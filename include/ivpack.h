@@ -43,6 +43,12 @@ int ivpack_reserve(struct ivpack *p, size_t n);
 /* Gives back the unused capacity. */
 void ivpack_trim(struct ivpack *p);
 bool ivpack_equal(const struct ivpack *a, const struct ivpack *b);
+/* The intervals of a that b does not hold exactly (gone) and those of b
+ * that a does not (added), both initialised here: an interval that
+ * changed its bounds is in both.  Returns 0, -EINVAL (widths differ) or
+ * -ENOMEM (then both are freed). */
+int ivpack_diff(const struct ivpack *a, const struct ivpack *b,
+		struct ivpack *gone, struct ivpack *added);
 
 void ivpack_begin(struct ivpack_pos *pos);
 /* The next interval into low and high (width bytes each); false at the

@@ -76,6 +76,23 @@ struct watch_delta;
 int nft_repair(struct nl *nl, const struct ruleset *rs, uint32_t table_flags,
 	       const struct watch_delta *delta, struct diags *d);
 
+/* What nft_update() changed. */
+struct nft_update_stats {
+	size_t chains;           /* chains whose rules were rewritten */
+	size_t sets;             /* sets whose elements changed */
+	size_t added, removed;   /* elements (address sets: intervals) */
+};
+/* Brings the kernel's table from `from` (what it holds: the ruleset last
+ * programmed and verified) to rs by their difference, in one transaction:
+ * the chains whose rules changed, the elements that came and went
+ * (nft_update.c).  Returns 0, -EOPNOTSUPP when rs has another shape
+ * (tables, objects, sets or chains differ: nft_apply() it), or -errno;
+ * the caller verifies the table as after nft_apply().  *st is added to
+ * (a guard and its main table: one sum). */
+int nft_update(struct nl *nl, const struct ruleset *from,
+	       const struct ruleset *rs, struct diags *d,
+	       enum protection *level, struct nft_update_stats *st);
+
 /* The table flags nft_apply() asks for at a protection level. */
 uint32_t nft_table_flags(enum protection level);
 /* The table flags nft_apply() asks for rs on this kernel: OWNER|PERSIST

@@ -219,6 +219,13 @@ void ruleset_guard_name(const char *table, char *buf, size_t len);
  * out.  Pure. */
 bool ruleset_equal(const struct ruleset *a, const struct ruleset *b);
 bool ruleset_chain_equal(const struct rs_chain *a, const struct rs_chain *b);
+bool ruleset_set_equal(const struct rs_set *a, const struct rs_set *b);
+/* Elements of a set that is not an address set (key, verdict, chain). */
+bool ruleset_elem_equal(const struct rs_elem *a, const struct rs_elem *b);
+/* The same table, objects, set declarations and chains (name, hook,
+ * priority), in order: only rules and set elements may differ, so one
+ * can become the other by its difference (kernel/nft_update.c). */
+bool ruleset_same_shape(const struct ruleset *a, const struct ruleset *b);
 
 /* render.c: the ruleset as nft text that `nft -f` accepts. */
 int ruleset_render(const struct ruleset *rs, FILE *out);

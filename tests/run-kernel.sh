@@ -23,7 +23,7 @@ BUILD=${1:-${BUILD:-build}}
 export BUILD
 . tests/lib/skips.sh
 
-TWO_MODE_TESTS="drift daemon storm faults coexist window"
+TWO_MODE_TESTS="drift daemon storm faults coexist window reload_diff"
 
 # selected RUN NAME: KERNEL_TESTS (if set) names NAME (every mode) or RUN.
 selected() {

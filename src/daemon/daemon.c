@@ -84,7 +84,9 @@ int daemon_reload(struct daemon *d, const char *ssh, FILE *ssh_out,
 	} else {
 		daemon_event(d, EV_RELOAD, "%s applied%s", d->config_path,
 			     enforcer_unchanged(&d->enf) ?
-			     " (unchanged: nothing committed)" : "");
+			     " (unchanged: nothing committed)" :
+			     enforcer_updated(&d->enf) ?
+			     " (by its difference)" : "");
 	}
 	status_line(d, status, sizeof(status));
 	notify_ready(status);

@@ -253,6 +253,13 @@ static enum control_status cmd_reload(struct daemon *d,
 		else if (enforcer_unchanged(&d->enf))
 			fprintf(out, "reloaded %s: unchanged, nothing "
 				"committed\n", d->config_path);
+		else if (enforcer_updated(&d->enf))
+			fprintf(out, "reloaded %s: by its difference (%zu "
+				"element(s) added, %zu removed, %zu chain(s) "
+				"rewritten)\n", d->config_path,
+				enforcer_updated(&d->enf)->added,
+				enforcer_updated(&d->enf)->removed,
+				enforcer_updated(&d->enf)->chains);
 		else
 			fprintf(out, "reloaded %s\n", d->config_path);
 	}

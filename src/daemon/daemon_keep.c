@@ -179,6 +179,18 @@ int daemon_apply_loaded(struct daemon *d, struct model *m,
 			"set elements): nothing committed", why,
 			enforcer_table(&d->enf),
 			path, ruleset_element_count(enforcer_ruleset(&d->enf)));
+	else if (enforcer_updated(&d->enf))
+		log_msg(LOG_NOTICE, "%s: table '%s' updated from %s by its "
+			"difference (%zu set(s): %zu element(s) added, %zu "
+			"removed; %zu chain(s) rewritten; %zu set elements, "
+			"%s)", why, enforcer_table(&d->enf), path,
+			enforcer_updated(&d->enf)->sets,
+			enforcer_updated(&d->enf)->added,
+			enforcer_updated(&d->enf)->removed,
+			enforcer_updated(&d->enf)->chains,
+			ruleset_element_count(enforcer_ruleset(&d->enf)),
+			enforcer_level(&d->enf) == PROTECTION_OWNED ?
+			"owned" : "watchdog-only");
 	else
 		log_msg(LOG_NOTICE, "%s: table '%s' programmed from %s (%zu "
 			"zones, %zu flows, %zu set elements, %s)", why,

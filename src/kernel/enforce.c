@@ -21,9 +21,10 @@ int enforce_verify(struct nl *nl, const char *table,
 /* One apply and its verification.  -EAGAIN: the table differs, but another
  * transaction was committed after ours (ownership off): that is drift, not
  * a failed apply. */
-static int apply_once(struct nl *nl, const struct ruleset *rs,
-		      struct diags *d, enum protection *level,
-		      struct fingerprint *expected)
+static int apply_once(struct nl *nl, const struct ruleset *from,
+		      const struct ruleset *rs, struct diags *d,
+		      enum protection *level, struct fingerprint *expected,
+		      struct nft_update_stats *st)
 {
 	struct fingerprint now;
 	uint32_t before = 0, flags;
@@ -37,7 +38,10 @@ static int apply_once(struct nl *nl, const struct ruleset *rs,
 		return err;
 	if (nl->mute)
 		nl->mute(nl->mute_ctx, true);
-	err = nft_apply(nl, rs, d, level);
+	/* from: the kernel holds it (programmed and verified): by the
+	 * difference; else in full */
+	err = from ? nft_update(nl, from, rs, d, level, st)
+		   : nft_apply(nl, rs, d, level);
 	if (nl->mute)
 		nl->mute(nl->mute_ctx, false);
 	if (err)
@@ -85,7 +89,7 @@ int enforce_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
 	int err = -EAGAIN;
 
 	for (int i = 0; i < RACE_RETRIES && err == -EAGAIN; i++)
-		err = apply_once(nl, rs, d, level, expected);
+		err = apply_once(nl, NULL, rs, d, level, expected, NULL);
 	if (err == -EAGAIN)
 		diags_add(d, DIAG_WARNING, NULL, 0, "table '%s' was changed by "
 			  "another process after each of %d applies", rs->table,
@@ -155,14 +159,50 @@ static bool wants_guard(const struct ruleset *rs)
  * kernel (the caller knows no restore is due): there is nothing to
  * commit.  The watchdog keeps defending the table against the same
  * expected state. */
-static bool unchanged(const struct enforcer *e, const struct ruleset *rs,
-		      const struct ruleset *guard)
+static bool same_guard(const struct enforcer *e, const struct ruleset *guard)
 {
-	if (!e->have_rs || !ruleset_equal(rs, &e->rs))
-		return false;
 	if (!guard)
 		return !e->have_guard;
 	return e->have_guard && ruleset_equal(guard, &e->guard);
+}
+
+static bool unchanged(const struct enforcer *e, const struct ruleset *rs,
+		      const struct ruleset *guard)
+{
+	return e->have_rs && ruleset_equal(rs, &e->rs) && same_guard(e, guard);
+}
+
+/* The guard, if it changed, then the main table, each by its difference
+ * from what it holds, each verified in full like any apply (guard first,
+ * as enforce_apply_pair: between the two commits the guard admits no
+ * mark the main table does not set yet, or drops one it still sets: fail
+ * closed).  0, or -errno and the caller applies in full (-EOPNOTSUPP:
+ * another shape). */
+static int update_quietly(struct enforcer *e, const struct ruleset *rs,
+			  const struct ruleset *guard, struct diags *diags,
+			  struct fingerprint *expected,
+			  struct fingerprint *guard_expected,
+			  struct nft_update_stats *st)
+{
+	bool guard_same = same_guard(e, guard);
+	int err = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (!e->have_rs || !ruleset_same_shape(&e->rs, rs) ||
+	    !guard != !e->have_guard ||
+	    (guard && !ruleset_same_shape(&e->guard, guard)))
+		return -EOPNOTSUPP;
+	e->nl->mute = e->mute;
+	e->nl->mute_ctx = e->mute_ctx;
+	if (guard && guard_same)
+		*guard_expected = e->guard_expected;
+	else if (guard)
+		err = apply_once(e->nl, &e->guard, guard, diags, &e->level,
+				 guard_expected, st);
+	err = err ?: apply_once(e->nl, &e->rs, rs, diags, &e->level,
+				expected, st);
+	e->nl->mute = NULL;
+	return err;
 }
 
 /* The equal ruleset is taken all the same: its origins point into the
@@ -187,10 +227,12 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 	struct fingerprint expected = { 0 }, guard_expected = { 0 };
 	bool guarded = wants_guard(rs);
 	struct ruleset guard;
+	struct diags tried;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	diags_init(&out->reapply);
+	e->updated = false;
 	/* no flow marks before (start, lockdown): sweep stale ones */
 	out->sweep = guarded && (!e->have_rs || !e->have_guard);
 	err = guarded ? ruleset_compile_guard(rs, &guard) : 0;
@@ -203,8 +245,22 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 		take_unchanged(e, rs, guarded ? &guard : NULL);
 		return 0;
 	}
-	err = apply_quietly(e, rs, guarded ? &guard : NULL, diags,
-			    &expected, &guard_expected);
+	diags_init(&tried);
+	err = restore_due ? -EOPNOTSUPP :
+	      update_quietly(e, rs, guarded ? &guard : NULL, &tried,
+			     &expected, &guard_expected, &e->update);
+	e->updated = !err;
+	if (err && err != -EOPNOTSUPP)
+		diags_add(diags, DIAG_WARNING, NULL, 0, "programming table "
+			  "'%s' by its difference failed (%s%s%s); programming "
+			  "it in full", rs->table, strerror(-err),
+			  tried.count ? ": " : "",
+			  tried.count ? tried.items[tried.count - 1].message
+				      : "");
+	diags_free(&tried);
+	if (err)
+		err = apply_quietly(e, rs, guarded ? &guard : NULL, diags,
+				    &expected, &guard_expected);
 	if ((err == -EPROTO || err == -EAGAIN) && e->have_rs &&
 	    apply_quietly(e, &e->rs, e->have_guard ? &e->guard : NULL,
 			  &out->reapply, &e->expected, &e->guard_expected))
@@ -377,4 +433,9 @@ enum protection enforcer_level(const struct enforcer *e)
 bool enforcer_unchanged(const struct enforcer *e)
 {
 	return e->unchanged;
+}
+
+const struct nft_update_stats *enforcer_updated(const struct enforcer *e)
+{
+	return e->updated ? &e->update : NULL;
 }

@@ -305,7 +305,7 @@ static void put_addr_elem(struct nlmsghdr *nlh, const uint8_t *key,
  * parses these very messages, so any difference would show. */
 static int msg_addr_chunk(struct batch *bt, const struct nft_ctx *x,
 			  const struct rs_set *s, struct rs_iter *it,
-			  size_t *i, size_t count)
+			  size_t *i, size_t count, uint16_t type)
 {
 	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16, first = *i, last = *i;
 	size_t bytes = 0;
@@ -321,12 +321,13 @@ static int msg_addr_chunk(struct batch *bt, const struct nft_ctx *x,
 		if (last > first && bytes > ELEM_LIST_BUDGET)
 			break;
 	}
-	buf = batch_next(bt, &seq, &s->origin, "set '%s' elements %zu-%zu",
-			 s->name, first + 1, last);
+	buf = batch_next(bt, &seq, &s->origin, "set '%s' elements %zu-%zu%s",
+			 s->name, first + 1, last,
+			 type == NFT_MSG_DELSETELEM ? " (removed)" : "");
 	if (!buf)
 		return -ENOMEM;
-	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM,
-		NFPROTO_INET, NLM_F_CREATE, seq);
+	nlh = nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+		type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, seq);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
 	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID,
 			 htonl(nft_set_id(x, s->name)));
@@ -346,7 +347,8 @@ static int msg_addr_chunk(struct batch *bt, const struct nft_ctx *x,
 }
 
 static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
-			   const struct rs_set *s, size_t *i, size_t count)
+			   const struct rs_set *s, size_t *i, size_t count,
+			   uint16_t type)
 {
 	struct nftnl_set *ns = set_alloc(x, s);
 	size_t n = 0, first = *i, bytes = 0;
@@ -364,26 +366,30 @@ static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
 		nftnl_set_free(ns);
 		return err;
 	}
-	return msg_put(bt, NFT_MSG_NEWSETELEM, NFTOBJ_ELEMS, ns, &s->origin,
-		       "set '%s' elements %zu-%zu", s->name, first + 1, *i);
+	return msg_put(bt, type, NFTOBJ_ELEMS, ns, &s->origin,
+		       "set '%s' elements %zu-%zu%s", s->name, first + 1, *i,
+		       type == NFT_MSG_DELSETELEM ? " (removed)" : "");
 }
 
 /* Fault injection for the tests (tests/kernel/verify.sh): when the file
  * named by SEGMENTD_FAULT_DROP_ELEM exists, the next batch sent to the
- * kernel leaves out the last element of its first set of two or more, as
- * a truncated message would, and the file is removed (one fault). */
+ * kernel leaves out the last element of its first set of two or more (a
+ * batch by difference: the last element it adds to a set), as a truncated
+ * message would, and the file is removed (one fault). */
 #ifdef SEGMENTD_TEST_HOOKS   /* build/hooks/segmentd only (Makefile) */
-static bool drop_elem_fault(const struct batch *bt, const struct rs_set *s)
+static bool drop_elem_fault(const struct batch *bt, const struct rs_set *s,
+			    size_t min)
 {
 	const char *file;
 
-	if (bt->check || s->elem_count < 2)
+	if (bt->check || s->elem_count < min)
 		return false;
 	file = getenv("SEGMENTD_FAULT_DROP_ELEM");
 	return file && unlink(file) == 0;
 }
 #else
-static bool drop_elem_fault(const struct batch *bt, const struct rs_set *s)
+static bool drop_elem_fault(const struct batch *bt, const struct rs_set *s,
+			    size_t min)
 {
 	return false;
 }
@@ -392,15 +398,34 @@ static bool drop_elem_fault(const struct batch *bt, const struct rs_set *s)
 int msg_elems(struct batch *bt, const struct nft_ctx *x,
 		     const struct rs_set *s)
 {
-	size_t i = 0, count = s->elem_count - drop_elem_fault(bt, s);
+	size_t i = 0, count = s->elem_count - drop_elem_fault(bt, s, 2);
 	bool addr = s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6;
 	struct rs_iter it;
 	int err = 0;
 
 	set_iter_begin(&it);
 	while (i < count && !err)
-		err = addr ? msg_addr_chunk(bt, x, s, &it, &i, count)
-			   : msg_elems_chunk(bt, x, s, &i, count);
+		err = addr ? msg_addr_chunk(bt, x, s, &it, &i, count,
+					    NFT_MSG_NEWSETELEM)
+			   : msg_elems_chunk(bt, x, s, &i, count,
+					     NFT_MSG_NEWSETELEM);
+	return err;
+}
+
+int msg_elems_as(struct batch *bt, const struct nft_ctx *x,
+		 const struct rs_set *s, uint16_t type)
+{
+	bool addr = s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6;
+	size_t i = 0, count = s->elem_count;
+	struct rs_iter it;
+	int err = 0;
+
+	if (type == NFT_MSG_NEWSETELEM)
+		count -= drop_elem_fault(bt, s, 1);
+	set_iter_begin(&it);
+	while (i < count && !err)
+		err = addr ? msg_addr_chunk(bt, x, s, &it, &i, count, type)
+			   : msg_elems_chunk(bt, x, s, &i, count, type);
 	return err;
 }
 

@@ -49,6 +49,11 @@ int msg_chain(struct batch *bt, const char *table, const struct rs_chain *c,
 int msg_set(struct batch *bt, const struct nft_ctx *x, const struct rs_set *s,
 	    const char *name, uint16_t type);
 int msg_elems(struct batch *bt, const struct nft_ctx *x, const struct rs_set *s);
+/* The elements of s (address sets: each interval's start and end), type
+ * NEWSETELEM (added) or DELSETELEM (removed; a map's elements then without
+ * their verdicts: give s with is_map false). */
+int msg_elems_as(struct batch *bt, const struct nft_ctx *x,
+		 const struct rs_set *s, uint16_t type);
 int msg_rule(struct batch *bt, const struct nft_ctx *x,
 	     const struct rs_chain *c, const struct rs_rule *rule, size_t index);
 

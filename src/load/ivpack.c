@@ -259,3 +259,52 @@ bool ivpack_next(const struct ivpack *p, struct ivpack_pos *pos,
 	pos->end[1] = end.lo;
 	return true;
 }
+
+/* Appends [low, high] to out, or remembers the error. */
+static void diff_put(struct ivpack *out, const uint8_t *low,
+		     const uint8_t *high, int *err)
+{
+	if (!*err)
+		*err = ivpack_add(out, low, high);
+}
+
+int ivpack_diff(const struct ivpack *a, const struct ivpack *b,
+		struct ivpack *gone, struct ivpack *added)
+{
+	uint8_t alo[16], ahi[16], blo[16], bhi[16];
+	struct ivpack_pos pa, pb;
+	size_t w = a->width;
+	bool ha, hb;
+	int err = 0;
+
+	if (a->width != b->width)
+		return -EINVAL;
+	ivpack_init(gone, a->width);
+	ivpack_init(added, a->width);
+	ivpack_begin(&pa);
+	ivpack_begin(&pb);
+	ha = ivpack_next(a, &pa, alo, ahi);
+	hb = ivpack_next(b, &pb, blo, bhi);
+	while ((ha || hb) && !err) {
+		int c = !ha ? 1 : !hb ? -1 : memcmp(alo, blo, w);
+
+		if (c == 0 && !memcmp(ahi, bhi, w)) {     /* kept */
+			ha = ivpack_next(a, &pa, alo, ahi);
+			hb = ivpack_next(b, &pb, blo, bhi);
+			continue;
+		}
+		if (c <= 0) {      /* a's interval is not in b (as it is) */
+			diff_put(gone, alo, ahi, &err);
+			ha = ivpack_next(a, &pa, alo, ahi);
+		}
+		if (c >= 0) {      /* b's interval is not in a */
+			diff_put(added, blo, bhi, &err);
+			hb = ivpack_next(b, &pb, blo, bhi);
+		}
+	}
+	if (err) {
+		ivpack_free(gone);
+		ivpack_free(added);
+	}
+	return err;
+}

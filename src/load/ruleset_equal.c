@@ -2,7 +2,9 @@
  *
  * Used by the daemon to tell an unchanged reload from a change: the new
  * compiled ruleset is compared with the one that was last verified in the
- * kernel (never with a read of the kernel).  Origins (file:line, for error
+ * kernel (never with a read of the kernel); and a change of the same shape
+ * (only rules and set elements differ), which kernel/nft_update.c
+ * programs by its difference, from one that needs a full apply.  Origins (file:line, for error
  * messages) and the compile time are not part of the table and are left
  * out. */
 #include <string.h>
@@ -105,13 +107,49 @@ static bool obj_eq(const void *pa, const void *pb)
 	return str_eq(a->name, b->name) && a->type == b->type;
 }
 
-bool ruleset_equal(const struct ruleset *a, const struct ruleset *b)
+bool ruleset_elem_equal(const struct rs_elem *a, const struct rs_elem *b)
+{
+	return elem_eq(a, b);
+}
+
+bool ruleset_set_equal(const struct rs_set *a, const struct rs_set *b)
+{
+	return set_eq(a, b);
+}
+
+static bool set_decl_eq(const void *pa, const void *pb)
+{
+	const struct rs_set *a = pa, *b = pb;
+
+	return str_eq(a->name, b->name) && a->key == b->key &&
+	       a->interval == b->interval && a->is_map == b->is_map;
+}
+
+static bool chain_decl_eq(const void *pa, const void *pb)
+{
+	const struct rs_chain *a = pa, *b = pb;
+
+	return str_eq(a->name, b->name) && a->hook == b->hook &&
+	       a->priority == b->priority;
+}
+
+bool ruleset_same_shape(const struct ruleset *a, const struct ruleset *b)
 {
 	return str_eq(a->table, b->table) && a->ownership == b->ownership &&
+	       a->owned_while_running == b->owned_while_running &&
 	       a->obj_count == b->obj_count && a->set_count == b->set_count &&
 	       a->chain_count == b->chain_count &&
 	       all_eq(a->objs, b->objs, a->obj_count, sizeof(*a->objs),
 		      obj_eq) &&
+	       all_eq(a->sets, b->sets, a->set_count, sizeof(*a->sets),
+		      set_decl_eq) &&
+	       all_eq(a->chains, b->chains, a->chain_count,
+		      sizeof(*a->chains), chain_decl_eq);
+}
+
+bool ruleset_equal(const struct ruleset *a, const struct ruleset *b)
+{
+	return ruleset_same_shape(a, b) &&
 	       all_eq(a->sets, b->sets, a->set_count, sizeof(*a->sets),
 		      set_eq) &&
 	       all_eq(a->chains, b->chains, a->chain_count,

@@ -17,17 +17,7 @@ sed '/name = "file-pull"/,/},/d' conf/segmentd.conf >"$TOPO_DIR/b.conf"
 topo_build
 sd_start "$CONF"
 topo_expect "before: file-pull passes" pass lgwan tcp 10.2.8.10 10.3.2.40 443
-topo_spawn gw "$TOPO_DIR/monitor.log" nft monitor
-MON=$TOPO_PID
-# the monitor is listening once it reports a commit: make one of our own
-tries=50
-until grep -q "new generation" "$TOPO_DIR/monitor.log"; do
-	tries=$((tries - 1))
-	[ "$tries" -gt 0 ] || fail "nft monitor reports no commit"
-	topo_exec gw nft add table inet segmentd-test-probe
-	topo_exec gw nft delete table inet segmentd-test-probe
-	sleep 0.1
-done
+sd_monitor "$TOPO_DIR/monitor.log"
 h0=$(handles)
 g0=$(gens)
 

@@ -5,8 +5,11 @@
 # the commit succeeds, the table is wrong.  It must be reported as a
 # failed apply:
 #   at start (--once): exit 2, nothing claimed "programmed";
-#   on reload: the reload fails (reload-failed) and the previous ruleset is
-#     programmed again: the kernel lists exactly what it listed before;
+#   on a reload by difference (kernel/nft_update.c): the mismatch is
+#     reported and the ruleset programmed in full, then verified equal;
+#   on a reload in full: the reload fails (reload-failed) and the previous
+#     ruleset is programmed again: the kernel lists exactly what it listed
+#     before;
 #   on restore (the table deleted, ownership off): the restore is reported
 #     FAILED and retried until the kernel holds the compiled ruleset.
 cd "$(dirname "$0")/../.."
@@ -29,6 +32,10 @@ sed 's/ownership = true;/ownership = false;/' conf/segmentd.conf >"$tmp/a.conf"
 sed 's/addresses = \[ "10.2.9.10" \]/addresses = [ "10.2.9.10", "10.2.9.11" ]/' \
 	"$tmp/a.conf" >"$tmp/b.conf"
 cmp -s "$tmp/a.conf" "$tmp/b.conf" && fail "b.conf is not a change"
+# c: b and one flow more (a counter object more: programmed in full)
+sed 's/^flows = (/flows = (\n  { name = "ntp-test"; from = "lg-admin"; to = "chukan"; services = [ "udp\/123" ]; },/' \
+	"$tmp/b.conf" >"$tmp/c.conf"
+grep -q '"ntp-test"' "$tmp/c.conf" || fail "could not add a flow to c.conf"
 cp "$tmp/a.conf" "$tmp/daemon.conf"
 
 # --once
@@ -53,11 +60,25 @@ cp "$tmp/b.conf" "$tmp/daemon.conf"
 touch "$tmp/fault"
 rc=0
 "$SEGMENTCTL" reload >"$tmp/reload.out" 2>&1 || rc=$?
+[ ! -e "$tmp/fault" ] || fail "reload by difference: the fault was not injected"
+[ "$rc" = 0 ] || fail "reload by difference: not programmed in full after the mismatch: $(cat "$tmp/reload.out")"
+grep -q "by its difference failed" "$tmp/reload.out" || fail "reload by difference: no failure reported: $(cat "$tmp/reload.out")"
+grep -q "differs from the compiled ruleset" "$tmp/reload.out" || fail "reload by difference: no mismatch reported"
+grep -q "by its difference (" "$tmp/reload.out" && fail "reload by difference: claimed a success by difference"
+"$SEGMENTCTL" verify >/dev/null || fail "verify after the reload by difference"
+list_b=$(listing)
+[ "$list_b" != "$list_a" ] || fail "reload by difference: the kernel lists what it listed before"
+echo "verify: reload by difference: $(grep -m1 'by its difference failed' "$tmp/reload.out" | cut -c1-100)..., then in full"
+
+cp "$tmp/c.conf" "$tmp/daemon.conf"
+touch "$tmp/fault"
+rc=0
+"$SEGMENTCTL" reload >"$tmp/reload.out" 2>&1 || rc=$?
 [ ! -e "$tmp/fault" ] || fail "reload: the fault was not injected"
 [ "$rc" != 0 ] || fail "reload with a dropped element succeeded: $(cat "$tmp/reload.out")"
 grep -q "differs from the compiled ruleset" "$tmp/reload.out" "$tmp/log" || fail "reload: no mismatch reported"
 "$SEGMENTCTL" events | grep -q ' reload-failed ' || fail "no reload-failed event"
-[ "$(listing)" = "$list_a" ] || fail "after the failed reload the kernel does not hold the previous ruleset"
+[ "$(listing)" = "$list_b" ] || fail "after the failed reload the kernel does not hold the previous ruleset"
 "$SEGMENTCTL" verify >/dev/null || fail "verify after the failed reload"
 echo "verify: reload: failed (exit $rc), the previous ruleset is back"
 
@@ -70,7 +91,7 @@ wait_for 10 sh -c "grep -A100 'restoring table .segmentd. failed' '$tmp/log' | g
 "$SEGMENTCTL" events | grep -q 'restore FAILED' || fail "restore: no 'restore FAILED' event"
 [ ! -e "$tmp/fault" ] || fail "restore: the fault was not injected"
 wait_for 5 "$SEGMENTCTL" verify >/dev/null || fail "verify after the restore"
-[ "$(listing)" = "$list_a" ] || fail "after the restore the kernel does not hold the compiled ruleset"
+[ "$(listing)" = "$list_b" ] || fail "after the restore the kernel does not hold the compiled ruleset"
 echo "verify: restore: $(grep -m1 "restoring table 'segmentd' failed" "$tmp/log" | sed 's/.*drift: //'), then restored"
 private_stop "$pid" "$tmp/log" || fail "the daemon did not stop cleanly"
 pid=

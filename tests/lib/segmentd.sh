@@ -37,6 +37,21 @@ ctl() {
 	"$SEGMENTCTL" -s "${SEGMENTD_SOCKET:?the test sets SEGMENTD_SOCKET}" "$@"
 }
 
+# sd_monitor LOG: `nft monitor` in the gateway into LOG, listening once it
+# returns (it has reported a commit of a probe table); MON is its pid.
+sd_monitor() {
+	local tries=50
+	topo_spawn gw "$1" nft monitor
+	MON=$TOPO_PID
+	until grep -q "new generation" "$1" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "nft monitor reports no commit"
+		topo_exec gw nft add table inet segmentd-test-probe
+		topo_exec gw nft delete table inet segmentd-test-probe
+		sleep 0.1
+	done
+}
+
 # sd_sha: the enforced ruleset's fingerprint, as the daemon reports it.
 sd_sha() {
 	ctl --json status | sed -n 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/p'

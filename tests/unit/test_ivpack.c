@@ -1,6 +1,7 @@
 /* test_ivpack.c - packed address intervals: what goes in comes out, in
  * both widths, at the edges of the address space, and nothing unsorted
- * goes in. */
+ * goes in; the difference of two packs is exactly what one holds and the
+ * other does not. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -173,6 +174,107 @@ START_TEST(cidrs_are_small)
 }
 END_TEST
 
+/* The intervals of p, in order, into v (at most n); returns how many. */
+static size_t unpack(const struct ivpack *p, struct pair *v, size_t n)
+{
+	struct ivpack_pos pos;
+	size_t k = 0;
+
+	ivpack_begin(&pos);
+	while (k < n && ivpack_next(p, &pos, v[k].lo, v[k].hi))
+		k++;
+	return k;
+}
+
+static bool in(const struct pair *v, size_t n, const struct pair *x,
+	       size_t width)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(v[i].lo, x->lo, width) &&
+		    !memcmp(v[i].hi, x->hi, width))
+			return true;
+	return false;
+}
+
+/* a and b: two subsets of one sorted list, b with one interval cut short
+ * and one split in two (still disjoint); the difference is exactly what
+ * a holds and b does not (gone) and the other way round (added). */
+static void diff_case(size_t width, unsigned seed)
+{
+	struct pair *v = calloc(N, sizeof(*v)), *g = calloc(N, sizeof(*g));
+	struct pair *ad = calloc(2 * N, sizeof(*ad)), *bv = calloc(2 * N, sizeof(*bv));
+	struct pair *av = calloc(N, sizeof(*av));
+	struct ivpack a, b, gone, added;
+	size_t made, na = 0, nb = 0, ng, nad;
+
+	ck_assert(v && g && ad && bv && av);
+	made = make(v, N, width, seed);
+	ivpack_init(&a, (uint8_t)width);
+	ivpack_init(&b, (uint8_t)width);
+	for (size_t i = 0; i < made; i++) {
+		if (i % 7)
+			ck_assert_int_eq(ivpack_add(&a, v[i].lo, v[i].hi), 0);
+		if (i % 5 == 0)
+			continue;
+		if (i == 11 && memcmp(v[i].lo, v[i].hi, width)) {
+			/* [lo, lo] and [hi, hi]: one interval split */
+			ck_assert_int_eq(ivpack_add(&b, v[i].lo, v[i].lo), 0);
+			if (memcmp(v[i].lo, v[i].hi, width) < 0) {
+				uint8_t nx[16];
+
+				memcpy(nx, v[i].lo, width);
+				bump(nx, width - 1, 1);
+				if (memcmp(nx, v[i].hi, width) < 0)
+					ck_assert_int_eq(ivpack_add(&b, v[i].hi,
+								    v[i].hi), 0);
+			}
+			continue;
+		}
+		ck_assert_int_eq(ivpack_add(&b, v[i].lo, v[i].hi), 0);
+	}
+	ck_assert_int_eq(ivpack_diff(&a, &b, &gone, &added), 0);
+	na = unpack(&a, av, N);
+	nb = unpack(&b, bv, 2 * N);
+	ng = unpack(&gone, g, N);
+	nad = unpack(&added, ad, 2 * N);
+	ck_assert_uint_eq(ng, gone.count);
+	ck_assert_uint_eq(nad, added.count);
+	ck_assert_uint_gt(ng, 0);
+	ck_assert_uint_gt(nad, 0);
+	for (size_t i = 0; i < na; i++)      /* each of a: kept xor gone */
+		ck_assert(in(bv, nb, &av[i], width) != in(g, ng, &av[i], width));
+	for (size_t i = 0; i < nb; i++)      /* each of b: kept xor added */
+		ck_assert(in(av, na, &bv[i], width) != in(ad, nad, &bv[i], width));
+	ck_assert_uint_eq(na - ng + nad, nb);
+	/* equal packs: nothing either way */
+	ivpack_free(&gone);
+	ivpack_free(&added);
+	ck_assert_int_eq(ivpack_diff(&a, &a, &gone, &added), 0);
+	ck_assert_uint_eq(gone.count, 0);
+	ck_assert_uint_eq(added.count, 0);
+	ivpack_free(&gone);
+	ivpack_free(&added);
+	ivpack_free(&a);
+	ivpack_free(&b);
+	free(v); free(g); free(ad); free(bv); free(av);
+}
+
+START_TEST(differences)
+{
+	struct ivpack a, b, gone, added;
+
+	for (unsigned seed = 1; seed <= 8; seed++) {
+		diff_case(4, seed);
+		diff_case(16, seed);
+	}
+	ivpack_init(&a, 4);
+	ivpack_init(&b, 16);
+	ck_assert_int_eq(ivpack_diff(&a, &b, &gone, &added), -EINVAL);
+	ivpack_free(&a);
+	ivpack_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ivpack");
@@ -182,6 +284,7 @@ int main(void)
 	tcase_add_test(tc, edges_of_the_space);
 	tcase_add_test(tc, unsorted_is_refused);
 	tcase_add_test(tc, cidrs_are_small);
+	tcase_add_test(tc, differences);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -208,6 +208,54 @@ static void check_config(const char *conf)
 	model_free(&mb);
 }
 
+/* ruleset_same_shape(): elements and rules may differ (a reload by its
+ * difference, kernel/nft_update.c); tables, objects, set declarations and
+ * chains may not. */
+START_TEST(shape_of_a_change)
+{
+	struct pair p;
+	struct ruleset *a = &p.a, *b = &p.b;
+	struct rs_set *s;
+	struct rs_chain *c = NULL;
+	char *name;
+
+	load_pair(&p);
+	ck_assert(ruleset_same_shape(a, b));
+	s = first_interval_set(b);
+	{
+		struct ivpack kept = s->iv;
+
+		repack(s, false, true);              /* one network removed */
+		ck_assert(!ruleset_equal(a, b));
+		ck_assert(ruleset_same_shape(a, b));
+		ck_assert(!ruleset_set_equal(s, ruleset_find_set(a, s->name)));
+		ivpack_free(&kept);
+	}
+	for (size_t i = 0; i < b->chain_count && !c; i++)
+		if (b->chains[i].rule_count)
+			c = &b->chains[i];
+	ck_assert_ptr_nonnull(c);
+	c->rule_count--;                             /* a rule less */
+	ck_assert(ruleset_same_shape(a, b));
+	c->rule_count++;
+	c->priority += 10;                           /* a chain moved */
+	ck_assert(!ruleset_same_shape(a, b));
+	c->priority -= 10;
+	s->key = s->key == RS_KEY_IPV4 ? RS_KEY_IPV6 : RS_KEY_IPV4;
+	ck_assert(!ruleset_same_shape(a, b));        /* a set redeclared */
+	s->key = s->key == RS_KEY_IPV4 ? RS_KEY_IPV6 : RS_KEY_IPV4;
+	name = b->objs[0].name;
+	b->objs[0].name = (char *)"another_counter";
+	ck_assert(!ruleset_same_shape(a, b));        /* an object renamed */
+	b->objs[0].name = name;
+	b->ownership = !b->ownership;
+	ck_assert(!ruleset_same_shape(a, b));        /* other table flags */
+	b->ownership = !b->ownership;
+	ck_assert(ruleset_same_shape(a, b));
+	free_pair(&p);
+}
+END_TEST
+
 START_TEST(packed_compiles_the_same)
 {
 	check_config("conf/segmentd.conf");
@@ -225,6 +273,7 @@ int main(void)
 	tcase_add_test(tc, any_change_is_seen);
 	tcase_add_test(tc, ownership_and_name_count);
 	tcase_add_test(tc, packed_compiles_the_same);
+	tcase_add_test(tc, shape_of_a_change);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

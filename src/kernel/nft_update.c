@@ -1,0 +1,168 @@
+/* nft_update.c - a changed ruleset programmed by its difference from the
+ * one enforced.
+ *
+ * When the new compiled ruleset has the shape of the enforced one (the
+ * same table, objects, sets and chains: ruleset_same_shape), one
+ * transaction rewrites only the chains whose rules changed and, in each
+ * set, removes the elements (address sets: the intervals) that went and
+ * adds those that came.  Everything else stays as it is in the kernel: at
+ * 100k networks one network more is an interval or two, not a flush and
+ * refill of 400k elements.  The caller verifies the
+ * whole table against the compiled ruleset afterwards, as after any
+ * apply, and applies in full if anything differs.
+ */
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft_internal.h"
+
+struct update {
+	struct batch *bt;
+	struct nft_ctx x;
+	struct nft_update_stats *st;
+};
+
+static int update_chains(struct update *u, const struct ruleset *from)
+{
+	const struct ruleset *rs = u->x.rs;
+	int err = 0;
+
+	for (size_t i = 0; i < rs->chain_count && !err; i++) {
+		const struct rs_chain *c = &rs->chains[i];
+
+		if (ruleset_chain_equal(c, &from->chains[i]))
+			continue;
+		u->st->chains++;
+		err = msg_chain(u->bt, u->x.table, c, c->name,
+				NFT_MSG_DELRULE);
+		for (size_t j = 0; j < c->rule_count && !err; j++)
+			err = msg_rule(u->bt, &u->x, c, &c->rules[j], j);
+	}
+	return err;
+}
+
+/* Emits the removed elements, then the added ones: those that come
+ * never meet what is leaving. */
+static int put_diff(struct update *u, struct rs_set *gone,
+		    struct rs_set *added)
+{
+	int err = 0;
+
+	u->st->removed += gone->elem_count;
+	u->st->added += added->elem_count;
+	gone->is_map = false;    /* a deletion names the key alone */
+	if (gone->elem_count)
+		err = msg_elems_as(u->bt, &u->x, gone, NFT_MSG_DELSETELEM);
+	if (added->elem_count && !err)
+		err = msg_elems_as(u->bt, &u->x, added, NFT_MSG_NEWSETELEM);
+	return err;
+}
+
+/* An address set: the intervals that went and those that came (one that
+ * changed its bounds is both). */
+static int update_intervals(struct update *u, const struct rs_set *old,
+			    const struct rs_set *s)
+{
+	struct rs_set gone = *s, added = *s;
+	int err = ivpack_diff(&old->iv, &s->iv, &gone.iv, &added.iv);
+
+	if (err)
+		return err;
+	gone.elem_count = gone.iv.count;
+	added.elem_count = added.iv.count;
+	err = put_diff(u, &gone, &added);
+	ivpack_free(&gone.iv);
+	ivpack_free(&added.iv);
+	return err;
+}
+
+static bool holds(const struct rs_set *s, const struct rs_elem *e)
+{
+	for (size_t i = 0; i < s->elem_count; i++)
+		if (ruleset_elem_equal(&s->elems[i], e))
+			return true;
+	return false;
+}
+
+/* The elements of a in no equal form in b, into out (its array borrows
+ * a's elements: freed alone). */
+static int missing(const struct rs_set *a, const struct rs_set *b,
+		   struct rs_set *out)
+{
+	*out = *a;
+	out->elem_count = 0;
+	out->elems = calloc(a->elem_count ? a->elem_count : 1,
+			    sizeof(*out->elems));
+	if (!out->elems)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->elem_count; i++)
+		if (!holds(b, &a->elems[i]))
+			out->elems[out->elem_count++] = a->elems[i];
+	return 0;
+}
+
+/* Interface names, marks, verdict maps: a few elements each (a map
+ * element whose verdict changed is removed and added). */
+static int update_elems(struct update *u, const struct rs_set *old,
+			const struct rs_set *s)
+{
+	struct rs_set gone = { 0 }, added = { 0 };
+	int err = missing(old, s, &gone) ?: missing(s, old, &added);
+
+	if (!err) {
+		gone.name = added.name = s->name;   /* as the kernel has it */
+		err = put_diff(u, &gone, &added);
+	}
+	free(gone.elems);
+	free(added.elems);
+	return err;
+}
+
+static int update_sets(struct update *u, const struct ruleset *from)
+{
+	const struct ruleset *rs = u->x.rs;
+	int err = 0;
+
+	for (size_t i = 0; i < rs->set_count && !err; i++) {
+		const struct rs_set *s = &rs->sets[i], *old = &from->sets[i];
+
+		if (ruleset_set_equal(s, old))
+			continue;
+		u->st->sets++;
+		err = s->interval ? update_intervals(u, old, s)
+				  : update_elems(u, old, s);
+	}
+	return err;
+}
+
+/* st: added to */
+int nft_update(struct nl *nl, const struct ruleset *from,
+	       const struct ruleset *rs, struct diags *d,
+	       enum protection *level, struct nft_update_stats *st)
+{
+	uint32_t flags = nft_table_flags_for(nl, rs);
+	struct update u = { .x = { .rs = rs, .table = rs->table }, .st = st };
+	struct batch bt;
+	int err;
+
+	if (!ruleset_same_shape(from, rs))
+		return -EOPNOTSUPP;
+	*level = flags == (NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST) ?
+		 PROTECTION_OWNED : PROTECTION_UNOWNED;
+	u.bt = &bt;
+	err = batch_begin(&bt, nl, false);
+	/* the table's flags as they are: re-sent, they change nothing */
+	err = err ?: msg_table(&bt, rs->table, NFT_MSG_NEWTABLE,
+			       flags & ~NFT_TABLE_F_DORMANT);
+	err = err ?: update_sets(&u, from);
+	err = err ?: update_chains(&u, from);
+	if (err)
+		diags_add(d, DIAG_ERROR, NULL, 0, "building the batch: %s",
+			  strerror(-err));
+	else
+		err = batch_send(&bt, d);
+	batch_free(&bt);
+	return err;
+}
