@@ -1,9 +1,9 @@
 #!/bin/bash
 # valgrind: a daemon scenario under memcheck (start, drift and restore,
 # every segmentctl command, the conntrack sweep at start and ct-audit
-# --repair, reload by SIGHUP and by segmentctl, a refused
-# reload, the degraded start, stop) and the one-shot modes: zero errors and
-# zero definite leaks.
+# --repair, reload by SIGHUP and by segmentctl, a refused reload, a
+# reload by difference and back, the degraded start, stop) and the one-shot
+# modes: zero errors and zero definite leaks.
 cd "$(dirname "$0")/../.."
 . tests/lib/private.sh
 need valgrind
@@ -59,6 +59,13 @@ cp "$tmp/a.conf" "$tmp/a.good"; echo 'garbage' >>"$tmp/a.conf"
 ctl reload >/dev/null && fail "a broken reload was accepted"
 cp "$tmp/a.good" "$tmp/a.conf"
 kill -HUP "$pid"; sleep 1
+# a reload by its difference (lg-admin one address more), and back
+sed 's/addresses = \[ "10.2.9.10" \]/addresses = [ "10.2.9.10", "10.2.9.11" ]/' \
+	"$tmp/a.good" >"$tmp/a.conf"
+ctl reload >"$tmp/diff.out" || fail "a reload by difference: $(cat "$tmp/diff.out")"
+grep -q "by its difference" "$tmp/diff.out" || fail "not by its difference: $(cat "$tmp/diff.out")"
+cp "$tmp/a.good" "$tmp/a.conf"
+ctl reload >/dev/null || fail "the reload back"
 kill "$pid"; rc=0; wait "$pid" || rc=$?; pid=
 [ "$rc" = 0 ] || { cat "$tmp/vg1.log"; fail "daemon exit $rc"; }
 check_log "$tmp/vg1.log" "daemon: start, drift, control, reloads, stop"
