@@ -81,6 +81,7 @@ struct nft_update_stats {
 	size_t chains;           /* chains whose rules were rewritten */
 	size_t sets;             /* sets whose elements changed */
 	size_t added, removed;   /* elements (address sets: intervals) */
+	size_t commits;          /* transactions the kernel accepted */
 };
 /* Brings the kernel's table from `from` (what it holds: the ruleset last
  * programmed and verified) to rs by their difference, in one transaction:

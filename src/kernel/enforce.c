@@ -172,29 +172,35 @@ static bool unchanged(const struct enforcer *e, const struct ruleset *rs,
 	return e->have_rs && ruleset_equal(rs, &e->rs) && same_guard(e, guard);
 }
 
+/* rs (and guard) have the shape of what is enforced: only rules and set
+ * elements differ, so each table can become the new one by its
+ * difference. */
+static bool can_update(const struct enforcer *e, const struct ruleset *rs,
+		       const struct ruleset *guard)
+{
+	return e->have_rs && ruleset_same_shape(&e->rs, rs) &&
+	       !guard == !e->have_guard &&
+	       (!guard || ruleset_same_shape(&e->guard, guard));
+}
+
 /* The guard, if it changed, then the main table, each by its difference
- * from what it holds, each verified in full like any apply (guard first,
- * as enforce_apply_pair: between the two commits the guard admits no
- * mark the main table does not set yet, or drops one it still sets: fail
- * closed).  0, or -errno and the caller applies in full (-EOPNOTSUPP:
- * another shape). */
+ * from what it holds (can_update), each verified in full like any apply
+ * (guard first, as enforce_apply_pair: between the two commits the guard
+ * admits no mark the main table does not set yet, or drops one it still
+ * sets: fail closed).  0, or -errno: something may have been committed,
+ * and the caller applies in full. */
 static int update_quietly(struct enforcer *e, const struct ruleset *rs,
 			  const struct ruleset *guard, struct diags *diags,
 			  struct fingerprint *expected,
 			  struct fingerprint *guard_expected,
 			  struct nft_update_stats *st)
 {
-	bool guard_same = same_guard(e, guard);
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
-	if (!e->have_rs || !ruleset_same_shape(&e->rs, rs) ||
-	    !guard != !e->have_guard ||
-	    (guard && !ruleset_same_shape(&e->guard, guard)))
-		return -EOPNOTSUPP;
 	e->nl->mute = e->mute;
 	e->nl->mute_ctx = e->mute_ctx;
-	if (guard && guard_same)
+	if (guard && same_guard(e, guard))
 		*guard_expected = e->guard_expected;
 	else if (guard)
 		err = apply_once(e->nl, &e->guard, guard, diags, &e->level,
@@ -228,6 +234,7 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 	bool guarded = wants_guard(rs);
 	struct ruleset guard;
 	struct diags tried;
+	bool by_difference;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -245,12 +252,15 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 		take_unchanged(e, rs, guarded ? &guard : NULL);
 		return 0;
 	}
+	by_difference = !restore_due &&
+			can_update(e, rs, guarded ? &guard : NULL);
+	err = -EOPNOTSUPP;
 	diags_init(&tried);
-	err = restore_due ? -EOPNOTSUPP :
-	      update_quietly(e, rs, guarded ? &guard : NULL, &tried,
-			     &expected, &guard_expected, &e->update);
-	e->updated = !err;
-	if (err && err != -EOPNOTSUPP)
+	if (by_difference)
+		err = update_quietly(e, rs, guarded ? &guard : NULL, &tried,
+				     &expected, &guard_expected, &e->update);
+	e->updated = by_difference && !err;
+	if (by_difference && err)
 		diags_add(diags, DIAG_WARNING, NULL, 0, "programming table "
 			  "'%s' by its difference failed (%s%s%s); programming "
 			  "it in full", rs->table, strerror(-err),
@@ -261,7 +271,12 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 	if (err)
 		err = apply_quietly(e, rs, guarded ? &guard : NULL, diags,
 				    &expected, &guard_expected);
-	if ((err == -EPROTO || err == -EAGAIN) && e->have_rs &&
+	/* A full apply that failed otherwise committed nothing; after a
+	 * commit by difference (the guard's, say, before the main table's
+	 * failed) any failure puts the previous ruleset back. */
+	if (err && (err == -EPROTO || err == -EAGAIN ||
+		    (by_difference && e->update.commits)) &&
+	    e->have_rs &&
 	    apply_quietly(e, &e->rs, e->have_guard ? &e->guard : NULL,
 			  &out->reapply, &e->expected, &e->guard_expected))
 		out->restore_due = true;    /* the restore path retries */

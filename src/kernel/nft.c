@@ -305,7 +305,8 @@ static void put_addr_elem(struct nlmsghdr *nlh, const uint8_t *key,
  * parses these very messages, so any difference would show. */
 static int msg_addr_chunk(struct batch *bt, const struct nft_ctx *x,
 			  const struct rs_set *s, struct rs_iter *it,
-			  size_t *i, size_t count, uint16_t type)
+			  size_t *i, size_t count, uint16_t type,
+			  const struct rs_origin *o)
 {
 	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16, first = *i, last = *i;
 	size_t bytes = 0;
@@ -321,7 +322,7 @@ static int msg_addr_chunk(struct batch *bt, const struct nft_ctx *x,
 		if (last > first && bytes > ELEM_LIST_BUDGET)
 			break;
 	}
-	buf = batch_next(bt, &seq, &s->origin, "set '%s' elements %zu-%zu%s",
+	buf = batch_next(bt, &seq, o, "set '%s' elements %zu-%zu%s",
 			 s->name, first + 1, last,
 			 type == NFT_MSG_DELSETELEM ? " (removed)" : "");
 	if (!buf)
@@ -348,7 +349,7 @@ static int msg_addr_chunk(struct batch *bt, const struct nft_ctx *x,
 
 static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
 			   const struct rs_set *s, size_t *i, size_t count,
-			   uint16_t type)
+			   uint16_t type, const struct rs_origin *o)
 {
 	struct nftnl_set *ns = set_alloc(x, s);
 	size_t n = 0, first = *i, bytes = 0;
@@ -366,7 +367,7 @@ static int msg_elems_chunk(struct batch *bt, const struct nft_ctx *x,
 		nftnl_set_free(ns);
 		return err;
 	}
-	return msg_put(bt, type, NFTOBJ_ELEMS, ns, &s->origin,
+	return msg_put(bt, type, NFTOBJ_ELEMS, ns, o,
 		       "set '%s' elements %zu-%zu%s", s->name, first + 1, *i,
 		       type == NFT_MSG_DELSETELEM ? " (removed)" : "");
 }
@@ -406,14 +407,15 @@ int msg_elems(struct batch *bt, const struct nft_ctx *x,
 	set_iter_begin(&it);
 	while (i < count && !err)
 		err = addr ? msg_addr_chunk(bt, x, s, &it, &i, count,
-					    NFT_MSG_NEWSETELEM)
+					    NFT_MSG_NEWSETELEM, &s->origin)
 			   : msg_elems_chunk(bt, x, s, &i, count,
-					     NFT_MSG_NEWSETELEM);
+					     NFT_MSG_NEWSETELEM, &s->origin);
 	return err;
 }
 
 int msg_elems_as(struct batch *bt, const struct nft_ctx *x,
-		 const struct rs_set *s, uint16_t type)
+		 const struct rs_set *s, uint16_t type,
+		 const struct rs_origin *o)
 {
 	bool addr = s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6;
 	size_t i = 0, count = s->elem_count;
@@ -424,8 +426,8 @@ int msg_elems_as(struct batch *bt, const struct nft_ctx *x,
 		count -= drop_elem_fault(bt, s, 1);
 	set_iter_begin(&it);
 	while (i < count && !err)
-		err = addr ? msg_addr_chunk(bt, x, s, &it, &i, count, type)
-			   : msg_elems_chunk(bt, x, s, &i, count, type);
+		err = addr ? msg_addr_chunk(bt, x, s, &it, &i, count, type, o)
+			   : msg_elems_chunk(bt, x, s, &i, count, type, o);
 	return err;
 }
 

@@ -147,7 +147,7 @@ static int put_ruleset(struct batch *bt, const struct nft_ctx *x,
  * named by SEGMENTD_FAULT_REJECT exists, every batch ends with a rule that
  * jumps to a chain that does not exist, so the kernel refuses the whole
  * transaction, as it would refuse a feature it lacks. */
-static int inject_fault(struct batch *bt, const struct nft_ctx *x)
+int nft_inject_fault(struct batch *bt, const struct nft_ctx *x)
 {
 	/* static: the batch keeps a pointer to the rule's origin until the
 	 * kernel's answers are read */
@@ -193,7 +193,7 @@ static void pause_fault(void)
 		usleep(10000);
 }
 #else
-static int inject_fault(struct batch *bt, const struct nft_ctx *x)
+int nft_inject_fault(struct batch *bt, const struct nft_ctx *x)
 {
 	return 0;
 }
@@ -230,7 +230,7 @@ static int transaction(struct nl *nl, const struct ruleset *rs,
 	int err = begin_for(&bt, nl, check, ks);
 
 	err = err ?: put_ruleset(&bt, &x, ks, flags);
-	err = err ?: inject_fault(&bt, &x);
+	err = err ?: nft_inject_fault(&bt, &x);
 	if (err)
 		diags_add(d, DIAG_ERROR, NULL, 0, "building the batch: %s",
 			  strerror(-err));

@@ -51,11 +51,18 @@ int msg_set(struct batch *bt, const struct nft_ctx *x, const struct rs_set *s,
 int msg_elems(struct batch *bt, const struct nft_ctx *x, const struct rs_set *s);
 /* The elements of s (address sets: each interval's start and end), type
  * NEWSETELEM (added) or DELSETELEM (removed; a map's elements then without
- * their verdicts: give s with is_map false). */
+ * their verdicts: give s with is_map false), reported against o: the
+ * batch keeps the pointer until it is freed, so o must outlive it (s may
+ * be a temporary). */
 int msg_elems_as(struct batch *bt, const struct nft_ctx *x,
-		 const struct rs_set *s, uint16_t type);
+		 const struct rs_set *s, uint16_t type,
+		 const struct rs_origin *o);
 int msg_rule(struct batch *bt, const struct nft_ctx *x,
 	     const struct rs_chain *c, const struct rs_rule *rule, size_t index);
+
+/* Test builds (SEGMENTD_FAULT_REJECT, tests/kernel/reject.sh): while the
+ * fault file exists, a rule the kernel refuses ends the batch (0: none). */
+int nft_inject_fault(struct batch *bt, const struct nft_ctx *x);
 
 int nft_rule_build(const struct nft_ctx *x, const char *chain,
 		   const struct rs_rule *rule, struct nftnl_rule **out);

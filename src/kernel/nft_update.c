@@ -44,9 +44,11 @@ static int update_chains(struct update *u, const struct ruleset *from)
 }
 
 /* Emits the removed elements, then the added ones: those that come
- * never meet what is leaving. */
-static int put_diff(struct update *u, struct rs_set *gone,
-		    struct rs_set *added)
+ * never meet what is leaving.  gone and added are temporaries; the
+ * messages are reported against s, the set in rs, which outlives the
+ * batch. */
+static int put_diff(struct update *u, const struct rs_set *s,
+		    struct rs_set *gone, struct rs_set *added)
 {
 	int err = 0;
 
@@ -54,9 +56,11 @@ static int put_diff(struct update *u, struct rs_set *gone,
 	u->st->added += added->elem_count;
 	gone->is_map = false;    /* a deletion names the key alone */
 	if (gone->elem_count)
-		err = msg_elems_as(u->bt, &u->x, gone, NFT_MSG_DELSETELEM);
+		err = msg_elems_as(u->bt, &u->x, gone, NFT_MSG_DELSETELEM,
+				   &s->origin);
 	if (added->elem_count && !err)
-		err = msg_elems_as(u->bt, &u->x, added, NFT_MSG_NEWSETELEM);
+		err = msg_elems_as(u->bt, &u->x, added, NFT_MSG_NEWSETELEM,
+				   &s->origin);
 	return err;
 }
 
@@ -72,7 +76,7 @@ static int update_intervals(struct update *u, const struct rs_set *old,
 		return err;
 	gone.elem_count = gone.iv.count;
 	added.elem_count = added.iv.count;
-	err = put_diff(u, &gone, &added);
+	err = put_diff(u, s, &gone, &added);
 	ivpack_free(&gone.iv);
 	ivpack_free(&added.iv);
 	return err;
@@ -113,7 +117,7 @@ static int update_elems(struct update *u, const struct rs_set *old,
 
 	if (!err) {
 		gone.name = added.name = s->name;   /* as the kernel has it */
-		err = put_diff(u, &gone, &added);
+		err = put_diff(u, s, &gone, &added);
 	}
 	free(gone.elems);
 	free(added.elems);
@@ -158,11 +162,14 @@ int nft_update(struct nl *nl, const struct ruleset *from,
 			       flags & ~NFT_TABLE_F_DORMANT);
 	err = err ?: update_sets(&u, from);
 	err = err ?: update_chains(&u, from);
+	err = err ?: nft_inject_fault(&bt, &u.x);
 	if (err)
 		diags_add(d, DIAG_ERROR, NULL, 0, "building the batch: %s",
 			  strerror(-err));
 	else
 		err = batch_send(&bt, d);
+	if (!err)
+		st->commits++;
 	batch_free(&bt);
 	return err;
 }

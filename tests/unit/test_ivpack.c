@@ -196,9 +196,9 @@ static bool in(const struct pair *v, size_t n, const struct pair *x,
 	return false;
 }
 
-/* a and b: two subsets of one sorted list, b with one interval cut short
- * and one split in two (still disjoint); the difference is exactly what
- * a holds and b does not (gone) and the other way round (added). */
+/* a and b: two subsets of one sorted list, b with one interval split in
+ * two (still disjoint); the difference is exactly what a holds and b does
+ * not (gone) and the other way round (added). */
 static void diff_case(size_t width, unsigned seed)
 {
 	struct pair *v = calloc(N, sizeof(*v)), *g = calloc(N, sizeof(*g));
@@ -245,6 +245,10 @@ static void diff_case(size_t width, unsigned seed)
 		ck_assert(in(bv, nb, &av[i], width) != in(g, ng, &av[i], width));
 	for (size_t i = 0; i < nb; i++)      /* each of b: kept xor added */
 		ck_assert(in(av, na, &bv[i], width) != in(ad, nad, &bv[i], width));
+	for (size_t i = 0; i < ng; i++)      /* gone: of a, not of b */
+		ck_assert(in(av, na, &g[i], width) && !in(bv, nb, &g[i], width));
+	for (size_t i = 0; i < nad; i++)     /* added: of b, not of a */
+		ck_assert(in(bv, nb, &ad[i], width) && !in(av, na, &ad[i], width));
 	ck_assert_uint_eq(na - ng + nad, nb);
 	/* equal packs: nothing either way */
 	ivpack_free(&gone);
@@ -275,6 +279,80 @@ START_TEST(differences)
 }
 END_TEST
 
+/* A pack of IPv4 intervals given as host-order pairs. */
+static void pack4(struct ivpack *p, const uint32_t *v, size_t n)
+{
+	ivpack_init(p, 4);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t lo[4], hi[4];
+
+		for (int k = 0; k < 4; k++) {
+			lo[k] = (uint8_t)(v[2 * i] >> (24 - 8 * k));
+			hi[k] = (uint8_t)(v[2 * i + 1] >> (24 - 8 * k));
+		}
+		ck_assert_int_eq(ivpack_add(p, lo, hi), 0);
+	}
+}
+
+/* diff4(A, B, GONE, ADDED): the difference of two hand-made packs is the
+ * given one, in order. */
+static void diff4(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+		  const uint32_t *g, size_t ng, const uint32_t *ad, size_t nad)
+{
+	struct ivpack pa, pb, gone, added, want_g, want_a;
+
+	pack4(&pa, a, na);
+	pack4(&pb, b, nb);
+	pack4(&want_g, g, ng);
+	pack4(&want_a, ad, nad);
+	ck_assert_int_eq(ivpack_diff(&pa, &pb, &gone, &added), 0);
+	ck_assert(ivpack_equal(&gone, &want_g));
+	ck_assert(ivpack_equal(&added, &want_a));
+	ivpack_free(&pa); ivpack_free(&pb); ivpack_free(&gone);
+	ivpack_free(&added); ivpack_free(&want_g); ivpack_free(&want_a);
+}
+
+START_TEST(differences_by_hand)
+{
+	const uint32_t top = 0xffffffffu;
+	const uint32_t a[] = { 10, 19, 30, 39, 50, 59 };
+	const uint32_t none[] = { 0 };
+
+	diff4(none, 0, none, 0, none, 0, none, 0);          /* both empty */
+	diff4(a, 3, none, 0, a, 3, none, 0);                /* all went */
+	diff4(none, 0, a, 3, none, 0, a, 3);                /* all came */
+	diff4(a, 3, a, 3, none, 0, none, 0);                /* the same */
+	{   /* the same high, another low; the same low, another high */
+		const uint32_t b[] = { 12, 19, 30, 41, 50, 59 };
+		const uint32_t g[] = { 10, 19, 30, 39 }, ad[] = { 12, 19, 30, 41 };
+
+		diff4(a, 3, b, 3, g, 2, ad, 2);
+	}
+	{   /* b runs out first; then a does */
+		const uint32_t b[] = { 10, 19 }, g[] = { 30, 39, 50, 59 };
+
+		diff4(a, 3, b, 1, g, 2, none, 0);
+		diff4(b, 1, a, 3, none, 0, g, 2);
+	}
+	{   /* adjacent intervals, one split in two, one merged */
+		const uint32_t x[] = { 10, 19, 20, 29, 40, 49 };
+		const uint32_t y[] = { 10, 29, 40, 44, 45, 49 };
+		const uint32_t g[] = { 10, 19, 20, 29, 40, 49 };
+		const uint32_t ad[] = { 10, 29, 40, 44, 45, 49 };
+
+		diff4(x, 3, y, 3, g, 3, ad, 3);
+	}
+	{   /* the interval that reaches the top of the space (no end) */
+		const uint32_t x[] = { 10, 19, 100, top };
+		const uint32_t y[] = { 10, 19, 101, top };
+		const uint32_t g[] = { 100, top }, ad[] = { 101, top };
+
+		diff4(x, 2, y, 2, g, 1, ad, 1);
+		diff4(x, 2, x, 2, none, 0, none, 0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ivpack");
@@ -285,6 +363,7 @@ int main(void)
 	tcase_add_test(tc, unsorted_is_refused);
 	tcase_add_test(tc, cidrs_are_small);
 	tcase_add_test(tc, differences);
+	tcase_add_test(tc, differences_by_hand);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

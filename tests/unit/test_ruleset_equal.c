@@ -251,6 +251,30 @@ START_TEST(shape_of_a_change)
 	b->ownership = !b->ownership;
 	ck_assert(!ruleset_same_shape(a, b));        /* other table flags */
 	b->ownership = !b->ownership;
+	b->owned_while_running = !b->owned_while_running;
+	ck_assert(!ruleset_same_shape(a, b));
+	b->owned_while_running = !b->owned_while_running;
+	b->table[0] ^= 0x20;                         /* another table */
+	ck_assert(!ruleset_same_shape(a, b));
+	b->table[0] ^= 0x20;
+	c->name[0] ^= 0x20;                          /* a chain renamed */
+	ck_assert(!ruleset_same_shape(a, b));
+	c->name[0] ^= 0x20;
+	c->hook = c->hook == RS_HOOK_NONE ? RS_HOOK_INPUT : RS_HOOK_NONE;
+	ck_assert(!ruleset_same_shape(a, b));        /* on another hook */
+	c->hook = ruleset_find_chain(a, c->name)->hook;
+	s->name[0] ^= 0x20;                          /* a set renamed */
+	ck_assert(!ruleset_same_shape(a, b));
+	s->name[0] ^= 0x20;
+	s->interval = !s->interval;
+	ck_assert(!ruleset_same_shape(a, b));
+	s->interval = !s->interval;
+	s->is_map = !s->is_map;
+	ck_assert(!ruleset_same_shape(a, b));
+	s->is_map = !s->is_map;
+	b->objs[0].type = RS_OBJ_TYPE_MAX;           /* an object retyped */
+	ck_assert(!ruleset_same_shape(a, b));
+	b->objs[0].type = a->objs[0].type;
 	ck_assert(ruleset_same_shape(a, b));
 	free_pair(&p);
 }
