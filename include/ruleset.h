@@ -220,8 +220,9 @@ void ruleset_guard_name(const char *table, char *buf, size_t len);
 bool ruleset_equal(const struct ruleset *a, const struct ruleset *b);
 bool ruleset_chain_equal(const struct rs_chain *a, const struct rs_chain *b);
 bool ruleset_set_equal(const struct rs_set *a, const struct rs_set *b);
-/* Elements of a set that is not an address set (key, verdict, chain). */
-bool ruleset_elem_equal(const struct rs_elem *a, const struct rs_elem *b);
+/* A total order of the elements of a set that is not an address set
+ * (key, verdict, chain), for qsort and bsearch: 0 exactly when equal. */
+int ruleset_elem_cmp(const void *a, const void *b);
 /* The same table, objects, set declarations and chains (name, hook,
  * priority), in order: only rules and set elements may differ, so one
  * can become the other by its difference (kernel/nft_update.c). */

@@ -82,18 +82,12 @@ static int update_intervals(struct update *u, const struct rs_set *old,
 	return err;
 }
 
-static bool holds(const struct rs_set *s, const struct rs_elem *e)
-{
-	for (size_t i = 0; i < s->elem_count; i++)
-		if (ruleset_elem_equal(&s->elems[i], e))
-			return true;
-	return false;
-}
-
 /* The elements of a in no equal form in b, into out (its array borrows
- * a's elements: freed alone). */
-static int missing(const struct rs_set *a, const struct rs_set *b,
-		   struct rs_set *out)
+ * a's elements: freed alone); sorted is b's elements in
+ * ruleset_elem_cmp order.
+ * Flows have a mark each: thousands, so no pairwise search. */
+static int missing(const struct rs_set *a, const struct rs_elem *sorted,
+		   size_t n, struct rs_set *out)
 {
 	*out = *a;
 	out->elem_count = 0;
@@ -102,9 +96,23 @@ static int missing(const struct rs_set *a, const struct rs_set *b,
 	if (!out->elems)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->elem_count; i++)
-		if (!holds(b, &a->elems[i]))
+		if (!bsearch(&a->elems[i], sorted, n, sizeof(*sorted),
+			     ruleset_elem_cmp))
 			out->elems[out->elem_count++] = a->elems[i];
 	return 0;
+}
+
+/* s's elements (borrowed), sorted for missing(); NULL on ENOMEM. */
+static struct rs_elem *sorted_copy(const struct rs_set *s)
+{
+	struct rs_elem *v = calloc(s->elem_count ? s->elem_count : 1,
+				   sizeof(*v));
+
+	if (v && s->elem_count) {
+		memcpy(v, s->elems, s->elem_count * sizeof(*v));
+		qsort(v, s->elem_count, sizeof(*v), ruleset_elem_cmp);
+	}
+	return v;
 }
 
 /* Interface names, marks, verdict maps: a few elements each (a map
@@ -112,9 +120,14 @@ static int missing(const struct rs_set *a, const struct rs_set *b,
 static int update_elems(struct update *u, const struct rs_set *old,
 			const struct rs_set *s)
 {
+	struct rs_elem *old_sorted = sorted_copy(old), *new_sorted = sorted_copy(s);
 	struct rs_set gone = { 0 }, added = { 0 };
-	int err = missing(old, s, &gone) ?: missing(s, old, &added);
+	int err = !old_sorted || !new_sorted ? -ENOMEM :
+		  missing(old, new_sorted, s->elem_count, &gone) ?:
+		  missing(s, old_sorted, old->elem_count, &added);
 
+	free(old_sorted);
+	free(new_sorted);
 	if (!err) {
 		gone.name = added.name = s->name;   /* as the kernel has it */
 		err = put_diff(u, s, &gone, &added);

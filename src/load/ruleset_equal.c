@@ -30,13 +30,21 @@ static bool all_eq(const void *a, const void *b, size_t n, size_t sz,
 	return true;
 }
 
-static bool elem_eq(const void *pa, const void *pb)
+int ruleset_elem_cmp(const void *pa, const void *pb)
 {
 	const struct rs_elem *a = pa, *b = pb;
+	int c = memcmp(a->low, b->low, sizeof(a->low));
 
-	return !memcmp(a->low, b->low, sizeof(a->low)) &&
-	       !memcmp(a->high, b->high, sizeof(a->high)) &&
-	       a->verdict == b->verdict && str_eq(a->chain, b->chain);
+	c = c ?: memcmp(a->high, b->high, sizeof(a->high));
+	c = c ?: (a->verdict > b->verdict) - (a->verdict < b->verdict);
+	if (c || !a->chain || !b->chain)   /* no chain before any chain */
+		return c ?: (a->chain != NULL) - (b->chain != NULL);
+	return strcmp(a->chain, b->chain);
+}
+
+static bool elem_eq(const void *pa, const void *pb)
+{
+	return ruleset_elem_cmp(pa, pb) == 0;
 }
 
 static bool set_eq(const void *pa, const void *pb)
@@ -105,11 +113,6 @@ static bool obj_eq(const void *pa, const void *pb)
 	const struct rs_obj *a = pa, *b = pb;
 
 	return str_eq(a->name, b->name) && a->type == b->type;
-}
-
-bool ruleset_elem_equal(const struct rs_elem *a, const struct rs_elem *b)
-{
-	return elem_eq(a, b);
 }
 
 bool ruleset_set_equal(const struct rs_set *a, const struct rs_set *b)

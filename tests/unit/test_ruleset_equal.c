@@ -280,6 +280,36 @@ START_TEST(shape_of_a_change)
 }
 END_TEST
 
+/* ruleset_elem_cmp(): a total order, 0 exactly for equal elements (the
+ * difference of two marks or map sets, kernel/nft_update.c). */
+START_TEST(element_order)
+{
+	struct rs_elem e[6];
+	char x[] = "x", y[] = "y";
+
+	memset(e, 0, sizeof(e));
+	e[1].low[3] = 1;                               /* another key */
+	e[2].verdict = RS_VERDICT_JUMP;                /* a verdict */
+	e[3].verdict = RS_VERDICT_JUMP; e[3].chain = x;
+	e[4].verdict = RS_VERDICT_JUMP; e[4].chain = y;
+	e[5].high[0] = 1;                              /* another high */
+	for (int i = 0; i < 6; i++)
+		for (int j = 0; j < 6; j++) {
+			int c = ruleset_elem_cmp(&e[i], &e[j]);
+
+			ck_assert_int_eq(c == 0, i == j);
+			ck_assert_int_eq(c < 0, ruleset_elem_cmp(&e[j], &e[i]) > 0);
+		}
+	{
+		struct rs_elem copy = e[3];
+		char x2[] = "x";
+
+		copy.chain = x2;                           /* by name */
+		ck_assert_int_eq(ruleset_elem_cmp(&copy, &e[3]), 0);
+	}
+}
+END_TEST
+
 START_TEST(packed_compiles_the_same)
 {
 	check_config("conf/segmentd.conf");
@@ -298,6 +328,7 @@ int main(void)
 	tcase_add_test(tc, ownership_and_name_count);
 	tcase_add_test(tc, packed_compiles_the_same);
 	tcase_add_test(tc, shape_of_a_change);
+	tcase_add_test(tc, element_order);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
