@@ -14,7 +14,6 @@
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
-#include "sha256.h"
 
 static void interruptible(struct daemon *d, bool on);
 
