@@ -131,6 +131,13 @@ void enforcer_set_mute(struct enforcer *e, void (*mute)(void *ctx, bool on),
 	e->mute_ctx = ctx;
 }
 
+/* The event group muted around each commit of ours (on), or not. */
+static void quiet(struct enforcer *e, bool on)
+{
+	e->nl->mute = on ? e->mute : NULL;
+	e->nl->mute_ctx = e->mute_ctx;
+}
+
 /* A full apply of rs (and guard, if any) with the event group muted
  * around each commit. */
 static int apply_quietly(struct enforcer *e, const struct ruleset *rs,
@@ -140,11 +147,10 @@ static int apply_quietly(struct enforcer *e, const struct ruleset *rs,
 {
 	int err;
 
-	e->nl->mute = e->mute;
-	e->nl->mute_ctx = e->mute_ctx;
+	quiet(e, true);
 	err = enforce_apply_pair(e->nl, rs, guard, diags, &e->level,
 				 expected, guard_expected);
-	e->nl->mute = NULL;
+	quiet(e, false);
 	return err;
 }
 
@@ -198,8 +204,7 @@ static int update_quietly(struct enforcer *e, const struct ruleset *rs,
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
-	e->nl->mute = e->mute;
-	e->nl->mute_ctx = e->mute_ctx;
+	quiet(e, true);
 	if (guard && same_guard(e, guard))
 		*guard_expected = e->guard_expected;
 	else if (guard)
@@ -207,7 +212,7 @@ static int update_quietly(struct enforcer *e, const struct ruleset *rs,
 				 guard_expected, st);
 	err = err ?: apply_once(e->nl, &e->rs, rs, diags, &e->level,
 				expected, st);
-	e->nl->mute = NULL;
+	quiet(e, false);
 	return err;
 }
 

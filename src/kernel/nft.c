@@ -444,3 +444,13 @@ int msg_rule(struct batch *bt, const struct nft_ctx *x,
 		       "rule %zu of chain '%s'", index + 1, c->name);
 }
 
+int msg_chain_refill(struct batch *bt, const struct nft_ctx *x,
+		     const struct rs_chain *c)
+{
+	int err = msg_chain(bt, x->table, c, c->name, NFT_MSG_DELRULE);
+
+	for (size_t j = 0; j < c->rule_count && !err; j++)
+		err = msg_rule(bt, x, c, &c->rules[j], j);
+	return err;
+}
+

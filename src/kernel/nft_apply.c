@@ -560,9 +560,7 @@ static int repair_chains(struct batch *bt, const struct nft_ctx *x,
 
 		if (!c)
 			return -ESRCH;
-		err = msg_chain(bt, x->table, c, c->name, NFT_MSG_DELRULE);
-		for (size_t j = 0; j < c->rule_count && !err; j++)
-			err = msg_rule(bt, x, c, &c->rules[j], j);
+		err = msg_chain_refill(bt, x, c);
 	}
 	return err;
 }

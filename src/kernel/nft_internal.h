@@ -59,6 +59,9 @@ int msg_elems_as(struct batch *bt, const struct nft_ctx *x,
 		 const struct rs_origin *o);
 int msg_rule(struct batch *bt, const struct nft_ctx *x,
 	     const struct rs_chain *c, const struct rs_rule *rule, size_t index);
+/* Chain c emptied and filled with its rules again (in one batch: atomic). */
+int msg_chain_refill(struct batch *bt, const struct nft_ctx *x,
+		     const struct rs_chain *c);
 
 /* Test builds (SEGMENTD_FAULT_REJECT, tests/kernel/reject.sh): while the
  * fault file exists, a rule the kernel refuses ends the batch (0: none). */

@@ -35,10 +35,7 @@ static int update_chains(struct update *u, const struct ruleset *from)
 		if (ruleset_chain_equal(c, &from->chains[i]))
 			continue;
 		u->st->chains++;
-		err = msg_chain(u->bt, u->x.table, c, c->name,
-				NFT_MSG_DELRULE);
-		for (size_t j = 0; j < c->rule_count && !err; j++)
-			err = msg_rule(u->bt, &u->x, c, &c->rules[j], j);
+		err = msg_chain_refill(u->bt, &u->x, c);
 	}
 	return err;
 }
