@@ -49,6 +49,16 @@ int enforce_verify(struct nl *nl, const char *table,
  * and the watch; it reads what is enforced through the accessors below
  * and never writes it.  The enforcer knows no watcher: around a full
  * commit it calls mute (set by the daemon: it pauses the event group). */
+/* Whether the main table holds what is enforced as of a ruleset
+ * generation: verified by a read at that generation, or since then
+ * changed only by our own verified commits, each alone in its generation.
+ * Then a commit by difference needs no dump of the sets it leaves alone
+ * (enforce.c). */
+struct held {
+	bool ok;
+	uint32_t genid;
+};
+
 struct enforcer {
 	struct nl *nl;
 	struct ruleset rs;
@@ -58,6 +68,8 @@ struct enforcer {
 	struct nft_update_stats update;  /* what it changed */
 	enum protection level;
 	struct fingerprint expected;     /* computed from rs */
+	struct fp_sets sets;             /* ... and its digest of each set */
+	struct held held;
 	struct ruleset guard;            /* its guard table (not lockdown) */
 	bool have_guard;
 	struct fingerprint guard_expected;

@@ -14,6 +14,7 @@
 
 #include "kread.h"
 #include "netlink.h"
+#include "ruleset.h"
 
 struct fingerprint {
 	bool exists;
@@ -24,13 +25,42 @@ struct fingerprint {
 	bool computed;           /* by fingerprint_expect, never by a read */
 };
 
+/* The elements of one set of the table, hashed as a read of it gives
+ * them (the "S" line of the set carries this digest). */
+struct fp_set {
+	char name[RS_NAME_MAX];
+	uint8_t digest[32];
+	size_t elements;
+};
+
+struct fp_sets {
+	struct fp_set *v;
+	size_t n;
+};
+
+void fp_sets_free(struct fp_sets *s);
+/* NULL when s (may be NULL) has no such set. */
+const struct fp_set *fp_sets_find(const struct fp_sets *s, const char *name);
+
 /* Returns 0 (fp->exists false if there is no such table) or -errno. */
 int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp);
+/* The same read, but the elements of the sets in known (may be NULL) are
+ * not dumped: their digests are taken as given.  Only for sets the
+ * caller has proved the kernel holds as known (enforce.c: no commit but
+ * its own since they were read, and those left them alone or were checked
+ * element by element). */
+int fingerprint_read_known(struct nl *nl, const char *table,
+			   const struct fp_sets *known, struct fingerprint *fp);
 /* The fingerprint the kernel's dump will have when it holds exactly rs,
  * created with table_flags (nft_table_flags()): computed from the messages
- * that would create it, never from the kernel.  Returns 0 or -errno. */
+ * that would create it, never from the kernel; the elements of address
+ * sets from the compiled intervals, as msg_addr_chunk() sends them.  The
+ * digests of the sets in known (may be NULL: sets equal to those of a
+ * ruleset computed before) are taken as given.  sets (may be NULL) gets
+ * every set's digest.  Returns 0 or -errno. */
 int fingerprint_expect(struct nl *nl, const struct ruleset *rs,
-		       uint32_t table_flags, struct fingerprint *fp);
+		       uint32_t table_flags, const struct fp_sets *known,
+		       struct fingerprint *fp, struct fp_sets *sets);
 bool fingerprint_equal(const struct fingerprint *a, const struct fingerprint *b);
 
 #endif

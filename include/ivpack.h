@@ -50,6 +50,14 @@ bool ivpack_equal(const struct ivpack *a, const struct ivpack *b);
 int ivpack_diff(const struct ivpack *a, const struct ivpack *b,
 		struct ivpack *gone, struct ivpack *added);
 
+/* Whether old without the intervals of gone, with those of added, is
+ * exactly now (every gone interval one of old's): a check of a
+ * difference by its result, not by the way it was computed. */
+bool ivpack_diff_holds(const struct ivpack *old, const struct ivpack *gone,
+		       const struct ivpack *added, const struct ivpack *now);
+/* Whether two intervals of p touch (one ends where the next begins). */
+bool ivpack_touches(const struct ivpack *p);
+
 void ivpack_begin(struct ivpack_pos *pos);
 /* The next interval into low and high (width bytes each); false at the
  * end (or on bytes that do not decode, which ivpack_add never writes). */

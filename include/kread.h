@@ -38,6 +38,13 @@ int kread(struct nl *nl, struct kread *r, uint16_t type, kread_fn fn);
  * type answers, parsed and visited.  Returns fn's error, bad_msg or 0. */
 int kread_msg(uint16_t type, const struct nlmsghdr *nlh, int bad_msg,
 	      kread_fn fn, void *data);
+/* A GET of one element of a set: the kernel's element with this key (and
+ * flags: NFT_SET_ELEM_INTERVAL_END for an interval's end), or, in an
+ * interval set, the one it finds for it (see nft_prove.c), visited as a
+ * struct nftnl_set holding it.  -ENOENT when it finds none. */
+int kread_elem(struct nl *nl, const char *table, const char *set,
+	       const void *key, uint32_t len, uint32_t flags, kread_fn fn,
+	       void *data);
 /* The ruleset generation id (NFT_MSG_GETGEN): cheap, for change polling
  * and for bracketing a read. */
 int nl_genid(struct nl *nl, uint32_t *genid);

@@ -82,6 +82,9 @@ struct nft_update_stats {
 	size_t sets;             /* sets whose elements changed */
 	size_t added, removed;   /* elements (address sets: intervals) */
 	size_t commits;          /* transactions the kernel accepted */
+	/* its verification (enforce.c) */
+	size_t proved;           /* changed sets confirmed element by element */
+	size_t unread;           /* sets whose elements were not dumped */
 };
 /* Brings the kernel's table from `from` (what it holds: the ruleset last
  * programmed and verified) to rs by their difference, in one transaction:
@@ -94,6 +97,14 @@ int nft_update(struct nl *nl, const struct ruleset *from,
 	       const struct ruleset *rs, struct diags *d,
 	       enum protection *level, struct nft_update_stats *st);
 
+/* After a commit by nft_update() that took set old (an address set) to s:
+ * whether the kernel holds s, proved without a dump (nft_prove.c): 1
+ * proven, 0 not proven (too many changes to ask, or an answer that
+ * differs: dump it), or -errno.  Sound only if no other commit touched
+ * the set since it was verified to hold old: the caller proves that. */
+int nft_prove_set(struct nl *nl, const char *table, const struct rs_set *old,
+		  const struct rs_set *s);
+
 /* The table flags nft_apply() asks for at a protection level. */
 uint32_t nft_table_flags(enum protection level);
 /* The table flags nft_apply() asks for rs on this kernel: OWNER|PERSIST
@@ -103,10 +114,13 @@ uint32_t nft_table_flags(enum protection level);
 uint32_t nft_table_flags_for(struct nl *nl, const struct ruleset *rs);
 /* Builds, never sends, the batch that would create the table of rs from
  * nothing with flags: the compiled ruleset in the kernel's message form
- * (fingerprint_expect() reads it).  Uses nl's sequence numbers only.
- * Returns 0 (bt to be freed with batch_free) or -errno. */
+ * (fingerprint_expect() reads it).  no_elems (NULL: none) names, by the
+ * index of the set in rs, the sets whose elements it leaves out.  Uses
+ * nl's sequence numbers only.  Returns 0 (bt to be freed with batch_free)
+ * or -errno. */
 int nft_batch_build_full(struct nl *nl, const struct ruleset *rs,
-			 uint32_t flags, struct batch *bt);
+			 uint32_t flags, const bool *no_elems,
+			 struct batch *bt);
 
 /* Lets the kernel validate the whole batch without committing anything
  * (in a scratch table, so it works even while another process owns ours). */

@@ -256,10 +256,13 @@ static enum control_status cmd_reload(struct daemon *d,
 		else if (enforcer_updated(&d->enf))
 			fprintf(out, "reloaded %s: by its difference (%zu "
 				"element(s) added, %zu removed, %zu chain(s) "
-				"rewritten)\n", d->config_path,
+				"rewritten; %zu of %zu set(s) verified without "
+				"a dump)\n", d->config_path,
 				enforcer_updated(&d->enf)->added,
 				enforcer_updated(&d->enf)->removed,
-				enforcer_updated(&d->enf)->chains);
+				enforcer_updated(&d->enf)->chains,
+				enforcer_updated(&d->enf)->unread,
+				enforcer_ruleset(&d->enf)->set_count);
 		else
 			fprintf(out, "reloaded %s\n", d->config_path);
 	}

@@ -181,12 +181,17 @@ int daemon_apply_loaded(struct daemon *d, struct model *m,
 	else if (enforcer_updated(&d->enf))
 		log_msg(LOG_NOTICE, "%s: table '%s' updated from %s by its "
 			"difference (%zu set(s): %zu element(s) added, %zu "
-			"removed; %zu chain(s) rewritten; %zu set elements, "
-			"%s)", why, enforcer_table(&d->enf), path,
+			"removed; %zu chain(s) rewritten; verified with %zu "
+			"of %zu set(s) not dumped, %zu of them confirmed "
+			"element by element; %zu set elements, %s)", why,
+			enforcer_table(&d->enf), path,
 			enforcer_updated(&d->enf)->sets,
 			enforcer_updated(&d->enf)->added,
 			enforcer_updated(&d->enf)->removed,
 			enforcer_updated(&d->enf)->chains,
+			enforcer_updated(&d->enf)->unread,
+			enforcer_ruleset(&d->enf)->set_count,
+			enforcer_updated(&d->enf)->proved,
 			ruleset_element_count(enforcer_ruleset(&d->enf)),
 			enforcer_level(&d->enf) == PROTECTION_OWNED ?
 			"owned" : "watchdog-only");

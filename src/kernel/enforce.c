@@ -2,6 +2,7 @@
  * the enforcer, which owns what is enforced. */
 #include <errno.h>
 #include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "enforce.h"
@@ -18,50 +19,191 @@ int enforce_verify(struct nl *nl, const char *table,
 
 #define RACE_RETRIES 3
 
+/* One table's apply and its verification. */
+struct apply_job {
+	const struct ruleset *from;   /* by its difference from this (the
+				       * kernel holds it, verified), or NULL:
+				       * in full */
+	const struct ruleset *rs;
+	struct fingerprint *expected; /* rs's, computed before (reused), or
+				       * zeroed */
+	const struct fp_sets *prev;   /* the set digests of prev_rs (may be
+				       * NULL) ... */
+	const struct ruleset *prev_rs;
+	struct fp_sets *sets;         /* out: rs's (may be NULL) */
+	struct held *held;            /* the main table's proof (NULL: not
+				       * tracked) */
+	bool main;                    /* the main table (else the guard) */
+	struct nft_update_stats *st;
+};
+
+/* The digests of the sets of rs equal to those of prev, into out (its
+ * array allocated here; empty when there is no prev). */
+static int reusable(const struct fp_sets *prev, const struct ruleset *prev_rs,
+		    const struct ruleset *rs, struct fp_sets *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!prev || !prev_rs || !prev->n)
+		return 0;
+	out->v = calloc(prev->n, sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->set_count; i++) {
+		const struct rs_set *s = &rs->sets[i];
+		const struct rs_set *p = ruleset_find_set(prev_rs, s->name);
+		const struct fp_set *d = fp_sets_find(prev, s->name);
+
+		if (p && d && out->n < prev->n && ruleset_set_equal(p, s))
+			out->v[out->n++] = *d;
+	}
+	return 0;
+}
+
+/* After a commit by difference to the main table, which sets need no
+ * dump (known: their digests from sets): those it left alone, and the
+ * address sets nft_prove_set() confirms element by element.  Only when
+ * no other commit came since the table was verified (the caller). */
+static int provable(struct nl *nl, const struct apply_job *j,
+		    const struct fp_sets *sets, struct fp_sets *known)
+{
+	const struct ruleset *rs = j->rs;
+	int err = 0;
+
+	memset(known, 0, sizeof(*known));
+	known->v = calloc(sets->n ? sets->n : 1, sizeof(*known->v));
+	if (!known->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->set_count && !err; i++) {
+		const struct rs_set *s = &rs->sets[i], *o = &j->from->sets[i];
+		const struct fp_set *d = fp_sets_find(sets, s->name);
+		int r = 1;
+
+		if (!d || known->n == sets->n)
+			continue;
+		if (!ruleset_set_equal(o, s)) {
+			r = nft_prove_set(nl, rs->table, o, s);
+			j->st->proved += r == 1;
+		}
+		if (r < 0)
+			err = r;
+		else if (r == 1)
+			known->v[known->n++] = *d;
+	}
+	return err;
+}
+
+/* The kernel's table read back: by the sets that need a dump only when
+ * the main table was verified at generation before, and the
+ * commit just made is the only one since (else, or when that read shows
+ * another commit came, in full). */
+static int read_back(struct nl *nl, const struct apply_job *j,
+		     const struct fp_sets *sets, uint32_t before, bool held,
+		     struct fingerprint *now)
+{
+	struct fp_sets known;
+	int err;
+
+	if (!held || !j->from || !sets->n || !j->st)
+		return fingerprint_read(nl, j->rs->table, now);
+	err = provable(nl, j, sets, &known);
+	err = err ?: fingerprint_read_known(nl, j->rs->table, &known, now);
+	if (!err && now->genid == before + 1)
+		j->st->unread = known.n;
+	else if (!err) {   /* another commit came: all of it */
+		j->st->proved = 0;
+		err = fingerprint_read(nl, j->rs->table, now);
+	}
+	fp_sets_free(&known);
+	return err;
+}
+
+/* What a verified commit of ours proves of the main table: it holds
+ * what it was verified to hold as of the read's generation; a lone
+ * commit of the guard (one generation on from where the main table was
+ * proved) leaves that true; anything else makes it unknown. */
+static void advance(const struct apply_job *j, uint32_t before, bool lone,
+		    uint32_t now)
+{
+	struct held *h = j->held;
+
+	if (!h)
+		return;
+	if (j->main) {
+		h->ok = true;
+		h->genid = now;
+	} else {
+		h->ok = h->ok && lone && h->genid == before;
+		h->genid = now;
+	}
+}
+
 /* One apply and its verification.  -EAGAIN: the table differs, but another
  * transaction was committed after ours (ownership off): that is drift, not
  * a failed apply. */
-static int apply_once(struct nl *nl, const struct ruleset *from,
-		      const struct ruleset *rs, struct diags *d,
-		      enum protection *level, struct fingerprint *expected,
-		      struct nft_update_stats *st)
+static int apply_once(struct nl *nl, struct apply_job *j, struct diags *d,
+		      enum protection *level)
 {
-	struct fingerprint now;
+	const struct ruleset *rs = j->rs;
+	struct fingerprint now, *expected = j->expected;
+	struct fp_sets reuse, local = { 0 }, *sets = j->sets ? j->sets : &local;
 	uint32_t before = 0, flags;
 	int err = nl_genid(nl, &before);
 	bool known = err == 0;
+	/* the main table verified at this very generation */
+	bool held = known && j->main && j->held && j->held->ok &&
+		    j->held->genid == before;
 
 	/* a read cut short by new drift (a restore's interrupt): this
 	 * apply is overtaken before it starts; with the generation unknown
 	 * the foreign change would be judged our failure below */
 	if (err == -ECANCELED)
 		return err;
+	if (j->held && j->main)   /* proved again below, or not at all */
+		j->held->ok = false;
 	if (nl->mute)
 		nl->mute(nl->mute_ctx, true);
 	/* from: the kernel holds it (programmed and verified): by the
 	 * difference; else in full */
-	err = from ? nft_update(nl, from, rs, d, level, st)
-		   : nft_apply(nl, rs, d, level);
+	err = j->from ? nft_update(nl, j->from, rs, d, level, j->st)
+		      : nft_apply(nl, rs, d, level);
 	if (nl->mute)
 		nl->mute(nl->mute_ctx, false);
-	if (err)
+	if (err) {
+		if (j->held)
+			j->held->ok = false;
 		return err;
+	}
 	flags = nft_table_flags_for(nl, rs);
-	/* the state rs stands for, computed once per ruleset: a restore at
-	 * 100k networks would spend a second on it again */
-	if (!expected->computed || expected->flags != flags)
-		err = fingerprint_expect(nl, rs, flags, expected);
+	/* the state rs stands for, computed once per ruleset (a restore at
+	 * 100k networks would spend a second on it again); the digests of
+	 * the sets equal to those of the ruleset before are taken over */
+	if (!expected->computed || expected->flags != flags) {
+		err = reusable(j->prev, j->prev_rs, rs, &reuse);
+		err = err ?: fingerprint_expect(nl, rs, flags, &reuse,
+						expected, sets);
+		fp_sets_free(&reuse);
+	}
 	if (err) {
 		diags_add(d, DIAG_ERROR, NULL, 0, "computing the expected "
 			  "state of table '%s': %s", rs->table, strerror(-err));
+		fp_sets_free(&local);
 		return err;
 	}
-	err = enforce_verify(nl, rs->table, expected, &now);
+	err = read_back(nl, j, sets, before, held, &now);
+	fp_sets_free(&local);
+	err = err < 0 ? err : fingerprint_equal(&now, expected);
 	if (err < 0) {
+		if (j->held)
+			j->held->ok = false;
 		diags_add(d, DIAG_ERROR, NULL, 0, "reading table '%s' back: %s",
 			  rs->table, strerror(-err));
 		return err;
 	}
+	if (err == 1)
+		advance(j, before, known && now.genid == before + 1,
+			now.genid);
+	else if (j->held)
+		j->held->ok = false;
 	/* one commit of ours moves the generation by exactly one: a table
 	 * that differs after more is another process's change (made, maybe,
 	 * while the event group was muted): drift to restore, not a failure */
@@ -73,28 +215,39 @@ static int apply_once(struct nl *nl, const struct ruleset *from,
 			  "differs from the compiled ruleset after the commit "
 			  "(%zu chains, %zu rules, %zu sets, %zu elements "
 			  "read; %zu, %zu, %zu, %zu compiled; generation %u "
-			  "before, %u read%s)", rs->table,
+			  "before, %u read%s%s)", rs->table,
 			  now.chains, now.rules, now.sets, now.elements,
 			  expected->chains, expected->rules, expected->sets,
 			  expected->elements, before, now.genid,
-			  known ? "" : ", the first unknown");
+			  known ? "" : ", the first unknown",
+			  j->st && j->st->unread ? "; the sets it left alone "
+			  "or confirmed element by element not dumped" : "");
 		return -EPROTO;
 	}
 	return 0;
 }
 
-int enforce_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
-		  enum protection *level, struct fingerprint *expected)
+/* apply_once, again while another process changed the table after it. */
+static int apply_job(struct nl *nl, struct apply_job *j, struct diags *d,
+		     enum protection *level)
 {
 	int err = -EAGAIN;
 
 	for (int i = 0; i < RACE_RETRIES && err == -EAGAIN; i++)
-		err = apply_once(nl, NULL, rs, d, level, expected, NULL);
+		err = apply_once(nl, j, d, level);
 	if (err == -EAGAIN)
 		diags_add(d, DIAG_WARNING, NULL, 0, "table '%s' was changed by "
-			  "another process after each of %d applies", rs->table,
-			  RACE_RETRIES);
+			  "another process after each of %d applies",
+			  j->rs->table, RACE_RETRIES);
 	return err;
+}
+
+int enforce_apply(struct nl *nl, const struct ruleset *rs, struct diags *d,
+		  enum protection *level, struct fingerprint *expected)
+{
+	struct apply_job j = { .rs = rs, .expected = expected, .main = true };
+
+	return apply_job(nl, &j, d, level);
 }
 
 int enforce_apply_pair(struct nl *nl, const struct ruleset *rs,
@@ -121,7 +274,9 @@ void enforcer_free(struct enforcer *e)
 		ruleset_free(&e->rs);
 	if (e->have_guard)
 		ruleset_free(&e->guard);
+	fp_sets_free(&e->sets);
 	e->have_rs = e->have_guard = false;
+	e->held.ok = false;
 }
 
 void enforcer_set_mute(struct enforcer *e, void (*mute)(void *ctx, bool on),
@@ -139,17 +294,26 @@ static void quiet(struct enforcer *e, bool on)
 }
 
 /* A full apply of rs (and guard, if any) with the event group muted
- * around each commit. */
+ * around each commit.  sets (may be NULL) gets rs's set digests when
+ * they are computed (expected not computed before). */
 static int apply_quietly(struct enforcer *e, const struct ruleset *rs,
 			 const struct ruleset *guard, struct diags *diags,
 			 struct fingerprint *expected,
-			 struct fingerprint *guard_expected)
+			 struct fingerprint *guard_expected,
+			 struct fp_sets *sets)
 {
-	int err;
+	struct apply_job g = { .rs = guard, .expected = guard_expected,
+			       .held = &e->held };
+	struct apply_job m = { .rs = rs, .expected = expected,
+			       .prev = e->have_rs ? &e->sets : NULL,
+			       .prev_rs = e->have_rs ? &e->rs : NULL,
+			       .sets = sets, .held = &e->held, .main = true };
+	int err = 0;
 
 	quiet(e, true);
-	err = enforce_apply_pair(e->nl, rs, guard, diags, &e->level,
-				 expected, guard_expected);
+	if (guard)
+		err = apply_job(e->nl, &g, diags, &e->level);
+	err = err ?: apply_job(e->nl, &m, diags, &e->level);
 	quiet(e, false);
 	return err;
 }
@@ -199,8 +363,15 @@ static int update_quietly(struct enforcer *e, const struct ruleset *rs,
 			  const struct ruleset *guard, struct diags *diags,
 			  struct fingerprint *expected,
 			  struct fingerprint *guard_expected,
-			  struct nft_update_stats *st)
+			  struct fp_sets *sets, struct nft_update_stats *st)
 {
+	struct apply_job g = { .from = &e->guard, .rs = guard,
+			       .expected = guard_expected, .held = &e->held,
+			       .st = st };
+	struct apply_job m = { .from = &e->rs, .rs = rs, .expected = expected,
+			       .prev = &e->sets, .prev_rs = &e->rs,
+			       .sets = sets, .held = &e->held, .main = true,
+			       .st = st };
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -208,10 +379,8 @@ static int update_quietly(struct enforcer *e, const struct ruleset *rs,
 	if (guard && same_guard(e, guard))
 		*guard_expected = e->guard_expected;
 	else if (guard)
-		err = apply_once(e->nl, &e->guard, guard, diags, &e->level,
-				 guard_expected, st);
-	err = err ?: apply_once(e->nl, &e->rs, rs, diags, &e->level,
-				expected, st);
+		err = apply_once(e->nl, &g, diags, &e->level);
+	err = err ?: apply_once(e->nl, &m, diags, &e->level);
 	quiet(e, false);
 	return err;
 }
@@ -237,6 +406,7 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 {
 	struct fingerprint expected = { 0 }, guard_expected = { 0 };
 	bool guarded = wants_guard(rs);
+	struct fp_sets sets = { 0 };
 	struct ruleset guard;
 	struct diags tried;
 	bool by_difference;
@@ -263,7 +433,8 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 	diags_init(&tried);
 	if (by_difference)
 		err = update_quietly(e, rs, guarded ? &guard : NULL, &tried,
-				     &expected, &guard_expected, &e->update);
+				     &expected, &guard_expected, &sets,
+				     &e->update);
 	e->updated = by_difference && !err;
 	if (by_difference && err)
 		diags_add(diags, DIAG_WARNING, NULL, 0, "programming table "
@@ -275,7 +446,7 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 	diags_free(&tried);
 	if (err)
 		err = apply_quietly(e, rs, guarded ? &guard : NULL, diags,
-				    &expected, &guard_expected);
+				    &expected, &guard_expected, &sets);
 	/* A full apply that failed otherwise committed nothing; after a
 	 * commit by difference (the guard's, say, before the main table's
 	 * failed) any failure puts the previous ruleset back. */
@@ -283,11 +454,13 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 		    (by_difference && e->update.commits)) &&
 	    e->have_rs &&
 	    apply_quietly(e, &e->rs, e->have_guard ? &e->guard : NULL,
-			  &out->reapply, &e->expected, &e->guard_expected))
+			  &out->reapply, &e->expected, &e->guard_expected,
+			  NULL))
 		out->restore_due = true;    /* the restore path retries */
 	if (err) {
 		if (guarded)
 			ruleset_free(&guard);
+		fp_sets_free(&sets);
 		return err;
 	}
 	if (!guarded) {   /* a guard left from a run with a valid config
@@ -310,6 +483,8 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 	e->rs = *rs;
 	e->have_rs = true;
 	e->expected = expected;
+	fp_sets_free(&e->sets);
+	e->sets = sets;
 	e->have_guard = guarded;
 	if (guarded) {
 		e->guard = guard;
@@ -337,6 +512,7 @@ int enforcer_adopt(struct enforcer *e, const char *table,
 	if (err)
 		return err;
 	table_probe(e->nl, table, &exists, &flags);
+	e->held.ok = false;
 	e->level = (flags & NFT_TABLE_F_OWNER) ? PROTECTION_OWNED
 					       : PROTECTION_UNOWNED;
 	return 0;
@@ -347,16 +523,18 @@ int enforcer_restore(struct enforcer *e, bool full,
 		     struct enforcer_restore_result *out)
 {
 	bool guard = e->have_guard && (full || delta->guard);
+	struct apply_job g = { .rs = &e->guard, .expected = &e->guard_expected,
+			       .held = &e->held };
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->full = full;
 	if (!e->have_rs)
 		return -ENOENT;
+	e->held.ok = false;     /* drift: proved again by a full read */
 	/* The guard first: one tiny commit, and nothing new is forwarded
 	 * while the main table is put back (`nft flush ruleset`). */
-	err = guard ? enforce_apply(e->nl, &e->guard, diags, &e->level,
-				    &e->guard_expected) : 0;
+	err = guard ? apply_job(e->nl, &g, diags, &e->level) : 0;
 	if (err == -EAGAIN || err == -ECANCELED)
 		return err;
 	if (!err && guard) {
@@ -381,7 +559,7 @@ int enforcer_restore(struct enforcer *e, bool full,
 		/* verified against the compiled ruleset at once: a restore
 		 * the kernel does not hold as compiled has failed */
 		err = apply_quietly(e, &e->rs, NULL, diags, &e->expected,
-				    NULL);
+				    NULL, NULL);
 	}
 	out->full = full;
 	return err;
@@ -410,7 +588,10 @@ int enforcer_verify(struct enforcer *e, struct fingerprint *now)
 		return -ECANCELED;   /* drift meanwhile: the restore is due */
 	if (err)
 		return err;
-	return fingerprint_equal(now, &e->expected) && intact;
+	if (!fingerprint_equal(now, &e->expected))
+		return 0;
+	e->held = (struct held){ .ok = true, .genid = now->genid };
+	return intact;
 }
 
 int enforcer_check(const struct enforcer *e, struct fingerprint *now)

@@ -84,6 +84,7 @@ struct fp_ctx {
 	struct lines lines;      /* table-level canonical lines */
 	struct lines setnames;   /* the sets to dump elements of */
 	struct lines elems;      /* elements of the set being dumped */
+	const struct fp_sets *known;   /* sets not to dump (may be NULL) */
 	char chain[256];         /* rule numbering within a chain */
 	size_t chain_rule;
 };
@@ -270,30 +271,68 @@ static int obj_seen(void *obj, void *data)
 			 nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE));
 }
 
-/* A set's line: "S header elems=<digest of its element lines>"; empties
- * elems. */
-static int set_line(struct fp_ctx *x, const char *hdr, struct lines *elems)
+/* A set's line: "S header elems=<digest of its element lines>". */
+static int set_line_digest(struct fp_ctx *x, const char *hdr,
+			   const uint8_t d[32])
 {
 	char hexd[65], *line = NULL;
-	uint8_t d[32];
 
-	lines_digest(elems, d);
-	lines_free(elems);
 	sha256_hex(d, hexd);
 	if (asprintf(&line, "S %s elems=%s", hdr, hexd) < 0)
 		line = NULL;
 	return lines_add(&x->lines, line);
 }
 
+/* The same from the element lines; empties elems. */
+static int set_line(struct fp_ctx *x, const char *hdr, struct lines *elems)
+{
+	uint8_t d[32];
+
+	lines_digest(elems, d);
+	lines_free(elems);
+	return set_line_digest(x, hdr, d);
+}
+
+/* The set's name from its header ("name flags=..."). */
+static void hdr_name(const char *hdr, char name[RS_NAME_MAX])
+{
+	size_t n = strcspn(hdr, " ");
+
+	if (n >= RS_NAME_MAX)
+		n = RS_NAME_MAX - 1;
+	memcpy(name, hdr, n);
+	name[n] = '\0';
+}
+
+void fp_sets_free(struct fp_sets *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+const struct fp_set *fp_sets_find(const struct fp_sets *s, const char *name)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		if (!strcmp(s->v[i].name, name))
+			return &s->v[i];
+	return NULL;
+}
+
 /* Elements of one set ("name flags=..." header in setnames), hashed into
- * a "S header elems=<digest>" line. */
+ * a "S header elems=<digest>" line; a set in x->known is not dumped. */
 static int dump_set_elems(struct nl *nl, struct kread *r, const char *hdr)
 {
 	struct fp_ctx *x = r->data;
-	char name[256];
+	char name[RS_NAME_MAX];
+	const struct fp_set *k;
 	int err;
 
-	sscanf(hdr, "%255s", name);
+	hdr_name(hdr, name);
+	k = fp_sets_find(x->known, name);
+	if (k) {
+		x->fp->elements += k->elements;
+		return set_line_digest(x, hdr, k->digest);
+	}
 	r->set = name;
 	err = kread(nl, r, NFT_MSG_GETSETELEM, elems_seen);
 	r->set = NULL;
@@ -338,7 +377,13 @@ static int dump_once(struct nl *nl, void *ctx)
 
 int fingerprint_read(struct nl *nl, const char *table, struct fingerprint *fp)
 {
-	struct fp_ctx x = { .table = table, .fp = fp };
+	return fingerprint_read_known(nl, table, NULL, fp);
+}
+
+int fingerprint_read_known(struct nl *nl, const char *table,
+			   const struct fp_sets *known, struct fingerprint *fp)
+{
+	struct fp_ctx x = { .table = table, .fp = fp, .known = known };
 	struct kread_pass p = { .read = dump_once, .discard = fp_discard,
 				.ctx = &x };
 	uint32_t genid = 0;
@@ -501,25 +546,129 @@ static int expect_rules(struct expect_ctx *e, const struct ruleset *rs)
 	return err;
 }
 
+/* One element line of an address set, as elem_line() gives the kernel's
+ * answer for it: the start of an interval carries no flags, its end the
+ * INTERVAL_END flag. */
+static void addr_line(struct sha256 *h, const uint8_t *key, size_t len,
+		      bool end, size_t *count)
+{
+	char line[2 * 16 + 16];
+
+	hex(line, key, len);
+	snprintf(line + 2 * len, sizeof(line) - 2 * len, " f=%d v=0 \n", end);
+	sha256_update(h, line, 2 * len + 10);
+	(*count)++;
+}
+
+/* The digest of an address set's element lines straight from its packed
+ * intervals, in the elements msg_addr_chunk() sends: each interval's
+ * start, and its end (the address after its last) unless it reaches the
+ * top of the space.  Keys of one width sort as their lines do: the starts
+ * and the ends are each ascending, so the sorted lines are their merge
+ * (an end equal to the next start after it: "f=0" < "f=1"); no line is
+ * kept or sorted, where the batch's way cost ~1.5 us an element. */
+static void addr_set_digest(const struct rs_set *s, uint8_t out[32],
+			    size_t *count)
+{
+	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16;
+	bool pending = false;
+	struct sha256 h;
+	struct rs_iter it;
+	struct rs_elem e;
+	uint8_t end[16];
+
+	*count = 0;
+	sha256_init(&h);
+	set_iter_begin(&it);
+	while (set_iter_next(s, &it, &e)) {
+		if (pending && memcmp(end, e.low, len) < 0) {
+			addr_line(&h, end, len, true, count);
+			pending = false;
+		}
+		addr_line(&h, e.low, len, false, count);
+		if (pending)
+			addr_line(&h, end, len, true, count);
+		pending = addr_next(end, e.high, len);
+	}
+	if (pending)
+		addr_line(&h, end, len, true, count);
+	sha256_final(&h, out);
+}
+
+/* Set i's line and digest: taken from known, computed from the compiled
+ * intervals (address sets), or from the batch's elements. */
+static int expect_set_line(struct expect_ctx *e, const struct ruleset *rs,
+			   const struct fp_sets *known, size_t i,
+			   struct fp_set *out)
+{
+	const char *hdr = e->x.setnames.v[i];
+	const struct fp_set *k;
+	const struct rs_set *s;
+
+	hdr_name(hdr, out->name);
+	k = fp_sets_find(known, out->name);
+	s = ruleset_find_set(rs, out->name);
+	if (k) {
+		memcpy(out->digest, k->digest, sizeof(out->digest));
+		out->elements = k->elements;
+	} else if (s && s->interval) {
+		addr_set_digest(s, out->digest, &out->elements);
+	} else {   /* elem_line() counted them */
+		out->elements = e->set_elems[i].n;
+		lines_digest(&e->set_elems[i], out->digest);
+		e->x.fp->elements -= out->elements;
+	}
+	e->x.fp->elements += out->elements;
+	return set_line_digest(&e->x, hdr, out->digest);
+}
+
+/* Which sets' elements the batch leaves out: those known, and address
+ * sets (addr_set_digest()).  NULL on ENOMEM. */
+static bool *elems_left_out(const struct ruleset *rs,
+			    const struct fp_sets *known)
+{
+	bool *v = calloc(rs->set_count ? rs->set_count : 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < rs->set_count; i++)
+		v[i] = rs->sets[i].interval ||
+		       fp_sets_find(known, rs->sets[i].name);
+	return v;
+}
+
 int fingerprint_expect(struct nl *nl, const struct ruleset *rs,
-		       uint32_t table_flags, struct fingerprint *fp)
+		       uint32_t table_flags, const struct fp_sets *known,
+		       struct fingerprint *fp, struct fp_sets *sets)
 {
 	struct expect_ctx e = { .x = { .table = rs->table, .fp = fp } };
+	bool *left_out = elems_left_out(rs, known);
+	struct fp_sets all = { 0 };
 	struct batch bt;
 	int err;
 
 	memset(fp, 0, sizeof(*fp));
-	err = nft_batch_build_full(nl, rs, table_flags, &bt);
+	if (!left_out)
+		return -ENOMEM;
+	err = nft_batch_build_full(nl, rs, table_flags, left_out, &bt);
+	free(left_out);
 	if (err)
 		return err;
 	err = expect_walk(&e, &bt);
 	err = err ?: expect_rules(&e, rs);
-	for (size_t i = 0; !err && i < e.x.setnames.n; i++)
-		err = set_line(&e.x, e.x.setnames.v[i], &e.set_elems[i]);
+	all.v = calloc(e.x.setnames.n ? e.x.setnames.n : 1, sizeof(*all.v));
+	if (!all.v)
+		err = err ?: -ENOMEM;
+	for (size_t i = 0; !err && i < e.x.setnames.n; i++, all.n++)
+		err = expect_set_line(&e, rs, known, i, &all.v[i]);
 	if (!err) {
 		fp->flags = table_flags;
 		lines_digest(&e.x.lines, fp->digest);
 		fp->computed = true;
+	}
+	if (!err && sets) {
+		fp_sets_free(sets);
+		*sets = all;
+	} else {
+		fp_sets_free(&all);
 	}
 	for (size_t i = 0; i < e.cap; i++)
 		lines_free(&e.set_elems[i]);

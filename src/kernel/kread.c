@@ -1,5 +1,6 @@
 /* kread.c - the one reader of nf_tables objects (kread.h). */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <sys/socket.h>
 #include <libnftnl/common.h>
@@ -7,6 +8,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "kread.h"
@@ -98,6 +100,35 @@ int kread(struct nl *nl, struct kread *r, uint16_t type, kread_fn fn)
 	int err = names_sent(type, r) ? put_names(type, nlh, r) : 0;
 
 	return err ?: nl_talk(nl, nlh, kread_cb, &run, &run.err);
+}
+
+int kread_elem(struct nl *nl, const char *table, const char *set,
+	       const void *key, uint32_t len, uint32_t flags, kread_fn fn,
+	       void *data)
+{
+	char buf[512] = { 0 };
+	struct kread r = { .family = NFPROTO_INET, .bad_msg = -EIO,
+			   .data = data };
+	struct kread_run run = { .r = &r, .type = NFT_MSG_GETSETELEM,
+				 .fn = fn };
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
+		NFPROTO_INET, NLM_F_ACK, nl->seq++);
+	struct nlattr *list, *el, *k;
+
+	if (len > 64)
+		return -EINVAL;
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	if (flags)
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(flags));
+	k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, len, key);
+	mnl_attr_nest_end(nlh, k);
+	mnl_attr_nest_end(nlh, el);
+	mnl_attr_nest_end(nlh, list);
+	return nl_talk(nl, nlh, kread_cb, &run, &run.err);
 }
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)

@@ -227,8 +227,7 @@ int msg_set(struct batch *bt, const struct nft_ctx *x,
 	return msg_put(bt, type, NFTOBJ_SET, ns, o, "set '%s'", name);
 }
 
-/* high + 1 in network byte order; false when it wraps (end of space). */
-static bool addr_next(uint8_t *out, const uint8_t *in, size_t len)
+bool addr_next(uint8_t *out, const uint8_t *in, size_t len)
 {
 	memcpy(out, in, len);
 	for (size_t i = len; i-- > 0;)

@@ -101,7 +101,8 @@ static int fill(struct batch *bt, const struct nft_ctx *x)
 	int err = 0;
 
 	for (size_t i = 0; i < rs->set_count && !err; i++)
-		err = msg_elems(bt, x, &rs->sets[i]);
+		if (!x->no_elems || !x->no_elems[i])
+			err = msg_elems(bt, x, &rs->sets[i]);
 	for (size_t i = 0; i < rs->chain_count && !err; i++) {
 		const struct rs_chain *c = &rs->chains[i];
 
@@ -248,9 +249,11 @@ uint32_t nft_table_flags(enum protection level)
 }
 
 int nft_batch_build_full(struct nl *nl, const struct ruleset *rs,
-			 uint32_t flags, struct batch *bt)
+			 uint32_t flags, const bool *no_elems,
+			 struct batch *bt)
 {
-	struct nft_ctx x = { .rs = rs, .table = rs->table };
+	struct nft_ctx x = { .rs = rs, .table = rs->table,
+			     .no_elems = no_elems };
 	struct kstate empty = { 0 };
 	int err = batch_begin(bt, nl, true);
 

@@ -14,6 +14,9 @@ struct nftnl_rule;
 struct nft_ctx {
 	const struct ruleset *rs;
 	const char *table;
+	/* nft_batch_build_full() for fingerprint_expect(): the sets (by
+	 * index) whose elements are left out, or NULL */
+	const bool *no_elems;
 };
 
 /* Transaction-local id of a set (its index + 1). */
@@ -48,6 +51,10 @@ int msg_chain(struct batch *bt, const char *table, const struct rs_chain *c,
 /* type: NEWSET, DELSET, or DELSETELEM (flush); s may be NULL but for NEWSET. */
 int msg_set(struct batch *bt, const struct nft_ctx *x, const struct rs_set *s,
 	    const char *name, uint16_t type);
+/* high + 1 in network byte order into out: the key of an interval's end
+ * element; false when it wraps (the interval reaches the end of the
+ * space, and has no end element). */
+bool addr_next(uint8_t *out, const uint8_t *in, size_t len);
 int msg_elems(struct batch *bt, const struct nft_ctx *x, const struct rs_set *s);
 /* The elements of s (address sets: each interval's start and end), type
  * NEWSETELEM (added) or DELSETELEM (removed; a map's elements then without

@@ -308,3 +308,79 @@ int ivpack_diff(const struct ivpack *a, const struct ivpack *b,
 	}
 	return err;
 }
+
+/* A sequential read of one pack, the interval at hand in low and high. */
+struct ivs {
+	const struct ivpack *p;
+	struct ivpack_pos pos;
+	uint8_t low[16], high[16];
+	bool more;
+};
+
+static void ivs_begin(struct ivs *s, const struct ivpack *p)
+{
+	s->p = p;
+	ivpack_begin(&s->pos);
+	s->more = ivpack_next(p, &s->pos, s->low, s->high);
+}
+
+static void ivs_next(struct ivs *s)
+{
+	s->more = ivpack_next(s->p, &s->pos, s->low, s->high);
+}
+
+static bool ivs_same(const struct ivs *a, const struct ivs *b, size_t w)
+{
+	return !memcmp(a->low, b->low, w) && !memcmp(a->high, b->high, w);
+}
+
+bool ivpack_diff_holds(const struct ivpack *old, const struct ivpack *gone,
+		       const struct ivpack *added, const struct ivpack *now)
+{
+	size_t w = now->width;
+	struct ivs o, g, a, n;
+
+	if (old->width != w || gone->width != w || added->width != w)
+		return false;
+	ivs_begin(&o, old);
+	ivs_begin(&g, gone);
+	ivs_begin(&a, added);
+	ivs_begin(&n, now);
+	for (;;) {
+		struct ivs *next;
+
+		while (o.more && g.more && ivs_same(&o, &g, w)) {
+			ivs_next(&o);      /* gone from old */
+			ivs_next(&g);
+		}
+		if (!o.more && !a.more)
+			break;
+		/* the lower of the old one left and the added one */
+		next = !a.more || (o.more && memcmp(o.low, a.low, w) < 0) ? &o
+									  : &a;
+		if (next == &o && g.more && memcmp(g.low, o.low, w) <= 0)
+			return false;      /* a gone interval old lacks */
+		if (!n.more || !ivs_same(next, &n, w))
+			return false;
+		ivs_next(next);
+		ivs_next(&n);
+	}
+	return !g.more && !n.more;
+}
+
+bool ivpack_touches(const struct ivpack *p)
+{
+	uint8_t low[16], high[16];
+	struct ivpack_pos pos;
+	struct u128 end = { 0, 0 };
+	bool first = true;
+
+	ivpack_begin(&pos);
+	while (ivpack_next(p, &pos, low, high)) {
+		if (!first && u128_is(u128_load(low, p->width), end))
+			return true;
+		first = false;
+		end = u128_add(u128_load(high, p->width), (struct u128){ 0, 1 });
+	}
+	return false;
+}

@@ -327,7 +327,7 @@ static void check_walk(const struct ruleset *rs, const char *what)
 	for (size_t i = 0; i < rs->set_count; i++)
 		set_iter_begin(&t.iter[i]);
 	ck_assert_int_eq(nft_batch_build_full(&nl, rs,
-		nft_table_flags(PROTECTION_OWNED), &bt), 0);
+		nft_table_flags(PROTECTION_OWNED), NULL, &bt), 0);
 	tally_batch(&t, &bt);
 	batch_free(&bt);
 	ck_assert_uint_eq(t.tables, 1);
@@ -358,7 +358,7 @@ static void check_fingerprint(const struct ruleset *rs, const char *what)
 	struct fingerprint fp;
 
 	ck_assert_int_eq(fingerprint_expect(&nl, rs,
-		nft_table_flags(PROTECTION_OWNED), &fp), 0);
+		nft_table_flags(PROTECTION_OWNED), NULL, &fp, NULL), 0);
 	ck_assert_msg(fp.chains == rs->chain_count && fp.sets == rs->set_count &&
 		      fp.objects == rs->obj_count &&
 		      fp.rules == rules_total(rs) &&

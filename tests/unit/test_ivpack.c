@@ -250,6 +250,10 @@ static void diff_case(size_t width, unsigned seed)
 	for (size_t i = 0; i < nad; i++)     /* added: of b, not of a */
 		ck_assert(in(bv, nb, &ad[i], width) && !in(av, na, &ad[i], width));
 	ck_assert_uint_eq(na - ng + nad, nb);
+	/* the difference adds up; not the other way round */
+	ck_assert(ivpack_diff_holds(&a, &gone, &added, &b));
+	ck_assert(!ivpack_diff_holds(&a, &added, &gone, &b));
+	ck_assert(!ivpack_diff_holds(&b, &gone, &added, &a));
 	/* equal packs: nothing either way */
 	ivpack_free(&gone);
 	ivpack_free(&added);
@@ -308,9 +312,72 @@ static void diff4(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
 	ck_assert_int_eq(ivpack_diff(&pa, &pb, &gone, &added), 0);
 	ck_assert(ivpack_equal(&gone, &want_g));
 	ck_assert(ivpack_equal(&added, &want_a));
+	ck_assert(ivpack_diff_holds(&pa, &gone, &added, &pb));
 	ivpack_free(&pa); ivpack_free(&pb); ivpack_free(&gone);
 	ivpack_free(&added); ivpack_free(&want_g); ivpack_free(&want_a);
 }
+
+/* holds4(OLD, GONE, ADDED, NOW): whether ivpack_diff_holds() says so. */
+static bool holds4(const uint32_t *o, size_t no, const uint32_t *g, size_t ng,
+		   const uint32_t *a, size_t na, const uint32_t *n, size_t nn)
+{
+	struct ivpack po, pg, pa, pn;
+	bool r;
+
+	pack4(&po, o, no);
+	pack4(&pg, g, ng);
+	pack4(&pa, a, na);
+	pack4(&pn, n, nn);
+	r = ivpack_diff_holds(&po, &pg, &pa, &pn);
+	ivpack_free(&po); ivpack_free(&pg); ivpack_free(&pa); ivpack_free(&pn);
+	return r;
+}
+
+/* A difference that does not take old to now is caught, whatever is
+ * wrong with it: what nft_prove.c relies on instead of ivpack_diff(). */
+START_TEST(wrong_differences)
+{
+	const uint32_t old[] = { 10, 19, 30, 39, 50, 59 };
+	const uint32_t now[] = { 10, 19, 35, 39, 50, 59, 70, 79 };
+	const uint32_t g[] = { 30, 39 }, ad[] = { 35, 39, 70, 79 };
+	const uint32_t none[] = { 0 };
+
+	ck_assert(holds4(old, 3, g, 1, ad, 2, now, 4));
+	ck_assert(!holds4(old, 3, g, 1, ad, 1, now, 4));    /* one added less */
+	ck_assert(!holds4(old, 3, none, 0, ad, 2, now, 4)); /* nothing gone */
+	{
+		const uint32_t g2[] = { 30, 39, 40, 45 };   /* one old lacks */
+		const uint32_t g3[] = { 30, 38 };           /* another high */
+		const uint32_t a2[] = { 35, 39, 70, 79, 90, 99 };
+
+		ck_assert(!holds4(old, 3, g2, 2, ad, 2, now, 4));
+		ck_assert(!holds4(old, 3, g3, 1, ad, 2, now, 4));
+		ck_assert(!holds4(old, 3, g, 1, a2, 3, now, 4));
+	}
+	ck_assert(!holds4(old, 3, g, 1, ad, 2, old, 3));     /* now: old */
+	ck_assert(holds4(none, 0, none, 0, none, 0, none, 0));
+	ck_assert(holds4(old, 3, old, 3, none, 0, none, 0)); /* all went */
+	ck_assert(!holds4(old, 3, old, 3, none, 0, old, 3));
+}
+END_TEST
+
+START_TEST(touching)
+{
+	const uint32_t apart[] = { 10, 19, 21, 29 }, touch[] = { 10, 19, 20, 29 };
+	const uint32_t top[] = { 10, 19, 0xfffffff0u, 0xffffffffu };
+	struct ivpack p;
+
+	pack4(&p, apart, 2);
+	ck_assert(!ivpack_touches(&p));
+	ivpack_free(&p);
+	pack4(&p, touch, 2);
+	ck_assert(ivpack_touches(&p));
+	ivpack_free(&p);
+	pack4(&p, top, 2);
+	ck_assert(!ivpack_touches(&p));
+	ivpack_free(&p);
+}
+END_TEST
 
 START_TEST(differences_by_hand)
 {
@@ -364,6 +431,8 @@ int main(void)
 	tcase_add_test(tc, cidrs_are_small);
 	tcase_add_test(tc, differences);
 	tcase_add_test(tc, differences_by_hand);
+	tcase_add_test(tc, wrong_differences);
+	tcase_add_test(tc, touching);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
