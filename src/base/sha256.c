@@ -39,16 +39,30 @@ static void compress(struct sha256 *s, const uint8_t *p)
 		w[t] = w[t - 16] + s0 + w[t - 7] + s1;
 	}
 	memcpy(v, s->h, sizeof(v));
-	for (int t = 0; t < 64; t++) {
-		uint32_t e = v[4], a = v[0];
-		uint32_t t1 = v[7] + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
-			      ((e & v[5]) ^ (~e & v[6])) + K[t] + w[t];
-		uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) +
-			      ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
+	/* the working variables a..h in locals, shifted by assignment: the
+	 * compiler keeps them in registers (a memmove of the array each
+	 * round was most of the cost) */
+	{
+		uint32_t a = v[0], b = v[1], c = v[2], d = v[3];
+		uint32_t e = v[4], f = v[5], g = v[6], h = v[7];
 
-		memmove(&v[1], &v[0], 7 * sizeof(v[0]));
-		v[4] += t1;
-		v[0] = t1 + t2;
+		for (int t = 0; t < 64; t++) {
+			uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
+				      ((e & f) ^ (~e & g)) + K[t] + w[t];
+			uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) +
+				      ((a & b) ^ (a & c) ^ (b & c));
+
+			h = g;
+			g = f;
+			f = e;
+			e = d + t1;
+			d = c;
+			c = b;
+			b = a;
+			a = t1 + t2;
+		}
+		v[0] = a; v[1] = b; v[2] = c; v[3] = d;
+		v[4] = e; v[5] = f; v[6] = g; v[7] = h;
 	}
 	for (int i = 0; i < 8; i++)
 		s->h[i] += v[i];
@@ -72,6 +86,13 @@ void sha256_update(struct sha256 *s, const void *data, size_t len)
 	s->length += len;
 	while (len) {
 		size_t n = 64 - s->used;
+
+		if (s->used == 0 && len >= 64) {   /* whole blocks: no copy */
+			compress(s, p);
+			p += 64;
+			len -= 64;
+			continue;
+		}
 
 		if (n > len)
 			n = len;

@@ -65,6 +65,39 @@ static void expect_tag(const uint8_t *key, size_t key_len, const void *data,
 	ck_assert_msg(memcmp(tag, want, n) == 0, "tag differs from %s", hex_tag);
 }
 
+/* A million 'a's in one update (whole blocks hashed from the input), in
+ * pieces of every size from 1 to 200 bytes, and one byte at a time:
+ * FIPS 180-4's vector each way. */
+START_TEST(blocks_and_pieces)
+{
+	const char *want = "cdc76e5c9914fb9281a1c7e284d73e67"
+			   "f1809a48a497200e046d39ccc7112cd0";
+	size_t n = 1000000;
+	char *a = malloc(n), hex[65];
+	struct sha256 s;
+	uint8_t d[32];
+
+	ck_assert_ptr_nonnull(a);
+	memset(a, 'a', n);
+	sha256_init(&s);
+	sha256_update(&s, a, n);
+	sha256_final(&s, d);
+	sha256_hex(d, hex);
+	ck_assert_str_eq(hex, want);
+	sha256_init(&s);
+	for (size_t off = 0, k = 1; off < n; k = k % 200 + 1) {
+		size_t m = n - off < k ? n - off : k;
+
+		sha256_update(&s, a + off, m);
+		off += m;
+	}
+	sha256_final(&s, d);
+	sha256_hex(d, hex);
+	ck_assert_str_eq(hex, want);
+	free(a);
+}
+END_TEST
+
 START_TEST(rfc4231)
 {
 	uint8_t key[131], data[64];
@@ -125,6 +158,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, vectors);
+	tcase_add_test(tc, blocks_and_pieces);
 	tcase_add_test(tc, rfc4231);
 	tcase_add_test(tc, incremental);
 	suite_add_tcase(s, tc);
