@@ -127,6 +127,11 @@ int enforcer_restore(struct enforcer *e, bool full,
 		     const struct watch_delta *delta, struct diags *diags,
 		     struct enforcer_restore_result *out);
 
+/* Generations from..to were each another process's commit, seen whole
+ * by the watch, touching none of our tables: what is known of the main
+ * table (struct held) holds through them. */
+void enforcer_saw_quiet(struct enforcer *e, uint32_t from, uint32_t to);
+
 /* Whether the kernel holds what is enforced: 1 (the main table and the
  * guard as expected), 0 (it differs: *now is the main table's), -ENOENT
  * (nothing enforced), -ECANCELED (drift meanwhile cut the read short), or

@@ -35,6 +35,13 @@ struct watch {
 	bool touched;
 	bool elsewhere;          /* a foreign commit anywhere (any table) */
 	struct watch_delta delta;
+	/* The generations seen whole since the watch last joined the event
+	 * group: those from observed_from on (observed: set by the caller
+	 * from a generation read after joining).  quiet_from..quiet_to: the
+	 * latest run of consecutive ones, each another process's commit
+	 * that touched none of our tables (quiet: there is one). */
+	bool observed, quiet;
+	uint32_t observed_from, quiet_from, quiet_to;
 };
 
 enum watch_result {
@@ -62,7 +69,12 @@ void watch_guard(struct watch *w, const char *guard);
  * builds no event per element for us to read back.  watch_resume drains
  * what was queued and forgets it; it returns a negative errno when the
  * socket could not re-join the group (no drift events until it does). */
+/* Out of the event group (pause), in again (resume: what queued is
+ * dropped; the run of quiet generations ends with either). */
 void watch_pause(struct watch *w);
 int watch_resume(struct watch *w);
+/* genid: the generation read after the watch (re)joined the group and
+ * dropped what was queued: every later generation is seen whole. */
+void watch_observed(struct watch *w, uint32_t genid);
 
 #endif

@@ -317,6 +317,8 @@ static int start(struct daemon *d)
 			 d->nl.portid);
 	if (!err && enforcer_guard(&d->enf))
 		watch_guard(&d->watch, enforcer_guard(&d->enf)->table);
+	if (!err)
+		daemon_watch_observed(d);
 	err = err ?: loop_add(&d->loop, d->watch.fd, EPOLLIN,
 			      daemon_on_watch, d);
 	if (err)

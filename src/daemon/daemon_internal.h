@@ -115,6 +115,9 @@ struct daemon {
 /* The enforcer over d->nl, muting the watch around its full commits. */
 void daemon_enforcer_init(struct daemon *d);
 /* Programs rs; on success it becomes what we enforce (rs is taken). */
+/* The watch (re)joined the event group: the generation it sees whole
+ * from (watch_observed). */
+void daemon_watch_observed(struct daemon *d);
 int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags);
 /* Compiles m as of now and enforces it, logging the diagnostics. */
 int daemon_enforce_model(struct daemon *d, const struct model *m, time_t now);

@@ -57,6 +57,8 @@ double ms_between(const struct timespec *a, const struct timespec *b)
 	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
+static bool drift_pending(void *ctx);
+
 static void now_mono(struct timespec *t)
 {
 	clock_gettime(CLOCK_MONOTONIC, t);
@@ -81,6 +83,18 @@ static void mute_watch(void *ctx, bool on)
 			"by the periodic verification");
 }
 
+/* The generation now, after the watch joined the event group (at the
+ * start, and at the end of each apply: its commits pause and resume the
+ * watch): every later one it sees whole.  Not inside the apply: a
+ * request there could be cut short by drift (drift_pending). */
+void daemon_watch_observed(struct daemon *d)
+{
+	uint32_t genid;
+
+	if (d->watch.sock && !nl_genid(&d->nl, &genid))
+		watch_observed(&d->watch, genid);
+}
+
 void daemon_enforcer_init(struct daemon *d)
 {
 	enforcer_init(&d->enf, &d->nl);
@@ -96,8 +110,19 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 {
 	struct enforcer_result r;
 	uint32_t *gone = NULL;
-	int ngone = 0;
-	int err = enforcer_apply(&d->enf, rs, d->dirty, diags, &r);
+	int ngone = 0, err;
+
+	/* the events queued so far: drift makes this apply a restore; other
+	 * processes' commits that left our tables alone keep what is known
+	 * of them (a reload by difference then reads back only what
+	 * changed) */
+	drift_pending(d);
+	if (d->watch.quiet)
+		enforcer_saw_quiet(&d->enf, d->watch.quiet_from,
+				   d->watch.quiet_to);
+	err = enforcer_apply(&d->enf, rs, d->dirty, diags, &r);
+	if (!d->watch.observed)
+		daemon_watch_observed(d);
 
 	if (r.restore_due)
 		d->dirty = true;    /* the restore path retries */

@@ -263,6 +263,29 @@ static void summarize(struct watch *w, struct watch_change *c)
 	w->touched = false;
 }
 
+/* A generation ended: it extends the run of quiet ones (another process's,
+ * seen whole, none of our tables touched), or ends it. */
+static void track_quiet(struct watch *w, uint32_t genid, bool quiet)
+{
+	if (!quiet || !w->observed || (int32_t)(genid - w->observed_from) < 0) {
+		w->quiet = false;
+		return;
+	}
+	if (w->quiet && genid == w->quiet_to + 1) {
+		w->quiet_to = genid;
+		return;
+	}
+	w->quiet = true;
+	w->quiet_from = w->quiet_to = genid;
+}
+
+void watch_observed(struct watch *w, uint32_t genid)
+{
+	w->observed = true;
+	w->observed_from = genid + 1;
+	w->quiet = false;
+}
+
 /* One message; returns true when a foreign transaction on our table ends. */
 static bool on_message(struct watch *w, const struct nlmsghdr *nlh,
 		       struct watch_change *c)
@@ -278,6 +301,8 @@ static bool on_message(struct watch *w, const struct nlmsghdr *nlh,
 			w->elsewhere = true;
 		memset(c, 0, sizeof(*c));
 		gen_parse(nlh, c);
+		track_quiet(w, c->genid, nlh->nlmsg_pid != w->self_portid &&
+			    !w->touched);
 		summarize(w, c);
 		return foreign;
 	}
@@ -314,6 +339,7 @@ enum watch_result watch_read(struct watch *w,
 		if (n < 0 && errno == ENOBUFS) {
 			res = WATCH_RESYNC;    /* lost: the socket goes on */
 			w->delta.overflow = true;
+			w->observed = w->quiet = false;
 			memset(w->counts, 0, sizeof(w->counts));
 			w->touched = false;
 			continue;
@@ -337,6 +363,7 @@ void watch_pause(struct watch *w)
 {
 	int grp = NFNLGRP_NFTABLES;
 
+	w->observed = w->quiet = false;
 	if (w->sock)
 		mnl_socket_setsockopt(w->sock, NETLINK_DROP_MEMBERSHIP, &grp,
 				      sizeof(grp));

@@ -594,6 +594,16 @@ int enforcer_verify(struct enforcer *e, struct fingerprint *now)
 	return intact;
 }
 
+void enforcer_saw_quiet(struct enforcer *e, uint32_t from, uint32_t to)
+{
+	struct held *h = &e->held;
+
+	/* the run covers every generation after the one held, up to to */
+	if (h->ok && (int32_t)(from - (h->genid + 1)) <= 0 &&
+	    (int32_t)(to - h->genid) > 0)
+		h->genid = to;
+}
+
 int enforcer_check(const struct enforcer *e, struct fingerprint *now)
 {
 	if (!e->have_rs)

@@ -293,13 +293,13 @@ static int set_line(struct fp_ctx *x, const char *hdr, struct lines *elems)
 	return set_line_digest(x, hdr, d);
 }
 
-/* The set's name from its header ("name flags=..."). */
-static void hdr_name(const char *hdr, char name[RS_NAME_MAX])
+/* The set's name from its header ("name flags=..."), cut to size - 1. */
+static void hdr_name(const char *hdr, char *name, size_t size)
 {
 	size_t n = strcspn(hdr, " ");
 
-	if (n >= RS_NAME_MAX)
-		n = RS_NAME_MAX - 1;
+	if (n >= size)
+		n = size - 1;
 	memcpy(name, hdr, n);
 	name[n] = '\0';
 }
@@ -323,11 +323,11 @@ const struct fp_set *fp_sets_find(const struct fp_sets *s, const char *name)
 static int dump_set_elems(struct nl *nl, struct kread *r, const char *hdr)
 {
 	struct fp_ctx *x = r->data;
-	char name[RS_NAME_MAX];
+	char name[NFT_SET_MAXNAMELEN];   /* any set of the table, whole */
 	const struct fp_set *k;
 	int err;
 
-	hdr_name(hdr, name);
+	hdr_name(hdr, name, sizeof(name));
 	k = fp_sets_find(x->known, name);
 	if (k) {
 		x->fp->elements += k->elements;
@@ -605,7 +605,7 @@ static int expect_set_line(struct expect_ctx *e, const struct ruleset *rs,
 	const struct fp_set *k;
 	const struct rs_set *s;
 
-	hdr_name(hdr, out->name);
+	hdr_name(hdr, out->name, sizeof(out->name));
 	k = fp_sets_find(known, out->name);
 	s = ruleset_find_set(rs, out->name);
 	if (k) {

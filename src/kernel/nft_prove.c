@@ -12,7 +12,10 @@
  *    ivpack_diff());
  *  - in the kernel: a GET of every element the commit added finds it, key
  *    and flags; a GET of every element it removed (and did not add back)
- *    finds none with that key and flags.
+ *    finds none with that key (kernel_has()).
+ * What it cannot see: a batch that changed other elements of the set
+ * than those (a bug in nft_update.c's messages, not in the difference):
+ * the periodic verification reads every element.
  * Anything else (too many elements to ask, an answer that differs, a
  * kernel that answers otherwise) proves nothing: the caller dumps the set.
  */
@@ -68,6 +71,7 @@ struct answer {
 	const struct kelem *asked;
 	size_t len;
 	bool same;      /* the kernel's element has the key and flags asked */
+	bool key;       /* ... or the key with other flags */
 };
 
 static int answer_seen(void *obj, void *data)
@@ -83,16 +87,26 @@ static int answer_seen(void *obj, void *data)
 
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
 			flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
-		if (k && klen == a->len && !memcmp(k, a->asked->key, klen) &&
-		    !!(flags & NFT_SET_ELEM_INTERVAL_END) == a->asked->end)
+		if (!k || klen != a->len || memcmp(k, a->asked->key, klen))
+			continue;
+		if (!!(flags & NFT_SET_ELEM_INTERVAL_END) == a->asked->end)
 			a->same = true;
+		else
+			a->key = true;
 	}
 	if (it)
 		nftnl_set_elems_iter_destroy(it);
 	return 0;
 }
 
-/* 1: the kernel holds e exactly; 0: it does not; -errno. */
+enum has { HAS_NOT, HAS, HAS_UNSURE };
+
+/* What the kernel answers for e: it holds e exactly (HAS), holds nothing
+ * with its key (HAS_NOT), or answers with the key and other flags: a
+ * start carries no flags, and the kernel may answer a question for an end
+ * with the start of the same key, whether that end is there or not
+ * (HAS_UNSURE).  An error that is not the read's own (-ENOMEM,
+ * -ECANCELED) is HAS_UNSURE too: the set is dumped instead. */
 static int kernel_has(struct nl *nl, const char *table, const char *set,
 		      const struct kelem *e, size_t len)
 {
@@ -101,25 +115,32 @@ static int kernel_has(struct nl *nl, const char *table, const char *set,
 			     e->end ? NFT_SET_ELEM_INTERVAL_END : 0,
 			     answer_seen, &a);
 
+	if (err == -ENOMEM || err == -ECANCELED)
+		return err;
 	if (err == -ENOENT)
-		return 0;
-	return err ? err : a.same;
+		return HAS_NOT;
+	if (err)
+		return HAS_UNSURE;
+	return a.same ? HAS : a.key ? HAS_UNSURE : HAS_NOT;
 }
 
+/* 1: every element that came is there and every one that went (and did
+ * not come back) is not; 0: not proven; -errno. */
 static int prove_lists(struct nl *nl, const char *table, const char *set,
 		       const struct klist *came, const struct klist *went,
 		       size_t len)
 {
-	int r = 1;
+	int r = HAS;
 
-	for (size_t i = 0; i < came->n && r == 1; i++)
+	for (size_t i = 0; i < came->n && r == HAS; i++)
 		r = kernel_has(nl, table, set, &came->v[i], len);
-	for (size_t i = 0; i < went->n && r == 1; i++)
-		if (!klist_has(came, &went->v[i], len)) {
+	if (r != HAS)
+		return r < 0 ? r : 0;
+	r = HAS_NOT;
+	for (size_t i = 0; i < went->n && r == HAS_NOT; i++)
+		if (!klist_has(came, &went->v[i], len))
 			r = kernel_has(nl, table, set, &went->v[i], len);
-			r = r < 0 ? r : !r;
-		}
-	return r;
+	return r < 0 ? r : r == HAS_NOT;
 }
 
 int nft_prove_set(struct nl *nl, const char *table, const struct rs_set *old,
