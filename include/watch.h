@@ -63,6 +63,9 @@ enum watch_result watch_read(struct watch *w,
 void watch_reset_delta(struct watch *w);
 /* Also watch our guard table: a foreign change there is drift too,
  * reported in delta.guard (the main table's in delta.main). */
+/* The main table to watch (a reload may rename it): a new name ends what
+ * was known (the run of quiet generations; watch_observed() again). */
+void watch_table(struct watch *w, const char *table);
 void watch_guard(struct watch *w, const char *guard);
 /* Stop and restart listening around our own big transactions when the
  * table is owned (no one else can change it meanwhile): the kernel then

@@ -117,10 +117,14 @@ int daemon_enforce(struct daemon *d, struct ruleset *rs, struct diags *diags)
 	 * of them (a reload by difference then reads back only what
 	 * changed) */
 	drift_pending(d);
-	if (d->watch.quiet)
+	if (d->watch.quiet && enforcer_table(&d->enf) &&
+	    !strcmp(d->watch.table, enforcer_table(&d->enf)))
 		enforcer_saw_quiet(&d->enf, d->watch.quiet_from,
 				   d->watch.quiet_to);
 	err = enforcer_apply(&d->enf, rs, d->dirty, diags, &r);
+	/* a renamed table is the one to watch from now on */
+	if (!err && d->watch.sock)
+		watch_table(&d->watch, enforcer_table(&d->enf));
 	if (!d->watch.observed)
 		daemon_watch_observed(d);
 

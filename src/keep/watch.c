@@ -100,6 +100,17 @@ static enum touched touches(const struct watch *w, const struct nlmsghdr *nlh)
 	return TOUCHES_NONE;
 }
 
+void watch_table(struct watch *w, const char *table)
+{
+	if (!strcmp(w->table, table))
+		return;
+	snprintf(w->table, sizeof(w->table), "%s", table);
+	/* what was seen was seen of another table */
+	memset(w->counts, 0, sizeof(w->counts));
+	w->touched = false;
+	w->observed = w->quiet = false;
+}
+
 void watch_guard(struct watch *w, const char *guard)
 {
 	snprintf(w->guard, sizeof(w->guard), "%s", guard);

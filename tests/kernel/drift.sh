@@ -5,6 +5,8 @@
 # Without table persistence (SEGMENTD_NO_PERSIST=1, as on kernels before
 # 6.9; tests/lib/mode.sh) ownership on cannot be had: the daemon says so,
 # runs unowned, and the same tampering is restored and attributed instead.
+# After a reload that renames the table, tampering with the new one is seen
+# as it happens too (the watch follows the name).
 cd "$(dirname "$0")/../.."
 # Re-run inside a private network and mount namespace with its own /run.
 . tests/lib/private.sh
@@ -55,8 +57,32 @@ tamper "add a chain" add chain inet segmentd sneaky
 tamper "add a base chain" add chain inet segmentd early "{ type filter hook forward priority -10; policy accept; }"
 n=$("$SEGMENTCTL" events | grep -c ' drift ')
 [ "$n" -ge 9 ] || fail "events lists $n drift events, want >= 9"
+
+# A reload that renames the table: the watch follows the new name, so
+# tampering with it is seen as it happens (not at the periodic check),
+# attributed and restored.
+sed 's/^\([[:space:]]*\)table = "segmentd";/\1table = "segmentd-renamed";/' "$tmp/unowned.conf" >"$tmp/renamed.conf"
+grep -q 'table = "segmentd-renamed";' "$tmp/renamed.conf" || fail "could not rename the table"
+cp "$tmp/renamed.conf" "$tmp/unowned.conf"
+"$SEGMENTCTL" reload >"$tmp/reload.out" 2>&1 || fail "reload renaming the table: $(cat "$tmp/reload.out")"
+renamed0=$(nft list table inet segmentd-renamed | grep -v 'packets [0-9]') || fail "no renamed table"
+before=$(grep -c restored "$tmp/log" || true)
+nft insert rule inet segmentd-renamed forward accept &
+npid=$!
+wait "$npid" || fail "renamed: nft failed"
+for _ in $(seq 200); do
+	[ "$(grep -c restored "$tmp/log" || true)" -gt "$before" ] && break
+	sleep 0.01
+done
+grep -q "table 'segmentd-renamed' changed by nft (pid $npid)" "$tmp/log" ||
+	fail "renamed: the tamper was not seen as it happened: $(tail -5 "$tmp/log")"
+sleep 0.15   # the confirming verification after a restore
+[ "$(nft list table inet segmentd-renamed | grep -v 'packets [0-9]')" = "$renamed0" ] ||
+	fail "renamed: the table was not restored"
+echo "drift: renamed table: tamper seen, attributed to nft pid $npid and restored"
 stop
 nft delete table inet segmentd
+nft delete table inet segmentd-renamed
 
 # Ownership on: the kernel refuses, nothing changes, nothing to restore.
 # Without persistence: unowned, and each tamper is restored.
