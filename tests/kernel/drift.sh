@@ -20,18 +20,25 @@ stop() { private_stop "$pid" "$tmp/log" || fail "the daemon did not stop cleanly
 ruleset_sha() { "$SEGMENTCTL" --json status | sed 's/.*"ruleset_sha256":"\([0-9a-f]*\)".*/\1/'; }
 listing() { nft list table inet segmentd | grep -v 'packets [0-9]'; }
 
-# tamper NAME CMD...: runs nft with CMD, then waits for the restore naming
-# that nft's pid; the kernel must then match what segmentd programmed.
-tamper() {
+# nft_then_restore NAME CMD...: runs nft with CMD (its pid in npid), then
+# waits up to 2 s for one more restore in the log.
+nft_then_restore() {
 	local name=$1; shift
 	local before=$(grep -c restored "$tmp/log" || true)
 	nft "$@" &
-	local npid=$!
+	npid=$!
 	wait "$npid" || fail "$name: nft failed"
 	for _ in $(seq 200); do
 		[ "$(grep -c restored "$tmp/log" || true)" -gt "$before" ] && break
 		sleep 0.01
 	done
+}
+
+# tamper NAME CMD...: runs nft with CMD, then waits for the restore naming
+# that nft's pid; the kernel must then match what segmentd programmed.
+tamper() {
+	local name=$1; shift
+	nft_then_restore "$name" "$@"
 	grep -q "changed by nft (pid $npid)" "$tmp/log" ||
 		fail "$name: drift not attributed to nft pid $npid"
 	sleep 0.15   # the confirming verification after a restore
@@ -66,14 +73,7 @@ grep -q 'table = "segmentd-renamed";' "$tmp/renamed.conf" || fail "could not ren
 cp "$tmp/renamed.conf" "$tmp/unowned.conf"
 "$SEGMENTCTL" reload >"$tmp/reload.out" 2>&1 || fail "reload renaming the table: $(cat "$tmp/reload.out")"
 renamed0=$(nft list table inet segmentd-renamed | grep -v 'packets [0-9]') || fail "no renamed table"
-before=$(grep -c restored "$tmp/log" || true)
-nft insert rule inet segmentd-renamed forward accept &
-npid=$!
-wait "$npid" || fail "renamed: nft failed"
-for _ in $(seq 200); do
-	[ "$(grep -c restored "$tmp/log" || true)" -gt "$before" ] && break
-	sleep 0.01
-done
+nft_then_restore renamed insert rule inet segmentd-renamed forward accept
 grep -q "table 'segmentd-renamed' changed by nft (pid $npid)" "$tmp/log" ||
 	fail "renamed: the tamper was not seen as it happened: $(tail -5 "$tmp/log")"
 sleep 0.15   # the confirming verification after a restore
