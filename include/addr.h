@@ -44,6 +44,11 @@ bool cidr_contains(const struct cidr *outer, const struct cidr *inner);
 bool cidr_overlaps(const struct cidr *a, const struct cidr *b);
 void cidr_to_interval(const struct cidr *c, struct interval *out);
 
+/* Sorts n elements of size bytes by the address in their first len bytes
+ * (an element starts with an address or a struct interval: by lo); stable
+ * (ties keep their order) unless memory is short. */
+void addr_sort(void *v, size_t n, size_t size, size_t len);
+
 void interval_list_init(struct interval_list *l, uint8_t family);
 void interval_list_free(struct interval_list *l);
 int interval_list_add(struct interval_list *l, const struct interval *iv);
@@ -54,6 +59,27 @@ void interval_list_normalize(struct interval_list *l);
 /* out = the whole address space of l->family minus l (l normalized first).
  * Returns 0 or -ENOMEM. */
 int interval_list_complement(struct interval_list *l, struct interval_list *out);
+/* The same for an l already normalized (l is left as it is). */
+int interval_list_complement_merged(const struct interval_list *l,
+				    struct interval_list *out);
+/* The same, fed one interval at a time in order of lo (they may overlap):
+ * complement_begin (hint: room to reserve), complement_add each,
+ * complement_end.  Each returns 0 or -ENOMEM (out is then freed). */
+struct complement {
+	struct interval gap;   /* gap.lo: the next address not yet covered */
+	bool more;             /* is there address space after the last hi? */
+	size_t len;
+	struct interval_list *out;
+};
+int complement_begin(struct complement *c, uint8_t family, size_t hint,
+		     struct interval_list *out);
+int complement_add(struct complement *c, const struct interval *iv);
+int complement_end(struct complement *c);
+/* Adds iv to a normalized l whose items all start at or before iv->lo,
+ * merging it into the last one where they touch: l stays normalized.
+ * 0 or -ENOMEM. */
+int interval_list_append_merged(struct interval_list *l,
+				const struct interval *iv);
 /* On a normalized list, O(log n): is iv inside one interval of l, does it
  * share an address with any interval of l? */
 bool interval_list_contains(const struct interval_list *l,

@@ -25,6 +25,7 @@ struct zone_pair {
 
 struct compiler {
 	const struct model *m;
+	const struct zone_nets *zn;   /* m's networks, sorted and merged */
 	struct ruleset *rs;
 	time_t now;
 	struct zone_pair *pairs;   /* sorted by (a, b), unique */
@@ -62,7 +63,8 @@ void endpoint_set_name(const struct model *m, const struct endpoint *e,
 int compile_chains(struct compiler *c);
 /* An address set of one family from l (nothing when l is empty). */
 int compile_address_set(struct compiler *c, const char *name, int family,
-			struct interval_list *l, const struct rs_origin *o);
+			const struct interval_list *l,
+			const struct rs_origin *o);
 /* The prefixes of v in family, as a normalized list (initialised here). */
 int compile_cidr_list(const struct cidr *v, size_t n, int family,
 		      struct interval_list *out);

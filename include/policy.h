@@ -12,6 +12,7 @@
 #include "model.h"
 #include "ruleset.h"
 #include "source.h"
+#include "zonenets.h"
 
 /* config.c: parses path (with @include) into m.  Returns 0, or -EINVAL when
  * the file could not be parsed at all (syntax, missing) or has type errors;
@@ -28,6 +29,9 @@ int config_load_string(const char *text, const char *name, struct model *m,
 /* validate.c: references, overlaps, guardrails, warnings.  now decides
  * expiry.  Returns 0 or -EINVAL (any error in d). */
 int model_validate(struct model *m, time_t now, struct diags *d);
+/* The same with the networks already sorted: zn = zone_nets_build(m). */
+int model_validate_nets(struct model *m, time_t now,
+			const struct zone_nets *zn, struct diags *d);
 /* policy.c: load + validate + compile. */
 int policy_load(const char *path, time_t now, struct model *m,
 		struct ruleset *rs, struct diags *d);

@@ -200,6 +200,11 @@ size_t ruleset_element_count(const struct ruleset *rs);
  * now are left out.  Returns 0 or -ENOMEM. */
 struct model;
 int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs);
+/* The same with m's networks already sorted (zonenets.h: the load path
+ * sorts once for validation and compile). */
+struct zone_nets;
+int ruleset_compile_nets(const struct model *m, const struct zone_nets *zn,
+			 time_t now, struct ruleset *rs);
 
 /* compile.c: the lockdown table, installed when the config is invalid at
  * start and no table of ours exists: nothing is forwarded, the gateway

@@ -186,31 +186,30 @@ int interval_list_add(struct interval_list *l, const struct interval *iv)
 
 static int interval_cmp_lo(const void *a, const void *b)
 {
-	const struct interval *x = a, *y = b;
-
 	/* Both families sort correctly on 16 bytes: IPv4 pads with zeros. */
-	return memcmp(x->lo, y->lo, sizeof(x->lo));
+	return memcmp(a, b, 16);
 }
 
 #define RADIX_MIN 2048          /* below this qsort is cheaper */
 #define RADIX_BUCKETS 65536     /* 16-bit digits */
 
-static unsigned int radix_digit(const struct interval *iv, size_t pos)
+static unsigned int radix_digit(const uint8_t *elem, size_t pos)
 {
-	return (unsigned int)iv->lo[pos] << 8 | iv->lo[pos + 1];
+	return (unsigned int)elem[pos] << 8 | elem[pos + 1];
 }
 
-/* One stable counting pass on the digit at pos, src -> dst.  Returns false
- * (nothing moved) when every key has the same digit there. */
-static bool radix_pass(const struct interval *src, struct interval *dst,
-		       size_t n, size_t pos, size_t *count)
+/* One stable counting pass on the digit at pos, src -> dst (n elements of
+ * size bytes).  Returns false (nothing moved) when every key has the same
+ * digit there. */
+static bool radix_pass(const uint8_t *src, uint8_t *dst, size_t n,
+		       size_t size, size_t pos, size_t *count)
 {
 	size_t sum = 0;
 
 	memset(count, 0, RADIX_BUCKETS * sizeof(*count));
 	for (size_t i = 0; i < n; i++)
-		count[radix_digit(&src[i], pos)]++;
-	if (count[radix_digit(&src[0], pos)] == n)
+		count[radix_digit(src + i * size, pos)]++;
+	if (count[radix_digit(src, pos)] == n)
 		return false;
 	for (size_t b = 0; b < RADIX_BUCKETS; b++) {
 		size_t c = count[b];
@@ -218,38 +217,44 @@ static bool radix_pass(const struct interval *src, struct interval *dst,
 		count[b] = sum;
 		sum += c;
 	}
-	for (size_t i = 0; i < n; i++)
-		dst[count[radix_digit(&src[i], pos)]++] = src[i];
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *e = src + i * size;
+
+		memcpy(dst + count[radix_digit(e, pos)]++ * size, e, size);
+	}
 	return true;
 }
 
-/* Sorts by lo.  qsort() spends most of normalize's time on 100k prefixes;
- * an LSD radix sort on 16-bit digits is linear: 2 passes for IPv4, at
- * most 8 for IPv6, and passes over digits all keys share are skipped. */
-static void interval_sort(struct interval *v, size_t n, size_t len)
+/* qsort() spent most of normalize's time on 100k prefixes; an LSD radix
+ * sort on 16-bit digits is linear: 2 passes for IPv4, at most 8 for IPv6,
+ * and passes over digits all keys share are skipped.  Stable. */
+void addr_sort(void *v, size_t n, size_t size, size_t len)
 {
-	struct interval *tmp = NULL, *src = v, *dst;
+	uint8_t *tmp = NULL, *src = v, *dst;
 	size_t *count = NULL;
 
+	if (n < 2)
+		return;
 	if (n >= RADIX_MIN) {
-		tmp = malloc(n * sizeof(*tmp));
+		tmp = malloc(n * size);
 		count = malloc(RADIX_BUCKETS * sizeof(*count));
 	}
 	if (!tmp || !count) {
-		qsort(v, n, sizeof(*v), interval_cmp_lo);
+		/* short of memory: slower, and ties in any order */
+		qsort(v, n, size, interval_cmp_lo);
 		goto out;
 	}
 	dst = tmp;
 	for (size_t pos = len; pos >= 2; pos -= 2) {
-		if (radix_pass(src, dst, n, pos - 2, count)) {
-			struct interval *t = src;
+		if (radix_pass(src, dst, n, size, pos - 2, count)) {
+			uint8_t *t = src;
 
 			src = dst;
 			dst = t;
 		}
 	}
-	if (src != v)
-		memcpy(v, src, n * sizeof(*v));
+	if (src != (uint8_t *)v)
+		memcpy(v, src, n * size);
 out:
 	free(tmp);
 	free(count);
@@ -285,13 +290,25 @@ static bool interval_touches(const struct interval *cur,
 	return memcmp(next->lo, after, len) <= 0;
 }
 
+/* Already sorted by lo (as a list built from a sorted one is)? */
+static bool interval_list_sorted(const struct interval_list *l)
+{
+	size_t len = addr_len(l->family);
+
+	for (size_t i = 1; i < l->count; i++)
+		if (memcmp(l->items[i - 1].lo, l->items[i].lo, len) > 0)
+			return false;
+	return true;
+}
+
 void interval_list_normalize(struct interval_list *l)
 {
 	size_t len = addr_len(l->family), out = 0;
 
 	if (l->count < 2)
 		return;
-	interval_sort(l->items, l->count, len);
+	if (!interval_list_sorted(l))
+		addr_sort(l->items, l->count, sizeof(*l->items), len);
 	for (size_t i = 1; i < l->count; i++) {
 		struct interval *cur = &l->items[out];
 		const struct interval *next = &l->items[i];
@@ -308,32 +325,74 @@ void interval_list_normalize(struct interval_list *l)
 
 int interval_list_complement(struct interval_list *l, struct interval_list *out)
 {
-	size_t len = addr_len(l->family);
-	struct interval gap;
-	bool more = true;  /* is there address space left after the last hi? */
-
-	interval_list_init(out, l->family);
 	interval_list_normalize(l);
-	memset(&gap, 0, sizeof(gap));   /* gap.lo: the next uncovered address */
-	for (size_t i = 0; i < l->count && more; i++) {
-		const struct interval *iv = &l->items[i];
+	return interval_list_complement_merged(l, out);
+}
 
-		memcpy(gap.hi, iv->lo, len);
-		if (memcmp(gap.lo, iv->lo, len) < 0 && addr_decrement(gap.hi, len) &&
-		    interval_list_add(out, &gap) < 0)
-			goto nomem;
-		memcpy(gap.lo, iv->hi, len);
-		more = addr_increment(gap.lo, len);
-	}
-	if (more) {
-		memset(gap.hi, 0xff, len);
-		if (interval_list_add(out, &gap) < 0)
-			goto nomem;
-	}
+int interval_list_complement_merged(const struct interval_list *l,
+				    struct interval_list *out)
+{
+	struct complement c;
+	int err = complement_begin(&c, l->family, l->count + 1, out);
+
+	for (size_t i = 0; i < l->count && !err; i++)
+		err = complement_add(&c, &l->items[i]);
+	return err ?: complement_end(&c);
+}
+
+int complement_begin(struct complement *c, uint8_t family, size_t hint,
+		     struct interval_list *out)
+{
+	memset(c, 0, sizeof(*c));    /* gap.lo: the next uncovered address */
+	c->len = addr_len(family);
+	c->more = true;
+	c->out = out;
+	interval_list_init(out, family);
+	return interval_list_reserve(out, hint);
+}
+
+int complement_add(struct complement *c, const struct interval *iv)
+{
+	if (!c->more || memcmp(iv->hi, c->gap.lo, c->len) < 0)
+		return 0;            /* inside what is covered already */
+	memcpy(c->gap.hi, iv->lo, c->len);
+	if (memcmp(c->gap.lo, iv->lo, c->len) < 0 &&
+	    addr_decrement(c->gap.hi, c->len) &&
+	    interval_list_add(c->out, &c->gap) < 0)
+		goto nomem;
+	memcpy(c->gap.lo, iv->hi, c->len);
+	c->more = addr_increment(c->gap.lo, c->len);
 	return 0;
 nomem:
-	interval_list_free(out);
+	interval_list_free(c->out);
 	return -ENOMEM;
+}
+
+int complement_end(struct complement *c)
+{
+	if (!c->more)
+		return 0;
+	memset(c->gap.hi, 0xff, c->len);
+	if (interval_list_add(c->out, &c->gap) == 0)
+		return 0;
+	interval_list_free(c->out);
+	return -ENOMEM;
+}
+
+int interval_list_append_merged(struct interval_list *l,
+				const struct interval *iv)
+{
+	size_t len = addr_len(l->family);
+	struct interval *last;
+
+	if (l->count == 0)
+		return interval_list_add(l, iv);
+	last = &l->items[l->count - 1];
+	if (!interval_touches(last, iv, len))
+		return interval_list_add(l, iv);
+	if (memcmp(iv->hi, last->hi, len) > 0)
+		memcpy(last->hi, iv->hi, len);
+	return 0;
 }
 
 /* Index of the last interval with lo <= addr, or -1. */

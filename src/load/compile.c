@@ -36,6 +36,7 @@
 
 #include "model.h"
 #include "ruleset.h"
+#include "zonenets.h"
 
 #include "compile.h"
 
@@ -49,7 +50,8 @@ void endpoint_set_name(const struct model *m, const struct endpoint *e,
 }
 
 int compile_address_set(struct compiler *c, const char *name, int family,
-			   struct interval_list *l, const struct rs_origin *o)
+			   const struct interval_list *l,
+			   const struct rs_origin *o)
 {
 	struct rs_set *s;
 
@@ -89,63 +91,33 @@ int compile_cidr_list(const struct cidr *v, size_t n, int family,
 	return 0;
 }
 
-/* The networks of the "any" zone: everything no other zone claims. */
-static int any_zone_list(struct compiler *c, size_t self, int family,
-			 struct interval_list *out)
-{
-	struct interval_list others;
-	struct interval iv;
-	int err = 0;
-
-	interval_list_init(&others, family);
-	for (size_t z = 0; z < c->m->zone_count && !err; z++) {
-		const struct zone *zone = &c->m->zones[z];
-		struct zone_net_iter it;
-		struct cidr net;
-
-		zone_net_begin(&it);
-		while (z != self && !err && zone_network_next(zone, &it, &net)) {
-			if (net.family != family)
-				continue;
-			cidr_to_interval(&net, &iv);
-			err = interval_list_add(&others, &iv);
-		}
-	}
-	interval_list_init(out, family);
-	if (!err)
-		err = interval_list_complement(&others, out);
-	interval_list_free(&others);
-	return err;
-}
-
 /* The intervals of family of zone z (its networks, or for "any" all that
- * no other zone claims) or of host h: one list_fn per kind of object. */
+ * no other zone claims, made in *own) or of host h (made in *own): one
+ * list_fn per kind of object. */
 typedef int list_fn(struct compiler *c, size_t i, int family,
-		    struct interval_list *out);
+		    struct interval_list *own,
+		    const struct interval_list **out);
 
 static int zone_list(struct compiler *c, size_t z, int family,
-		     struct interval_list *out)
+		     struct interval_list *own,
+		     const struct interval_list **out)
 {
-	const struct zone *zone = &c->m->zones[z];
-	const struct cidr *v;
-	struct cidr *tmp;
-	int err;
-
-	if (zone->any)
-		return any_zone_list(c, z, family, out);
-	err = zone_networks_get(zone, &v, &tmp);
-	err = err ?: compile_cidr_list(v, zone->network_count, family, out);
-	free(tmp);
-	return err;
+	*out = own;
+	if (c->m->zones[z].any)     /* no networks of its own (config) */
+		return zone_nets_unclaimed(c->zn, (uint8_t)family, own);
+	*out = zone_nets_of(c->zn, z, (uint8_t)family);
+	return 0;
 }
 
 static int host_list(struct compiler *c, size_t h, int family,
-		     struct interval_list *out)
+		     struct interval_list *own,
+		     const struct interval_list **out)
 {
 	const struct host *host = &c->m->hosts[h];
 
+	*out = own;
 	return compile_cidr_list(host->addresses, host->address_count, family,
-				 out);
+				 own);
 }
 
 /* kind_NAME_v4 and kind_NAME_v6: the addresses of object i (a zone or a
@@ -156,18 +128,20 @@ static int compile_object_sets(struct compiler *c, const char *kind,
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct rs_origin o = origin_of(c, kind, name, origin);
-	struct interval_list l;
+	const struct interval_list *l;
+	struct interval_list own;
 	int err = 0;
 
 	for (size_t f = 0; f < 2 && !err; f++) {
 		int fam = families[f];
 
-		err = list(c, i, fam, &l);
+		interval_list_init(&own, (uint8_t)fam);
+		err = list(c, i, fam, &own, &l);
 		if (!err)
 			err = compile_address_set(c, nm(c, "%s_%s_%s", kind, name,
 					fam == AF_INET ? "v4" : "v6"),
-					fam, &l, &o);
-		interval_list_free(&l);
+					fam, l, &o);
+		interval_list_free(&own);
 	}
 	return err;
 }
@@ -286,7 +260,22 @@ static int compile_maps(struct compiler *c)
 
 int ruleset_compile(const struct model *m, time_t now, struct ruleset *rs)
 {
-	struct compiler c = { .m = m, .rs = rs, .now = now };
+	struct zone_nets zn;
+	int err = zone_nets_build(m, &zn);
+
+	if (err) {
+		ruleset_init(rs);
+		return err;
+	}
+	err = ruleset_compile_nets(m, &zn, now, rs);
+	zone_nets_free(&zn);
+	return err;
+}
+
+int ruleset_compile_nets(const struct model *m, const struct zone_nets *zn,
+			 time_t now, struct ruleset *rs)
+{
+	struct compiler c = { .m = m, .zn = zn, .rs = rs, .now = now };
 	int err;
 
 	ruleset_init(rs);

@@ -33,26 +33,26 @@ static int files_safe(const struct model *m, const struct source *src,
 static int load(const char *path, struct source *src, time_t now,
 		struct model *m, struct ruleset *rs, struct diags *d)
 {
-	int r;
+	struct zone_nets zn;        /* one sort for validation and compile */
+	int r = config_load_from(path, src, m, d), v;
 
-	r = config_load_from(path, src, m, d);
-	/* A file that parsed is validated even with errors in it, so that
-	 * one run shows every problem; one that did not parse has no zones. */
 	if (r == -ENOMEM)
 		return r;
-	if (m->zone_count > 0) {
-		int v = model_validate(m, now, d);
-
-		if (v == -ENOMEM)
-			return v;
-		r = r < 0 ? r : v;
-	}
-	if (r < 0)
-		return r;
-	r = files_safe(m, src, d);
-	if (!r && src)
+	v = zone_nets_build(m, &zn);
+	/* A file that parsed is validated even with errors in it, so that
+	 * one run shows every problem; one that did not parse has no zones. */
+	if (v == 0 && m->zone_count > 0)
+		v = model_validate_nets(m, now, &zn, d);
+	if (v != -ENOMEM && r < 0)
+		v = r;
+	if (v == 0)
+		v = files_safe(m, src, d);
+	if (v == 0 && src)
 		source_digest(src, m->files_sha256);
-	return r ? r : ruleset_compile(m, now, rs);
+	if (v == 0)
+		v = ruleset_compile_nets(m, &zn, now, rs);
+	zone_nets_free(&zn);
+	return v;
 }
 
 int policy_load(const char *path, time_t now, struct model *m,

@@ -191,12 +191,24 @@ static void check_flow(const struct model *m, const struct flow *f,
 
 int model_validate(struct model *m, time_t now, struct diags *d)
 {
+	struct zone_nets zn;
+	int r = zone_nets_build(m, &zn);
+
+	if (r == 0)
+		r = model_validate_nets(m, now, &zn, d);
+	zone_nets_free(&zn);
+	return r;
+}
+
+int model_validate_nets(struct model *m, time_t now,
+			const struct zone_nets *zn, struct diags *d)
+{
 	int r = check_names(m, d);
 
 	if (r == 0)
 		r = check_interfaces(m, d);
 	if (r == 0)
-		r = validate_networks(m, d);
+		r = validate_networks(m, zn, d);
 	if (r == 0)
 		r = validate_ha(m, d);
 	if (r < 0)

@@ -4,10 +4,13 @@
 
 #include "diag.h"
 #include "model.h"
+#include "zonenets.h"
 
 /* validate_net.c: no address in two zones, at most one "any" zone, host
- * addresses inside their zone.  Returns 0 or -ENOMEM; problems go to d. */
-int validate_networks(const struct model *m, struct diags *d);
+ * addresses inside their zone, from zn (zone_nets_build(m)).  Returns 0 or
+ * -ENOMEM; problems go to d. */
+int validate_networks(const struct model *m, const struct zone_nets *zn,
+		      struct diags *d);
 /* validate_guard.c: the guardrails of one flow (errors only). */
 void validate_guardrails(const struct model *m, const struct flow *f,
 			 struct diags *d);

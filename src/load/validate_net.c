@@ -14,84 +14,44 @@
 
 #define CIDR_TEXT 64
 
-struct net_entry {
-	struct interval iv;
-	size_t zone;
-	const struct cidr *cidr;
-};
-
-/* One family: every network of every zone, sorted by first address. */
+/* One family: every network of every zone, sorted by first address
+ * (zone_nets.sorted), and reach[i]: the entry ending last among 0..i. */
 struct net_index {
 	uint8_t family;
-	struct net_entry *items;
+	const struct zone_net *items;
 	size_t count;
-	size_t *reach;   /* reach[i]: the entry ending last among 0..i */
+	size_t *reach;
 };
-
-static int family_slot(uint8_t family)
-{
-	return family == AF_INET6;
-}
-
-static int net_entry_cmp(const void *a, const void *b)
-{
-	const struct net_entry *x = a, *y = b;
-	int r = memcmp(x->iv.lo, y->iv.lo, sizeof(x->iv.lo));
-
-	if (r)
-		return r;
-	return x->zone < y->zone ? -1 : x->zone > y->zone;
-}
 
 static void net_index_free(struct net_index *x)
 {
-	free(x->items);
 	free(x->reach);
 }
 
-/* x is zeroed by the caller (and freed by it, also on -ENOMEM). */
-static int net_index_build(const struct model *m, uint8_t family,
+static int net_index_build(const struct zone_nets *zn, int slot,
 			   struct net_index *x)
 {
-	size_t n = 0, len = addr_len(family);
-
-	x->family = family;
-	for (size_t z = 0; z < m->zone_count; z++)
-		for (size_t i = 0; i < m->zones[z].network_count; i++)
-			n += m->zones[z].networks[i].family == family;
-	x->items = calloc(n ? n : 1, sizeof(*x->items));
-	x->reach = calloc(n ? n : 1, sizeof(*x->reach));
-	if (!x->items || !x->reach)
+	x->family = slot ? AF_INET6 : AF_INET;
+	x->items = zn->sorted[slot];
+	x->count = zn->count[slot];
+	x->reach = calloc(x->count ? x->count : 1, sizeof(*x->reach));
+	if (!x->reach)
 		return -ENOMEM;
-	for (size_t z = 0; z < m->zone_count; z++) {
-		for (size_t i = 0; i < m->zones[z].network_count; i++) {
-			const struct cidr *c = &m->zones[z].networks[i];
-			struct net_entry *e = &x->items[x->count];
-
-			if (c->family != family)
-				continue;
-			cidr_to_interval(c, &e->iv);
-			e->zone = z;
-			e->cidr = c;
-			x->count++;
-		}
-	}
-	qsort(x->items, x->count, sizeof(*x->items), net_entry_cmp);
 	for (size_t i = 0; i < x->count; i++) {
 		size_t best = i ? x->reach[i - 1] : 0;
 
 		x->reach[i] = memcmp(x->items[i].iv.hi, x->items[best].iv.hi,
-				     len) > 0 ? i : best;
+				     addr_len(x->family)) > 0 ? i : best;
 	}
 	return 0;
 }
 
 /* A network of any zone sharing an address with iv, or NULL. */
-static const struct net_entry *net_index_find(const struct net_index *x,
-					       const struct interval *iv)
+static const struct zone_net *net_index_find(const struct net_index *x,
+					      const struct interval *iv)
 {
 	size_t lo = 0, hi = x->count, len = addr_len(x->family);
-	const struct net_entry *e;
+	const struct zone_net *e;
 
 	while (lo < hi) {       /* lo: the first entry starting after iv */
 		size_t mid = lo + (hi - lo) / 2;
@@ -107,24 +67,26 @@ static const struct net_entry *net_index_find(const struct net_index *x,
 	return memcmp(e->iv.hi, iv->lo, len) >= 0 ? e : NULL;
 }
 
-static void report_overlap(const struct model *m, const struct net_entry *a,
-			   const struct net_entry *b, struct diags *d)
+static void report_overlap(const struct model *m, const struct zone_net *a,
+			   const struct zone_net *b, struct diags *d)
 {
 	const struct zone *za, *zb;
+	const struct cidr *ca, *cb;
 	char ta[CIDR_TEXT], tb[CIDR_TEXT];
 
 	if (a->zone < b->zone) {       /* blame the zone defined later */
-		const struct net_entry *t = a;
+		const struct zone_net *t = a;
 
 		a = b;
 		b = t;
 	}
 	za = &m->zones[a->zone];
 	zb = &m->zones[b->zone];
-	cidr_format(a->cidr, ta, sizeof(ta));
-	cidr_format(b->cidr, tb, sizeof(tb));
-	diags_add(d, DIAG_ERROR, zone_network_file(za, a->cidr),
-		  a->cidr->line,
+	ca = &za->networks[a->index];
+	cb = &zb->networks[b->index];
+	cidr_format(ca, ta, sizeof(ta));
+	cidr_format(cb, tb, sizeof(tb));
+	diags_add(d, DIAG_ERROR, zone_network_file(za, ca), ca->line,
 		  "zone '%s': network '%s' overlaps network '%s' of zone '%s'",
 		  za->name, ta, tb, zb->name);
 }
@@ -137,8 +99,8 @@ static void check_overlaps(const struct model *m, const struct net_index *x,
 	size_t len = addr_len(x->family);
 
 	for (size_t i = 1; i < x->count; i++) {
-		const struct net_entry *e = &x->items[i];
-		const struct net_entry *h = &x->items[x->reach[i - 1]];
+		const struct zone_net *e = &x->items[i];
+		const struct zone_net *h = &x->items[x->reach[i - 1]];
 
 		if (e->zone != h->zone && memcmp(e->iv.lo, h->iv.hi, len) <= 0)
 			report_overlap(m, e, h, d);
@@ -164,43 +126,22 @@ static void check_any_zones(const struct model *m, struct diags *d)
 	}
 }
 
-/* lists[2 * z + slot]: the normalized networks of zone z. */
-static int zone_lists_build(const struct model *m, struct interval_list *lists)
-{
-	for (size_t z = 0; z < m->zone_count; z++) {
-		const struct zone *zone = &m->zones[z];
-
-		interval_list_init(&lists[2 * z], AF_INET);
-		interval_list_init(&lists[2 * z + 1], AF_INET6);
-		for (size_t i = 0; i < zone->network_count; i++) {
-			struct interval iv;
-			int slot = family_slot(zone->networks[i].family);
-
-			cidr_to_interval(&zone->networks[i], &iv);
-			if (interval_list_add(&lists[2 * z + slot], &iv) < 0)
-				return -ENOMEM;
-		}
-		interval_list_normalize(&lists[2 * z]);
-		interval_list_normalize(&lists[2 * z + 1]);
-	}
-	return 0;
-}
-
 static void check_host_address(const struct model *m, const struct host *h,
 			       const struct cidr *a,
-			       const struct interval_list *lists,
+			       const struct zone_nets *zn,
 			       const struct net_index *index, struct diags *d)
 {
 	const struct zone *zone = &m->zones[h->zone];
-	const struct net_entry *other;
+	const struct zone_net *other;
 	char text[CIDR_TEXT];
 	struct interval iv;
-	int slot = family_slot(a->family);
+	int slot = zone_nets_slot(a->family);
 
 	cidr_to_interval(a, &iv);
 	cidr_format(a, text, sizeof(text));
 	if (!zone->any) {
-		if (!interval_list_contains(&lists[2 * h->zone + slot], &iv))
+		if (!interval_list_contains(zone_nets_of(zn, h->zone,
+							 a->family), &iv))
 			diags_add(d, DIAG_ERROR, h->origin.file, a->line,
 				  "host '%s': address '%s' is outside the "
 				  "networks of zone '%s'", h->name, text,
@@ -215,40 +156,33 @@ static void check_host_address(const struct model *m, const struct host *h,
 			  m->zones[other->zone].name, zone->name);
 }
 
-static int check_hosts(const struct model *m, const struct net_index *index,
-		       struct diags *d)
+static void check_hosts(const struct model *m, const struct zone_nets *zn,
+			const struct net_index *index, struct diags *d)
 {
-	struct interval_list *lists = calloc(2 * m->zone_count + 1,
-					     sizeof(*lists));
-	int r = lists ? zone_lists_build(m, lists) : -ENOMEM;
-
-	for (size_t i = 0; r == 0 && i < m->host_count; i++) {
+	for (size_t i = 0; i < m->host_count; i++) {
 		const struct host *h = &m->hosts[i];
 
 		for (size_t j = 0; j < h->address_count; j++)
-			check_host_address(m, h, &h->addresses[j], lists,
-					   index, d);
+			check_host_address(m, h, &h->addresses[j], zn, index,
+					   d);
 	}
-	for (size_t z = 0; lists && z < 2 * m->zone_count; z++)
-		interval_list_free(&lists[z]);
-	free(lists);
-	return r;
 }
 
-int validate_networks(const struct model *m, struct diags *d)
+int validate_networks(const struct model *m, const struct zone_nets *zn,
+		      struct diags *d)
 {
 	/* zeroed here, not in net_index_build: after a memset of index[1]
 	 * the static analyzer lost track of index[0] and saw a leak */
 	struct net_index index[2] = { { 0 }, { 0 } };
-	int r = net_index_build(m, AF_INET, &index[0]);
+	int r = net_index_build(zn, 0, &index[0]);
 
 	if (r == 0)
-		r = net_index_build(m, AF_INET6, &index[1]);
+		r = net_index_build(zn, 1, &index[1]);
 	if (r == 0) {
 		check_overlaps(m, &index[0], d);
 		check_overlaps(m, &index[1], d);
 		check_any_zones(m, d);
-		r = check_hosts(m, index, d);
+		check_hosts(m, zn, index, d);
 	}
 	net_index_free(&index[0]);
 	net_index_free(&index[1]);
