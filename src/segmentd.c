@@ -1,7 +1,6 @@
 /* segmentd.c - command line: --check, --print, --once, or run the daemon. */
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,14 +190,6 @@ int main(int argc, char **argv)
 	const char *path = DEFAULT_CONFIG, *node = NULL;
 	enum mode mode = MODE_RUN;
 	int c;
-
-	/* Blocks of 128 KiB and more mapped on their own, for good: glibc
-	 * would raise that threshold as big blocks are freed (a reload frees
-	 * a whole parse), and then libconfig's list of 100k networks, grown
-	 * by realloc 16 entries at a time, is copied on every growth (a fifth
-	 * of a reload at 100k); a mapped block grows by mremap, uncopied,
-	 * and goes back to the system when freed. */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
 	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (c) {

@@ -184,10 +184,9 @@ int interval_list_add(struct interval_list *l, const struct interval *iv)
 	return 0;
 }
 
-static int interval_cmp_lo(const void *a, const void *b)
+static int addr_cmp(const void *a, const void *b, void *len)
 {
-	/* Both families sort correctly on 16 bytes: IPv4 pads with zeros. */
-	return memcmp(a, b, 16);
+	return memcmp(a, b, *(const size_t *)len);
 }
 
 #define RADIX_MIN 2048          /* below this qsort is cheaper */
@@ -241,7 +240,7 @@ void addr_sort(void *v, size_t n, size_t size, size_t len)
 	}
 	if (!tmp || !count) {
 		/* short of memory: slower, and ties in any order */
-		qsort(v, n, size, interval_cmp_lo);
+		qsort_r(v, n, size, addr_cmp, &len);
 		goto out;
 	}
 	dst = tmp;

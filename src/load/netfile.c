@@ -70,6 +70,16 @@ static void token(struct netfile *nf, const char *p, size_t n, int line)
 	const char *why = "not an IPv4 or IPv6 address";
 	struct cidr *c = &nf->items[nf->count];
 
+	if (n < sizeof(text) && !memchr(p, '\0', n)) {
+		memcpy(text, p, n);
+		text[n] = '\0';
+		if (cidr_parse_explain(text, c, &why) == 0) {
+			c->line = line;
+			nf->count++;
+			return;
+		}
+	}
+	/* not a network: say why */
 	clip(p, n, shown);
 	for (size_t i = 0; i < n; i++)
 		if (is_blank(p[i]) || p[i] == '\0') {
@@ -80,15 +90,6 @@ static void token(struct netfile *nf, const char *p, size_t n, int line)
 		error(nf, line, "'%s' is not allowed in a networks file: "
 		      "write networks = [\"any\"] in the zone", shown);
 		return;
-	}
-	if (n < sizeof(text)) {
-		memcpy(text, p, n);
-		text[n] = '\0';
-		if (cidr_parse_explain(text, c, &why) == 0) {
-			c->line = line;
-			nf->count++;
-			return;
-		}
 	}
 	if (why && strcmp(why, "host bits set") == 0) {
 		cidr_format(c, fixed, sizeof(fixed));

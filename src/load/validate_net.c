@@ -15,11 +15,12 @@
 #define CIDR_TEXT 64
 
 /* One family: every network of every zone, sorted by first address
- * (zone_nets.sorted), and reach[i]: the entry ending last among 0..i. */
+ * (zone_nets.sorted[slot]), and reach[i]: the entry ending last among
+ * 0..i. */
 struct net_index {
-	uint8_t family;
-	const struct zone_net *items;
-	size_t count;
+	const struct zone_nets *zn;
+	int slot;
+	size_t count, len;
 	size_t *reach;
 };
 
@@ -28,62 +29,74 @@ static void net_index_free(struct net_index *x)
 	free(x->reach);
 }
 
+static const uint8_t *lo_of(const struct net_index *x, size_t i)
+{
+	return zone_nets_lo(x->zn, x->slot, i);
+}
+
+static const uint8_t *hi_of(const struct net_index *x, size_t i)
+{
+	return zone_nets_hi(x->zn, x->slot, i);
+}
+
 static int net_index_build(const struct zone_nets *zn, int slot,
 			   struct net_index *x)
 {
-	x->family = slot ? AF_INET6 : AF_INET;
-	x->items = zn->sorted[slot];
+	x->zn = zn;
+	x->slot = slot;
 	x->count = zn->count[slot];
+	x->len = zone_nets_len(slot);
 	x->reach = calloc(x->count ? x->count : 1, sizeof(*x->reach));
 	if (!x->reach)
 		return -ENOMEM;
 	for (size_t i = 0; i < x->count; i++) {
 		size_t best = i ? x->reach[i - 1] : 0;
 
-		x->reach[i] = memcmp(x->items[i].iv.hi, x->items[best].iv.hi,
-				     addr_len(x->family)) > 0 ? i : best;
+		x->reach[i] = memcmp(hi_of(x, i), hi_of(x, best), x->len) > 0 ?
+			      i : best;
 	}
 	return 0;
 }
 
-/* A network of any zone sharing an address with iv, or NULL. */
-static const struct zone_net *net_index_find(const struct net_index *x,
-					      const struct interval *iv)
+/* The entry of a network of any zone sharing an address with iv, or -1. */
+static long net_index_find(const struct net_index *x,
+			   const struct interval *iv)
 {
-	size_t lo = 0, hi = x->count, len = addr_len(x->family);
-	const struct zone_net *e;
+	size_t lo = 0, hi = x->count, e;
 
 	while (lo < hi) {       /* lo: the first entry starting after iv */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (memcmp(x->items[mid].iv.lo, iv->hi, len) <= 0)
+		if (memcmp(lo_of(x, mid), iv->hi, x->len) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (lo == 0)
-		return NULL;
-	e = &x->items[x->reach[lo - 1]];
-	return memcmp(e->iv.hi, iv->lo, len) >= 0 ? e : NULL;
+		return -1;
+	e = x->reach[lo - 1];
+	return memcmp(hi_of(x, e), iv->lo, x->len) >= 0 ? (long)e : -1;
 }
 
-static void report_overlap(const struct model *m, const struct zone_net *a,
-			   const struct zone_net *b, struct diags *d)
+/* Entries a and b of x overlap and belong to different zones. */
+static void report_overlap(const struct model *m, const struct net_index *x,
+			   size_t a, size_t b, struct diags *d)
 {
 	const struct zone *za, *zb;
 	const struct cidr *ca, *cb;
 	char ta[CIDR_TEXT], tb[CIDR_TEXT];
 
-	if (a->zone < b->zone) {       /* blame the zone defined later */
-		const struct zone_net *t = a;
+	if (zone_nets_zone(x->zn, x->slot, a) <
+	    zone_nets_zone(x->zn, x->slot, b)) {
+		size_t t = a;       /* blame the zone defined later */
 
 		a = b;
 		b = t;
 	}
-	za = &m->zones[a->zone];
-	zb = &m->zones[b->zone];
-	ca = &za->networks[a->index];
-	cb = &zb->networks[b->index];
+	za = &m->zones[zone_nets_zone(x->zn, x->slot, a)];
+	zb = &m->zones[zone_nets_zone(x->zn, x->slot, b)];
+	ca = &za->networks[zone_nets_index(x->zn, x->slot, a)];
+	cb = &zb->networks[zone_nets_index(x->zn, x->slot, b)];
 	cidr_format(ca, ta, sizeof(ta));
 	cidr_format(cb, tb, sizeof(tb));
 	diags_add(d, DIAG_ERROR, zone_network_file(za, ca), ca->line,
@@ -96,14 +109,13 @@ static void report_overlap(const struct model *m, const struct zone_net *a,
 static void check_overlaps(const struct model *m, const struct net_index *x,
 			   struct diags *d)
 {
-	size_t len = addr_len(x->family);
-
 	for (size_t i = 1; i < x->count; i++) {
-		const struct zone_net *e = &x->items[i];
-		const struct zone_net *h = &x->items[x->reach[i - 1]];
+		size_t h = x->reach[i - 1];
 
-		if (e->zone != h->zone && memcmp(e->iv.lo, h->iv.hi, len) <= 0)
-			report_overlap(m, e, h, d);
+		if (zone_nets_zone(x->zn, x->slot, i) !=
+		    zone_nets_zone(x->zn, x->slot, h) &&
+		    memcmp(lo_of(x, i), hi_of(x, h), x->len) <= 0)
+			report_overlap(m, x, i, h, d);
 	}
 }
 
@@ -132,7 +144,7 @@ static void check_host_address(const struct model *m, const struct host *h,
 			       const struct net_index *index, struct diags *d)
 {
 	const struct zone *zone = &m->zones[h->zone];
-	const struct zone_net *other;
+	long other;
 	char text[CIDR_TEXT];
 	struct interval iv;
 	int slot = zone_nets_slot(a->family);
@@ -149,11 +161,12 @@ static void check_host_address(const struct model *m, const struct host *h,
 		return;
 	}
 	other = net_index_find(&index[slot], &iv);
-	if (other)
+	if (other >= 0)
 		diags_add(d, DIAG_ERROR, h->origin.file, a->line,
 			  "host '%s': address '%s' lies in zone '%s', not in "
 			  "zone '%s'", h->name, text,
-			  m->zones[other->zone].name, zone->name);
+			  m->zones[zone_nets_zone(zn, slot, (size_t)other)].name,
+			  zone->name);
 }
 
 static void check_hosts(const struct model *m, const struct zone_nets *zn,

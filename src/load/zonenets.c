@@ -26,8 +26,8 @@ static int zone_nets_size(const struct model *m, struct zone_nets *zn)
 		}
 	}
 	for (int s = 0; s < 2; s++) {
-		zn->sorted[s] = calloc(zn->count[s] ? zn->count[s] : 1,
-				       sizeof(*zn->sorted[s]));
+		zn->sorted[s] = malloc((zn->count[s] ? zn->count[s] : 1) *
+				       zone_nets_entry_size(s));
 		if (!zn->sorted[s])
 			return -ENOMEM;
 	}
@@ -46,11 +46,16 @@ static void zone_nets_fill(const struct model *m, struct zone_nets *zn)
 		zone_net_begin(&it);
 		while (zone_network_next(&m->zones[z], &it, &net)) {
 			int s = zone_nets_slot(net.family);
-			struct zone_net *e = &zn->sorted[s][at[s]++];
+			size_t len = zone_nets_len(s);
+			uint8_t *e = zn->sorted[s] + at[s]++ *
+				     zone_nets_entry_size(s);
+			uint32_t where[2] = { (uint32_t)z, i++ };
+			struct interval iv;
 
-			cidr_to_interval(&net, &e->iv);
-			e->zone = (uint32_t)z;
-			e->index = i++;
+			cidr_to_interval(&net, &iv);
+			memcpy(e, iv.lo, len);
+			memcpy(e + len, iv.hi, len);
+			memcpy(e + 2 * len, where, sizeof(where));
 		}
 	}
 }
@@ -73,14 +78,15 @@ int zone_nets_build(const struct model *m, struct zone_nets *zn)
 	zone_nets_fill(m, zn);
 	for (int s = 0; s < 2; s++) {
 		/* stable: equal first addresses stay in zone order */
-		addr_sort(zn->sorted[s], zn->count[s], sizeof(*zn->sorted[s]),
-			  addr_len(families[s]));
+		addr_sort(zn->sorted[s], zn->count[s], zone_nets_entry_size(s),
+			  zone_nets_len(s));
 		for (size_t i = 0; i < zn->count[s]; i++) {
-			const struct zone_net *e = &zn->sorted[s][i];
+			struct interval iv;
 
+			zone_nets_interval(zn, s, i, &iv);
 			/* room reserved: cannot fail */
-			if (interval_list_append_merged(&zn->zone[2 * e->zone + s],
-							&e->iv))
+			if (interval_list_append_merged(
+				&zn->zone[2 * zone_nets_zone(zn, s, i) + s], &iv))
 				goto fail;
 		}
 	}
@@ -88,6 +94,16 @@ int zone_nets_build(const struct model *m, struct zone_nets *zn)
 fail:
 	zone_nets_free(zn);
 	return err;
+}
+
+void zone_nets_interval(const struct zone_nets *zn, int slot, size_t i,
+			struct interval *out)
+{
+	size_t len = zone_nets_len(slot);
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->lo, zone_nets_lo(zn, slot, i), len);
+	memcpy(out->hi, zone_nets_hi(zn, slot, i), len);
 }
 
 const struct interval_list *zone_nets_of(const struct zone_nets *zn, size_t z,
@@ -103,8 +119,12 @@ int zone_nets_unclaimed(const struct zone_nets *zn, uint8_t family,
 	struct complement c;
 	int err = complement_begin(&c, family, zn->count[s] + 1, out);
 
-	for (size_t i = 0; i < zn->count[s] && !err; i++)
-		err = complement_add(&c, &zn->sorted[s][i].iv);
+	for (size_t i = 0; i < zn->count[s] && !err; i++) {
+		struct interval iv;
+
+		zone_nets_interval(zn, s, i, &iv);
+		err = complement_add(&c, &iv);
+	}
 	return err ?: complement_end(&c);
 }
 
