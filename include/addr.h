@@ -45,8 +45,10 @@ bool cidr_overlaps(const struct cidr *a, const struct cidr *b);
 void cidr_to_interval(const struct cidr *c, struct interval *out);
 
 /* Sorts n elements of size bytes by the address in their first len bytes
- * (an element starts with an address or a struct interval: by lo); stable
- * (ties keep their order) unless memory is short. */
+ * (an element starts with an address or a struct interval: by lo).  Ties
+ * keep their order: a radix sort from 2048 elements on, below that
+ * qsort_r(), which glibc runs as a merge sort while it can allocate (C
+ * does not promise it); only overlap messages depend on it. */
 void addr_sort(void *v, size_t n, size_t size, size_t len);
 
 void interval_list_init(struct interval_list *l, uint8_t family);
