@@ -61,9 +61,6 @@ void interval_list_normalize(struct interval_list *l);
 /* out = the whole address space of l->family minus l (l normalized first).
  * Returns 0 or -ENOMEM. */
 int interval_list_complement(struct interval_list *l, struct interval_list *out);
-/* The same for an l already normalized (l is left as it is). */
-int interval_list_complement_merged(const struct interval_list *l,
-				    struct interval_list *out);
 /* The same, fed one interval at a time in order of lo (they may overlap):
  * complement_begin (hint: room to reserve), complement_add each,
  * complement_end.  Each returns 0 or -ENOMEM (out is then freed). */

@@ -204,7 +204,7 @@ void model_free(struct model *m);
  * into 1-17 bytes each, their lines left out: for a model that is kept
  * (the daemon's) once validated and compiled.  A zone whose packing fails
  * stays as it was (-ENOMEM).  Read the networks of a zone, packed or not,
- * with zone_network_next() or zone_networks_get(). */
+ * with zone_network_next() (or zone_nets_build(), zonenets.h). */
 int model_pack(struct model *m);
 struct zone_net_iter {
 	size_t index, off;
@@ -214,11 +214,6 @@ void zone_net_begin(struct zone_net_iter *it);
  * last. */
 bool zone_network_next(const struct zone *z, struct zone_net_iter *it,
 		       struct cidr *out);
-/* z's networks as an array in *v: z->networks, or the packed ones
- * unpacked into a new array, also put in *tmp for the caller to free
- * (else *tmp is NULL).  0 or -ENOMEM. */
-int zone_networks_get(const struct zone *z, const struct cidr **v,
-		      struct cidr **tmp);
 /* Free what one object owns and zero it (for objects that failed to parse;
  * model_free uses them too).  NULL-safe. */
 /* Free what one zone, host, flow or management rule owns and zero it (NULL

@@ -324,16 +324,11 @@ void interval_list_normalize(struct interval_list *l)
 
 int interval_list_complement(struct interval_list *l, struct interval_list *out)
 {
-	interval_list_normalize(l);
-	return interval_list_complement_merged(l, out);
-}
-
-int interval_list_complement_merged(const struct interval_list *l,
-				    struct interval_list *out)
-{
 	struct complement c;
-	int err = complement_begin(&c, l->family, l->count + 1, out);
+	int err;
 
+	interval_list_normalize(l);
+	err = complement_begin(&c, l->family, l->count + 1, out);
 	for (size_t i = 0; i < l->count && !err; i++)
 		err = complement_add(&c, &l->items[i]);
 	return err ?: complement_end(&c);

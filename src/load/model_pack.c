@@ -97,23 +97,3 @@ bool zone_network_next(const struct zone *z, struct zone_net_iter *it,
 	it->index++;
 	return unpack_one(z, &it->off, out);
 }
-
-int zone_networks_get(const struct zone *z, const struct cidr **v,
-		      struct cidr **tmp)
-{
-	struct zone_net_iter it;
-	size_t n = 0;
-
-	*tmp = NULL;
-	*v = z->networks;
-	if (!z->packed)
-		return 0;
-	*tmp = calloc(z->network_count, sizeof(**tmp));
-	if (!*tmp)
-		return -ENOMEM;
-	zone_net_begin(&it);
-	while (n < z->network_count && zone_network_next(z, &it, &(*tmp)[n]))
-		n++;
-	*v = *tmp;
-	return 0;
-}

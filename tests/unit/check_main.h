@@ -4,7 +4,18 @@
 #define SEGMENTD_CHECK_MAIN_H
 
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
+
+/* A repeatable pseudo-random sequence (xorshift64) for generated cases:
+ * *state is the seed, then the last value. */
+static inline uint64_t test_rng(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
 
 /* Runs SR and frees it; EXIT_FAILURE when a test failed. */
 static inline int check_run_runner(SRunner *sr)
