@@ -23,10 +23,20 @@ struct zone_pair {
 	size_t a, b;
 };
 
+/* The "any" zone is matched as "in no other zone's set" (a negated lookup
+ * of each) while at most this many other zones have addresses in the
+ * family; above, by a set of its own (the complement of theirs), so that
+ * a packet costs at most this many lookups more. */
+#define ANY_NEGATED_MAX 4
+
 struct compiler {
 	const struct model *m;
 	const struct zone_nets *zn;   /* m's networks, sorted and merged */
 	struct ruleset *rs;
+	/* per family (0 IPv4, 1 IPv6): the any zone has no set, its
+	 * addresses are those in no other zone's set (compile_any_plan):
+	 * the kernel holds each address once, not twice */
+	bool any_negated[2];
 	time_t now;
 	struct zone_pair *pairs;   /* sorted by (a, b), unique */
 	size_t pair_count;
@@ -61,6 +71,12 @@ static inline struct rs_origin origin_of(struct compiler *c, const char *kind,
 void endpoint_set_name(const struct model *m, const struct endpoint *e,
 		       int family, char *buf, size_t len);
 int compile_chains(struct compiler *c);
+/* Is zone z the any zone matched by negation in family? */
+static inline bool compile_any_negated(const struct compiler *c, size_t z,
+				       int family)
+{
+	return c->m->zones[z].any && c->any_negated[family == AF_INET6];
+}
 /* An address set of one family from l (nothing when l is empty). */
 int compile_address_set(struct compiler *c, const char *name, int family,
 			const struct interval_list *l,

@@ -15,6 +15,9 @@
 struct rb_rule {
 	char chain[96];
 	char src_set[96], dst_set[96];   /* "" when the rule has none */
+	/* negated lookups of zone sets: the any zone matched as "in no
+	 * other zone" (how many; the set names are not kept) */
+	unsigned src_not_zones, dst_not_zones;
 	uint8_t nfproto;                  /* NFPROTO_IPV4/IPV6, 0 if none */
 	uint8_t l4proto;                  /* 0: any */
 	uint16_t port_low, port_high;     /* tcp/udp, 0 if none */

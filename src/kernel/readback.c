@@ -106,9 +106,15 @@ static void on_lookup(struct decoder *d, const struct nftnl_expr *e)
 	const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
 	bool inv = u32_of(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
 
-	if (!set || inv)
+	if (!set || (inv && strncmp(set, "zone_", 5))) {
+		d->last = LOAD_NONE;
 		return;
-	if (d->last == LOAD_SADDR)
+	}
+	if (inv && d->last == LOAD_SADDR)
+		d->r->src_not_zones++;
+	else if (inv && d->last == LOAD_DADDR)
+		d->r->dst_not_zones++;
+	else if (d->last == LOAD_SADDR)
 		snprintf(d->r->src_set, sizeof(d->r->src_set), "%s", set);
 	else if (d->last == LOAD_DADDR)
 		snprintf(d->r->dst_set, sizeof(d->r->dst_set), "%s", set);

@@ -103,6 +103,8 @@ static int zone_list(struct compiler *c, size_t z, int family,
 		     const struct interval_list **out)
 {
 	*out = own;
+	if (compile_any_negated(c, z, family))
+		return 0;           /* no set: see compile_any_plan */
 	if (c->m->zones[z].any)     /* no networks of its own (config) */
 		return zone_nets_unclaimed(c->zn, (uint8_t)family, own);
 	*out = zone_nets_of(c->zn, z, (uint8_t)family);
@@ -144,6 +146,29 @@ static int compile_object_sets(struct compiler *c, const char *kind,
 		interval_list_free(&own);
 	}
 	return err;
+}
+
+/* For each family: is the any zone matched by negation?  When one to
+ * ANY_NEGATED_MAX other zones have addresses in it.  Its set would be the
+ * complement of theirs, about as many intervals as all of them together:
+ * without it, a table holds, commits, restores and reads back half the
+ * elements. */
+static void compile_any_plan(struct compiler *c)
+{
+	static const uint8_t fams[] = { AF_INET, AF_INET6 };
+	const struct model *m = c->m;
+	bool any = false;
+
+	for (size_t z = 0; z < m->zone_count; z++)
+		any |= m->zones[z].any;
+	for (size_t f = 0; f < 2 && any; f++) {
+		size_t others = 0;
+
+		for (size_t z = 0; z < m->zone_count; z++)
+			others += !m->zones[z].any &&
+				  zone_nets_of(c->zn, z, fams[f])->count;
+		c->any_negated[f] = others && others <= ANY_NEGATED_MAX;
+	}
 }
 
 static int compile_address_sets(struct compiler *c)
@@ -284,6 +309,7 @@ int ruleset_compile_nets(const struct model *m, const struct zone_nets *zn,
 	rs->compiled_at = now;
 	if (!rs->table)
 		return -ENOMEM;
+	compile_any_plan(&c);
 	err = compile_pairs(&c);
 	err = err ?: compile_counters(&c);
 	if (!err)

@@ -89,6 +89,49 @@ static int rule_service(struct rs_rule *r, const struct service *sv)
 	return rule_num(r, RS_OP_ICMP_TYPE, sv->icmp_type);
 }
 
+/* Has the table addresses of endpoint e in fam: its set, or the any zone
+ * matched by negation (compile_any_plan)? */
+static bool endpoint_has(struct compiler *c, const struct endpoint *e,
+			 int fam)
+{
+	char set[RS_NAME_MAX * 2];
+
+	if (e->kind == ENDPOINT_ZONE && compile_any_negated(c, e->index, fam))
+		return true;
+	endpoint_set_name(c->m, e, fam, set, sizeof(set));
+	return ruleset_find_set(c->rs, set) != NULL;
+}
+
+/* Appends "the address op looks at is one of e's" to r: a lookup of e's
+ * set, or for the any zone matched by negation a negated lookup of every
+ * other zone's set (in no other zone: the any zone). */
+static int rule_endpoint(struct compiler *c, struct rs_rule *r,
+			 enum rs_op_kind op, const struct endpoint *e, int fam)
+{
+	char set[RS_NAME_MAX * 2];
+	int err = 0;
+
+	if (e->kind != ENDPOINT_ZONE || !compile_any_negated(c, e->index, fam)) {
+		endpoint_set_name(c->m, e, fam, set, sizeof(set));
+		return rule_name(r, op, set, false);
+	}
+	for (size_t z = 0; z < c->m->zone_count && !err; z++) {
+		struct endpoint o = { .kind = ENDPOINT_ZONE, .index = z };
+
+		endpoint_set_name(c->m, &o, fam, set, sizeof(set));
+		if (z != e->index && ruleset_find_set(c->rs, set))
+			err = rule_name(r, op, set, true);
+	}
+	return err;
+}
+
+static struct endpoint zone_endpoint(const struct compiler *c,
+				     const struct zone *z)
+{
+	return (struct endpoint){ .kind = ENDPOINT_ZONE,
+				  .index = (size_t)(z - c->m->zones) };
+}
+
 struct flow_dir {
 	const struct flow *flow;
 	const struct endpoint *src, *dst;
@@ -100,15 +143,13 @@ static int emit_flow_rule(struct compiler *c, struct rs_chain *ch,
 			  const struct flow_dir *d, const struct service *sv,
 			  int fam, struct marks *mk)
 {
-	char sset[RS_NAME_MAX * 2], dset[RS_NAME_MAX * 2], cnt[RS_NAME_MAX * 2];
+	char cnt[RS_NAME_MAX * 2];
 	uint32_t mark = flow_mark(d->kind, d->flow->name, sv->text);
 	struct rs_origin o = origin_of(c, "flow", d->flow->name, &sv->origin);
 	struct rs_rule *r;
 	int err;
 
-	endpoint_set_name(c->m, d->src, fam, sset, sizeof(sset));
-	endpoint_set_name(c->m, d->dst, fam, dset, sizeof(dset));
-	if (!ruleset_find_set(c->rs, sset) || !ruleset_find_set(c->rs, dset))
+	if (!endpoint_has(c, d->src, fam) || !endpoint_has(c, d->dst, fam))
 		return 0;    /* no addresses in this family at one end */
 	if (!service_in_family(sv, fam))
 		return 0;
@@ -117,8 +158,8 @@ static int emit_flow_rule(struct compiler *c, struct rs_chain *ch,
 		return -ENOMEM;
 	err = rule_num(r, RS_OP_CT_STATE, CT_NEW);
 	err = err ?: rule_num(r, RS_OP_NFPROTO, nfproto(fam));
-	err = err ?: rule_name(r, RS_OP_SADDR_SET, sset, false);
-	err = err ?: rule_name(r, RS_OP_DADDR_SET, dset, false);
+	err = err ?: rule_endpoint(c, r, RS_OP_SADDR_SET, d->src, fam);
+	err = err ?: rule_endpoint(c, r, RS_OP_DADDR_SET, d->dst, fam);
 	err = err ?: rule_service(r, sv);
 	err = err ?: rule_num(r, RS_OP_CT_MARK_ASSIGN, mark);
 	snprintf(cnt, sizeof(cnt), "flow_%s", d->flow->name);
@@ -207,24 +248,23 @@ static int emit_intra(struct compiler *c, struct rs_chain *ch,
 	static const int fams[] = { AF_INET, AF_INET6 };
 	uint32_t mark = flow_mark("intra", z->name, "");
 	struct rs_origin o = origin_of(c, "zone", z->name, &z->origin);
-	char set[RS_NAME_MAX * 2], cnt[RS_NAME_MAX * 3];
+	struct endpoint e = zone_endpoint(c, z);
+	char cnt[RS_NAME_MAX * 3];
 	int err = 0;
 
 	snprintf(cnt, sizeof(cnt), "pair_%s_new", pair);
 	for (size_t f = 0; f < 2 && !err; f++) {
 		struct rs_rule *r;
 
-		snprintf(set, sizeof(set), "zone_%s_%s", z->name,
-			 family_tag(fams[f]));
-		if (!ruleset_find_set(c->rs, set))
+		if (!endpoint_has(c, &e, fams[f]))
 			continue;
 		r = chain_add_rule(ch, &o);
 		if (!r)
 			return -ENOMEM;
 		err = rule_num(r, RS_OP_CT_STATE, CT_NEW);
 		err = err ?: rule_num(r, RS_OP_NFPROTO, nfproto(fams[f]));
-		err = err ?: rule_name(r, RS_OP_SADDR_SET, set, false);
-		err = err ?: rule_name(r, RS_OP_DADDR_SET, set, false);
+		err = err ?: rule_endpoint(c, r, RS_OP_SADDR_SET, &e, fams[f]);
+		err = err ?: rule_endpoint(c, r, RS_OP_DADDR_SET, &e, fams[f]);
 		err = err ?: rule_num(r, RS_OP_CT_MARK_ASSIGN, mark);
 		err = err ?: rule_name(r, RS_OP_COUNTER, cnt, false);
 		err = err ?: rule_verdict(r, RS_VERDICT_ACCEPT, NULL);
@@ -349,6 +389,32 @@ static int goto_invalid(struct compiler *c, struct rs_chain *ch,
  * lookup of the source per packet: a source outside Z (or any source of
  * a family Z has no networks in) goes to spoofed_Z and is dropped there;
  * a miss of that negated lookup can only mean "drop". */
+/* The any zone matched by negation: a source in another zone's set of fam
+ * is spoofed, one rule per zone (a rule's lookups only AND). */
+static int spoofed_any(struct compiler *c, struct rs_chain *ch,
+		       const struct zone *z, int fam, const char *spoofed)
+{
+	struct rs_origin o = origin_of(c, "zone", z->name, &z->origin);
+	char set[RS_NAME_MAX * 2];
+	int err = 0;
+
+	for (size_t i = 0; i < c->m->zone_count && !err; i++) {
+		struct rs_rule *r;
+
+		snprintf(set, sizeof(set), "zone_%s_%s", c->m->zones[i].name,
+			 family_tag(fam));
+		if (&c->m->zones[i] == z || !ruleset_find_set(c->rs, set))
+			continue;
+		r = chain_add_rule(ch, &o);
+		if (!r)
+			return -ENOMEM;
+		err = rule_num(r, RS_OP_NFPROTO, nfproto(fam));
+		err = err ?: rule_name(r, RS_OP_SADDR_SET, set, false);
+		err = err ?: rule_verdict(r, RS_VERDICT_GOTO, spoofed);
+	}
+	return err;
+}
+
 static int compile_zone_in(struct compiler *c, const struct zone *z)
 {
 	static const int fams[] = { AF_INET, AF_INET6 };
@@ -366,6 +432,10 @@ static int compile_zone_in(struct compiler *c, const struct zone *z)
 		return -ENOMEM;
 	snprintf(spoofed, sizeof(spoofed), "spoofed_%s", z->name);
 	for (size_t f = 0; f < 2 && !err; f++) {
+		if (compile_any_negated(c, (size_t)(z - c->m->zones), fams[f])) {
+			err = spoofed_any(c, ch, z, fams[f], spoofed);
+			continue;
+		}
 		snprintf(set, sizeof(set), "zone_%s_%s", z->name,
 			 family_tag(fams[f]));
 		r = chain_add_rule(ch, &o);
@@ -399,7 +469,7 @@ static int compile_mgmt(struct compiler *c, size_t z)
 	const struct model *m = c->m;
 	const struct zone *zone = &m->zones[z];
 	struct rs_origin o = origin_of(c, "zone", zone->name, &zone->origin);
-	char set[RS_NAME_MAX * 2], cnt[RS_NAME_MAX * 2], what[RS_NAME_MAX * 2];
+	char cnt[RS_NAME_MAX * 2], what[RS_NAME_MAX * 2];
 	struct rs_chain *ch;
 	int err = 0;
 
@@ -420,9 +490,7 @@ static int compile_mgmt(struct compiler *c, size_t z)
 					endpoint_name(m, &mr->from), &sv->origin);
 				struct rs_rule *r;
 
-				endpoint_set_name(m, &mr->from, fams[f], set,
-						  sizeof(set));
-				if (!ruleset_find_set(c->rs, set) ||
+				if (!endpoint_has(c, &mr->from, fams[f]) ||
 				    !service_in_family(sv, fams[f]))
 					continue;
 				r = chain_add_rule(ch, &so);
@@ -431,8 +499,8 @@ static int compile_mgmt(struct compiler *c, size_t z)
 				err = rule_num(r, RS_OP_CT_STATE, CT_NEW);
 				err = err ?: rule_num(r, RS_OP_NFPROTO,
 						      nfproto(fams[f]));
-				err = err ?: rule_name(r, RS_OP_SADDR_SET, set,
-						       false);
+				err = err ?: rule_endpoint(c, r, RS_OP_SADDR_SET,
+							   &mr->from, fams[f]);
 				err = err ?: rule_service(r, sv);
 				/* the guard table admits what carries it */
 				err = err ?: rule_num(r, RS_OP_CT_MARK_ASSIGN,

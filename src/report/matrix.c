@@ -232,9 +232,16 @@ int matrix_from_readback(const struct readback *rb, struct matrix *out)
 
 		if (!r->accept || !zones_of_chain(r->chain, fz, tz, sizeof(fz)))
 			continue;
-		endpoint_of_set(r->src_set, src, sizeof(src));
+		/* only negated lookups of zone sets: the chain's own zone,
+		 * the any zone matched as "in no other zone" */
+		if (!r->src_set[0] && r->src_not_zones)
+			snprintf(src, sizeof(src), "%s", fz);
+		else
+			endpoint_of_set(r->src_set, src, sizeof(src));
 		if (gw)
 			snprintf(dst, sizeof(dst), "%s", MATRIX_GATEWAY);
+		else if (!r->dst_set[0] && r->dst_not_zones)
+			snprintf(dst, sizeof(dst), "%s", tz);
 		else
 			endpoint_of_set(r->dst_set, dst, sizeof(dst));
 		if (!r->ct_new)

@@ -2,6 +2,7 @@
  * config, and the structural properties the enforcement relies on. */
 #include <check.h>
 #include <dirent.h>
+#include <linux/netfilter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,34 +214,145 @@ START_TEST(marks_registered)
 }
 END_TEST
 
-/* The "any" zone is the complement of the others: it never contains an
- * address of another zone. */
+/* Is the IPv4 address a in set name (false when there is no such set)? */
+static bool in_set4(const struct ruleset *rs, const char *name,
+		    const uint8_t *a)
+{
+	const struct rs_set *s = ruleset_find_set(rs, name);
+	struct rs_iter it;
+	struct rs_elem e;
+
+	if (!s)
+		return false;
+	set_iter_begin(&it);
+	while (set_iter_next(s, &it, &e))
+		if (memcmp(e.low, a, 4) <= 0 && memcmp(a, e.high, 4) <= 0)
+			return true;
+	return false;
+}
+
+/* Does a rule of chain whose verdict leads to target (NULL: accept) match
+ * an IPv4 packet from src to dst, judged by its address lookups alone?  A
+ * small model of what the kernel does with the rule. */
+static bool chain_takes4(const struct ruleset *rs, const char *chain,
+			 const char *target, const uint8_t *src,
+			 const uint8_t *dst)
+{
+	const struct rs_chain *ch = ruleset_find_chain(rs, chain);
+
+	ck_assert_msg(ch != NULL, "no chain %s", chain);
+	for (size_t i = 0; i < ch->rule_count; i++) {
+		const struct rs_rule *r = &ch->rules[i];
+		bool match = target ? r->target && !strcmp(r->target, target)
+				    : r->verdict == RS_VERDICT_ACCEPT;
+
+		for (size_t k = 0; k < r->op_count && match; k++) {
+			const struct rs_op *op = &r->ops[k];
+
+			if (op->kind == RS_OP_NFPROTO)
+				match = op->u.num == NFPROTO_IPV4;
+			else if (op->kind == RS_OP_SADDR_SET ||
+				 op->kind == RS_OP_DADDR_SET)
+				match = in_set4(rs, op->u.name,
+						op->kind == RS_OP_SADDR_SET
+						? src : dst) != op->neg;
+		}
+		if (match)
+			return true;
+	}
+	return false;
+}
+
+/* The "any" zone is everything no other zone has: a source of another
+ * zone arriving on its interface is spoofed, a flow to it or inside it
+ * takes no address of another zone.  Shipped config: four other zones
+ * have IPv4 networks, so it has no set of its own (compile_any_plan). */
 START_TEST(any_zone_is_complement)
 {
 	char path[512];
 	struct ruleset rs;
-	const struct rs_set *cloud;
-	struct rs_iter it;
-	struct rs_elem e;
 	char *text;
 	const uint8_t mn[4] = { 10, 1, 2, 3 }, out[4] = { 198, 51, 100, 7 };
-	bool has_mn = false, has_out = false;
 
 	snprintf(path, sizeof(path), "%s/conf/segmentd.conf", TOP_SRCDIR);
 	text = render_config(path, &rs);
 	free(text);
-	cloud = ruleset_find_set(&rs, "zone_cloud_v4");
-	ck_assert_ptr_nonnull(cloud);
-	set_iter_begin(&it);
-	while (set_iter_next(cloud, &it, &e)) {
-		has_mn |= memcmp(e.low, mn, 4) <= 0 &&
-			  memcmp(mn, e.high, 4) <= 0;
-		has_out |= memcmp(e.low, out, 4) <= 0 &&
-			   memcmp(out, e.high, 4) <= 0;
-	}
-	ck_assert(!has_mn);
-	ck_assert(has_out);
+	ck_assert_ptr_null(ruleset_find_set(&rs, "zone_cloud_v4"));
+	ck_assert_ptr_null(ruleset_find_set(&rs, "zone_cloud_v6"));
+	ck_assert(chain_takes4(&rs, "in_cloud", "spoofed_cloud", mn, out));
+	ck_assert(!chain_takes4(&rs, "in_cloud", "spoofed_cloud", out, mn));
 	ruleset_free(&rs);
+}
+END_TEST
+
+/* A config of `others` zones a0.. (10.K.0.0/16) and the any zone "net",
+ * a flow a0 -> net and net's intra = "accept", compiled. */
+static void compile_any(int others, struct ruleset *rs)
+{
+	char *conf = NULL, *zones = strdup("");
+	struct model m;
+	struct diags d;
+
+	for (int k = 0; k < others; k++) {
+		char *z = NULL;
+
+		ck_assert_int_ge(asprintf(&z, "%s{ name = \"a%d\"; class = "
+					  "\"general\"; interfaces = [ \"e%d\" ]; "
+					  "networks = [ \"10.%d.0.0/16\" ]; },\n",
+					  zones, k, k, k + 1), 0);
+		free(zones);
+		zones = z;
+	}
+	ck_assert_int_ge(asprintf(&conf, "version = 1;\nzones = ( %s"
+		"{ name = \"net\"; class = \"general\"; interfaces = "
+		"[ \"w0\" ]; networks = [ \"any\" ]; intra = \"accept\"; } );\n"
+		"flows = ( { name = \"out\"; from = \"a0\"; to = \"net\"; "
+		"services = [ \"tcp/443\" ]; } );\n", zones), 0);
+	diags_init(&d);
+	model_init(&m);
+	if (config_load_string(conf, "any.conf", &m, &d) ||
+	    model_validate(&m, TEST_NOW, &d))
+		diags_print(&d, stderr);
+	ck_assert_int_eq(d.errors, 0);
+	ck_assert_int_eq(ruleset_compile(&m, TEST_NOW, rs), 0);
+	model_free(&m);
+	diags_free(&d);
+	free(zones);
+	free(conf);
+}
+
+/* Matched by negation (1 to ANY_NEGATED_MAX other zones) or by a set of
+ * its own (more), the any zone admits and refuses the same packets. */
+START_TEST(any_zone_negated_or_set)
+{
+	const uint8_t a0[4] = { 10, 1, 0, 5 }, a1[4] = { 10, 2, 0, 5 },
+		      o1[4] = { 8, 8, 8, 8 }, o2[4] = { 198, 51, 100, 7 };
+
+	for (int others = 1; others <= 7; others++) {
+		struct ruleset rs;
+		bool own = others > 4;
+
+		compile_any(others, &rs);
+		ck_assert_msg((ruleset_find_set(&rs, "zone_net_v4") != NULL) ==
+			      own, "%d other zones", others);
+		/* anti-spoofing on net's interface */
+		ck_assert(chain_takes4(&rs, "in_net", "spoofed_net", a0, o1));
+		ck_assert(!chain_takes4(&rs, "in_net", "spoofed_net", o1, a0));
+		if (others > 1)
+			ck_assert(chain_takes4(&rs, "in_net", "spoofed_net",
+					       a1, o1));
+		/* the flow a0 -> net: the internet, not another zone */
+		ck_assert(chain_takes4(&rs, "fwd_a0_net", NULL, a0, o1));
+		ck_assert(!chain_takes4(&rs, "fwd_a0_net", NULL, a0, a0));
+		if (others > 1)
+			ck_assert(!chain_takes4(&rs, "fwd_a0_net", NULL, a0,
+						a1));
+		/* intra = "accept" inside net */
+		ck_assert(chain_takes4(&rs, "fwd_net_net", NULL, o1, o2));
+		ck_assert(!chain_takes4(&rs, "fwd_net_net", NULL, o1, a0));
+		ck_assert(!chain_takes4(&rs, "fwd_net_net", NULL, a0, o1));
+		ruleset_free(&rs);
+	}
 }
 END_TEST
 
@@ -310,6 +422,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, pairs_only_with_flows);
 	tcase_add_test(tc, marks_registered);
 	tcase_add_test(tc, any_zone_is_complement);
+	tcase_add_test(tc, any_zone_negated_or_set);
 	tcase_add_test(tc, ha_same_on_both_nodes);
 	suite_add_tcase(s, tc);
 	return s;
