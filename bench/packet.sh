@@ -24,6 +24,13 @@
 # -b 0), both read at the receiver.  $BENCH_PKT_RUNS runs, rulesets
 # interleaved (order rotated per run); medians; ratios against "empty".
 #
+# BENCH_PKT_FROM=cloud sends from the `any` zone instead: the sender sits
+# on the cloud zone's interface (wan0, 198.51.100.7/24), each config gets
+# a flow cloud -> vbrowser (tcp/443, tcp/3389, udp/3389), and every packet
+# passes the any zone's anti-spoofing (a lookup of the complement set, or
+# one positive lookup per other zone with BENCH_PKT_ANY=negated, which
+# sets any_zone = "negated": segmentd.conf(5), Sets and maps).
+#
 # Topology (namespaces sdbench<pid>-{gw,lg,in}, removed on exit):
 #   lg: eth0 10.2.8.10/16 --- lg0 10.2.0.1/16 [gw] inet0 10.3.0.1/16 --- in: eth0 10.3.1.10/16
 # Forwarding is switched on inside gw only.  Nothing here touches the
@@ -38,6 +45,12 @@ SEGMENTD=${SEGMENTD:-$build/segmentd}
 RUNS=${BENCH_PKT_RUNS:-3}
 DUR=${BENCH_PKT_SECONDS:-3}
 SIZES=${BENCH_PKT_SIZES:-1 1000 100000}
+FROM=${BENCH_PKT_FROM:-lgwan}
+case $FROM in
+lgwan) SIF=lg0 GWADDR=10.2.0.1/16 SADDR=10.2.8.10/16 FLOW=screen-transfer ;;
+cloud) SIF=wan0 GWADDR=198.51.100.1/24 SADDR=198.51.100.7/24 FLOW=bench-any ;;
+*) echo "packet.sh: BENCH_PKT_FROM: lgwan or cloud" >&2; exit 2 ;;
+esac
 UDP_LEN=64
 TABLE=segmentd
 
@@ -91,17 +104,17 @@ build_topology() {
 	add_ns "$NS_LG"
 	add_ns "$NS_IN"
 	ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
-	ip -n "$NS_GW" link add lg0 type veth peer name eth0 netns "$NS_LG"
+	ip -n "$NS_GW" link add "$SIF" type veth peer name eth0 netns "$NS_LG"
 	ip -n "$NS_GW" link add inet0 type veth peer name eth0 netns "$NS_IN"
-	ip -n "$NS_GW" addr add 10.2.0.1/16 dev lg0
+	ip -n "$NS_GW" addr add "$GWADDR" dev "$SIF"
 	ip -n "$NS_GW" addr add 10.3.0.1/16 dev inet0
-	ip -n "$NS_LG" addr add 10.2.8.10/16 dev eth0
+	ip -n "$NS_LG" addr add "$SADDR" dev eth0
 	ip -n "$NS_IN" addr add 10.3.1.10/16 dev eth0
-	ip -n "$NS_GW" link set lg0 up
+	ip -n "$NS_GW" link set "$SIF" up
 	ip -n "$NS_GW" link set inet0 up
 	ip -n "$NS_LG" link set eth0 up
 	ip -n "$NS_IN" link set eth0 up
-	ip -n "$NS_LG" route add default via 10.2.0.1
+	ip -n "$NS_LG" route add default via "${GWADDR%/*}"
 	ip -n "$NS_IN" route add default via 10.3.0.1
 }
 
@@ -235,19 +248,24 @@ med() {
 }
 
 flow_packets() {
-	gw nft list counter inet "$TABLE" flow_screen-transfer 2>/dev/null |
+	gw nft list counter inet "$TABLE" "flow_$FLOW" 2>/dev/null |
 		sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
 for n in $SIZES; do
 	"$top/bench/gen-config.sh" "$n" "$WORK/$n.conf" || die "gen-config.sh $n failed"
+	[ "${BENCH_PKT_ANY:-set}" = negated ] &&
+		sed -i 's|^settings = {|settings = {\n  any_zone = "negated";|' "$WORK/$n.conf"
+	[ "$FROM" = lgwan ] && continue
+	sed -i 's|^flows = (|flows = (\n  { name = "bench-any"; from = "cloud"; to = "vbrowser"; services = [ "tcp/443", "tcp/3389", "udp/3389" ]; comment = "bench"; },|' "$WORK/$n.conf"
+	grep -q bench-any "$WORK/$n.conf" || die "could not add the cloud flow (N=$n)"
 done
 build_topology
 start_servers
 
 read -ra sizes <<<"$SIZES"
 rulesets=(empty conntrack "${sizes[@]}")
-echo "== forwarding through the gateway: iperf3 10.2.8.10 (lgwan) -> 10.3.1.10 (vbrowser) =="
+echo "== forwarding through the gateway: iperf3 ${SADDR%/*} ($FROM) -> 10.3.1.10 (vbrowser) =="
 echo "iperf3 $(iperf3 --version | sed -n '1s/^iperf \([^ ]*\).*/\1/p'); $RUNS runs x ${DUR} s per ruleset and test, rulesets interleaved; medians${AFFINITY:+; iperf3 $AFFINITY}"
 echo
 for r in $(seq "$RUNS"); do
@@ -264,7 +282,7 @@ for r in $(seq "$RUNS"); do
 		empty | conntrack) ;;
 		*)	# the traffic went through segmentd's accept rule
 			[ "${after:-0}" -gt "${before:-0}" ] ||
-				echo "packet.sh: warning: flow_screen-transfer counter did not move (N=$rs)" >&2 ;;
+				echo "packet.sh: warning: flow_$FLOW counter did not move (N=$rs)" >&2 ;;
 		esac
 		set -- $tcp $udp
 		printf '  run %d %-9s TCP %s Gbit/s, UDP received %s kpps (sent %s, %s ns/pkt)\n' "$r" "$rs" \

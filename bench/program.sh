@@ -125,8 +125,7 @@ for n in $SIZES; do
 	{ echo "flush table inet segmentd"; cat "$WORK/$n.nft"; } >"$WORK/$n.reload.nft"
 	e4=$(count_elements "$WORK/$n.nft" zone_lgwan_v4)
 	e6=$(count_elements "$WORK/$n.nft" zone_lgwan_v6)
-	# the any zone (cloud) has a set only when more than 4 other zones
-	# have addresses in a family (compile_any_plan): 0 here
+	# the any zone (cloud): its complement (0 with any_zone = "negated")
 	echo "N=$n: zone_lgwan_v4 $e4 elements, zone_lgwan_v6 $e6 elements" \
 		"(cloud: $(count_elements "$WORK/$n.nft" zone_cloud_v4) + $(count_elements "$WORK/$n.nft" zone_cloud_v6)," \
 		"$(grep -c "elements = " "$WORK/$n.nft") sets with elements)"

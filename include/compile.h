@@ -23,10 +23,11 @@ struct zone_pair {
 	size_t a, b;
 };
 
-/* The "any" zone is matched as "in no other zone's set" (a negated lookup
- * of each) while at most this many other zones have addresses in the
- * family; above, by a set of its own (the complement of theirs), so that
- * a packet costs at most this many lookups more. */
+/* With settings.any_zone = "negated", the "any" zone is matched as "in no
+ * other zone's set" (a negated lookup of each) while at most this many
+ * other zones have addresses in the family; above, by a set of its own
+ * (the complement of theirs), so that a packet costs at most this many
+ * lookups more. */
 #define ANY_NEGATED_MAX 4
 
 struct compiler {

@@ -31,7 +31,14 @@ struct matrix {
 };
 
 int matrix_from_model(const struct model *m, time_t now, struct matrix *out);
-int matrix_from_readback(const struct readback *rb, struct matrix *out);
+/* The enforced matrix from the rules read back.  m: the model the rules
+ * are compared with, for one thing only: the any zone's rules with
+ * any_zone = "negated" name no set of it, only negated lookups of the
+ * other zones' sets; they are read as that zone when they name exactly
+ * those the compiler emits (every other zone with addresses in the
+ * rule's family, in zone order), else as an unknown endpoint. */
+int matrix_from_readback(const struct readback *rb, const struct model *m,
+			 struct matrix *out);
 void matrix_free(struct matrix *mx);
 /* (source, target, service) triples, IPv4 and IPv6 of one counted once:
  * what `segmentctl matrix` shows. */

@@ -137,6 +137,9 @@ struct settings {
 	uint32_t log_rate;   /* packets per second, default 10 */
 	uint32_t log_burst;  /* default 5 */
 	bool unzoned_input_accept; /* input from interfaces in no zone; default true */
+	/* any_zone = "negated": the any zone as "in no other zone's set"
+	 * (compile_any_plan); default "set": a set of its own */
+	bool any_negated;
 	uint32_t verify_interval_ms;      /* cheap check; default 1000 */
 	uint32_t full_verify_interval_s;  /* full dump compare; default 300 */
 	char *control_group;     /* group allowed on the control socket, or NULL */

@@ -11,13 +11,16 @@
 
 #include "netlink.h"
 
+#define RB_NOT_MAX 512
+
 /* One accept rule of a fwd_A_B or mgmt_Z chain, decoded. */
 struct rb_rule {
 	char chain[96];
 	char src_set[96], dst_set[96];   /* "" when the rule has none */
-	/* negated lookups of zone sets: the any zone matched as "in no
-	 * other zone" (how many; the set names are not kept) */
-	unsigned src_not_zones, dst_not_zones;
+	/* negated lookups of zone sets, their names in rule order, space
+	 * separated ("" when none; "?" when they did not fit): the any zone
+	 * matched as "in no other zone's set" (any_zone = "negated") */
+	char src_not[RB_NOT_MAX], dst_not[RB_NOT_MAX];
 	uint8_t nfproto;                  /* NFPROTO_IPV4/IPV6, 0 if none */
 	uint8_t l4proto;                  /* 0: any */
 	uint16_t port_low, port_high;     /* tcp/udp, 0 if none */

@@ -68,7 +68,7 @@ static int matrix_compare(struct nl *nl, const struct model *m,
 	if (err)
 		return EXIT_KERNEL;
 	err = readback_read(nl, rs->table, false, &rb);
-	err = err ?: matrix_from_readback(&rb, &enforced);
+	err = err ?: matrix_from_readback(&rb, m, &enforced);
 	readback_free(&rb);
 	if (err) {
 		fprintf(stderr, "segmentd: reading table '%s': %s\n",

@@ -424,7 +424,7 @@ static enum control_status cmd_matrix(struct daemon *d,
 	if (err)
 		return CONTROL_ERROR;
 	err = readback_read(&d->nl, enforcer_table(&d->enf), false, &rb);
-	err = err ?: matrix_from_readback(&rb, &enforced);
+	err = err ?: matrix_from_readback(&rb, &d->model, &enforced);
 	readback_free(&rb);
 	if (err) {
 		fprintf(out, "reading table '%s' back: %s\n",

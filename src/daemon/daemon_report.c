@@ -97,7 +97,7 @@ static void kernel_side(struct daemon *d, struct report *r)
 	if (matrix_from_model(&d->model, time(NULL), &intended))
 		return;
 	r->f.matrix_edges = matrix_triples(&intended);
-	if (r->have_rb && !matrix_from_readback(&r->rb, &enforced)) {
+	if (r->have_rb && !matrix_from_readback(&r->rb, &d->model, &enforced)) {
 		r->f.matrix_differences = matrix_differences(&intended,
 							     &enforced);
 		matrix_free(&enforced);

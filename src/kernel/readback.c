@@ -101,6 +101,17 @@ static void on_cmp(struct decoder *d, const struct nftnl_expr *e)
 	d->last = LOAD_NONE;
 }
 
+/* Appends set to the list of negated lookups (struct rb_rule). */
+static void not_add(char *list, const char *set)
+{
+	size_t n = strlen(list);
+
+	if (n + strlen(set) + 2 > RB_NOT_MAX)
+		snprintf(list, RB_NOT_MAX, "?");
+	else if (strcmp(list, "?"))
+		snprintf(list + n, RB_NOT_MAX - n, "%s%s", n ? " " : "", set);
+}
+
 static void on_lookup(struct decoder *d, const struct nftnl_expr *e)
 {
 	const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
@@ -110,10 +121,9 @@ static void on_lookup(struct decoder *d, const struct nftnl_expr *e)
 		d->last = LOAD_NONE;
 		return;
 	}
-	if (inv && d->last == LOAD_SADDR)
-		d->r->src_not_zones++;
-	else if (inv && d->last == LOAD_DADDR)
-		d->r->dst_not_zones++;
+	if (inv && (d->last == LOAD_SADDR || d->last == LOAD_DADDR))
+		not_add(d->last == LOAD_SADDR ? d->r->src_not : d->r->dst_not,
+			set);
 	else if (d->last == LOAD_SADDR)
 		snprintf(d->r->src_set, sizeof(d->r->src_set), "%s", set);
 	else if (d->last == LOAD_DADDR)

@@ -148,11 +148,14 @@ static int compile_object_sets(struct compiler *c, const char *kind,
 	return err;
 }
 
-/* For each family: is the any zone matched by negation?  When one to
- * ANY_NEGATED_MAX other zones have addresses in it.  Its set would be the
- * complement of theirs, about as many intervals as all of them together:
- * without it, a table holds, commits, restores and reads back half the
- * elements. */
+/* For each family: is the any zone matched by negation?  Only with
+ * settings.any_zone = "negated", and when one to ANY_NEGATED_MAX other
+ * zones have addresses in it.  Its set would be the complement of theirs,
+ * about as many intervals as all of them together: without it, a table
+ * holds, commits, restores and reads back half the elements.  Not the
+ * default: membership by absence does not fail closed when another process
+ * removes elements from another zone's set (an unowned table), the any
+ * zone grows by them until the watchdog puts them back. */
 static void compile_any_plan(struct compiler *c)
 {
 	static const uint8_t fams[] = { AF_INET, AF_INET6 };
@@ -160,7 +163,7 @@ static void compile_any_plan(struct compiler *c)
 	bool any = false;
 
 	for (size_t z = 0; z < m->zone_count; z++)
-		any |= m->zones[z].any;
+		any |= m->zones[z].any && m->settings.any_negated;
 	for (size_t f = 0; f < 2 && any; f++) {
 		size_t others = 0;
 

@@ -241,8 +241,9 @@ static int parse_table(struct cfg *c, const config_setting_t *settings,
 int cfg_parse_settings(struct cfg *c, const config_setting_t *root)
 {
 	static const char *const keys[] = {
-		"table", "ownership", "log", "unzoned_input", "verify_interval",
-		"full_verify_interval", "control_group", NULL
+		"table", "ownership", "log", "unzoned_input", "any_zone",
+		"verify_interval", "full_verify_interval", "control_group",
+		NULL
 	};
 	const config_setting_t *s;
 	long long verify, full;
@@ -258,6 +259,8 @@ int cfg_parse_settings(struct cfg *c, const config_setting_t *root)
 	r = cfg_worse(r, parse_log(c, s, st));
 	r = cfg_worse(r, cfg_choice(c, s, "unzoned_input", "settings", "drop",
 				    "accept", &st->unzoned_input_accept));
+	r = cfg_worse(r, cfg_choice(c, s, "any_zone", "settings", "set",
+				    "negated", &st->any_negated));
 	verify = st->verify_interval_ms;
 	full = st->full_verify_interval_s;
 	r = cfg_worse(r, cfg_int(c, s, "verify_interval", "settings", 100,

@@ -220,7 +220,53 @@ static bool zones_of_chain(const char *chain, char *a, char *b, size_t len)
 	return true;
 }
 
-int matrix_from_readback(const struct readback *rb, struct matrix *out)
+/* The negated lookups the compiler emits for the any zone named zone in
+ * family bit (1 IPv4, 2 IPv6), into buf as struct rb_rule keeps them;
+ * false when zone is not the any zone. */
+static bool any_not_list(const struct model *m, const char *zone,
+			 unsigned bit, char *buf, size_t len)
+{
+	size_t any = m->zone_count, n = 0;
+
+	for (size_t z = 0; z < m->zone_count; z++)
+		if (m->zones[z].any && !strcmp(m->zones[z].name, zone))
+			any = z;
+	if (any == m->zone_count || !bit)
+		return false;
+	buf[0] = '\0';
+	for (size_t z = 0; z < m->zone_count; z++) {
+		struct endpoint e = { .kind = ENDPOINT_ZONE, .index = z };
+
+		if (z == any || !(families(m, &e) & bit))
+			continue;
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
+				      "%szone_%s_%s", n ? " " : "",
+				      m->zones[z].name, bit == 1 ? "v4" : "v6");
+	}
+	return n < len;
+}
+
+/* The endpoint of one side of rule r in chain zone `zone`: the set it
+ * looks up, or the any zone by its negated lookups. */
+static void side_endpoint(const struct model *m, const struct rb_rule *r,
+			  const char *set, const char *not, const char *zone,
+			  char *buf, size_t len)
+{
+	char want[RB_NOT_MAX];
+	unsigned bit = r->nfproto == NFPROTO_IPV4 ? 1 :
+		       r->nfproto == NFPROTO_IPV6 ? 2 : 0;
+
+	if (set[0] || !not[0])
+		endpoint_of_set(set, buf, len);
+	else if (any_not_list(m, zone, bit, want, sizeof(want)) &&
+		 !strcmp(want, not))
+		snprintf(buf, len, "%s", zone);
+	else
+		snprintf(buf, len, "?!%s", zone);
+}
+
+int matrix_from_readback(const struct readback *rb, const struct model *m,
+			 struct matrix *out)
 {
 	int err = 0;
 
@@ -232,18 +278,13 @@ int matrix_from_readback(const struct readback *rb, struct matrix *out)
 
 		if (!r->accept || !zones_of_chain(r->chain, fz, tz, sizeof(fz)))
 			continue;
-		/* only negated lookups of zone sets: the chain's own zone,
-		 * the any zone matched as "in no other zone" */
-		if (!r->src_set[0] && r->src_not_zones)
-			snprintf(src, sizeof(src), "%s", fz);
-		else
-			endpoint_of_set(r->src_set, src, sizeof(src));
+		side_endpoint(m, r, r->src_set, r->src_not, fz, src,
+			      sizeof(src));
 		if (gw)
 			snprintf(dst, sizeof(dst), "%s", MATRIX_GATEWAY);
-		else if (!r->dst_set[0] && r->dst_not_zones)
-			snprintf(dst, sizeof(dst), "%s", tz);
 		else
-			endpoint_of_set(r->dst_set, dst, sizeof(dst));
+			side_endpoint(m, r, r->dst_set, r->dst_not, tz, dst,
+				      sizeof(dst));
 		if (!r->ct_new)
 			snprintf(svc, sizeof(svc), "not-new-only");
 		else

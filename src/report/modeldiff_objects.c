@@ -402,6 +402,13 @@ void diff_settings(struct report *r)
 		diff_notable(r, "setting", "unzoned_input", "input to the "
 			     "gateway from interfaces in no zone is now "
 			     "accepted");
+	if (setting(r, "any_zone", val_word(a->any_negated ? "negated" : "set"),
+		    val_word(b->any_negated ? "negated" : "set")) &&
+	    b->any_negated)
+		diff_notable(r, "setting", "any_zone", "the any zone is now "
+			     "\"in no other zone's set\": a change by another "
+			     "process that removes addresses from a zone's set "
+			     "widens it until the watchdog restores them");
 	settings_verify_diff(r, a, b);
 	setting(r, "control_group", val_word(a->control_group),
 		val_word(b->control_group));

@@ -190,7 +190,7 @@ tampers=(
 	"add chain inet segmentd sneaky"
 	"delete element inet segmentd zone_lgwan_v4 { 10.2.0.0/16 }"
 	"flush chain inet segmentd fwd_lgwan_internet"
-	"flush set inet segmentd zone_mynumber_v4"
+	"flush set inet segmentd zone_cloud_v4"
 )
 seen=0 restored=0
 for i in $(seq "$KILLS"); do

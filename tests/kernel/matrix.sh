@@ -60,33 +60,56 @@ ctl counters --reset >/dev/null
 echo "ok: counters --reset"
 sd_stop || fail "segmentd did not stop cleanly (exit status, sanitizer report)"
 
-# Flows to and from the any zone (cloud): with four other zones it has no
-# set of its own; "in cloud" is "in no other zone's set" (negated lookups).
-# The matrix decodes those rules back to cloud, and packets prove it: out
-# of wan0 to the internet passes, to a My Number address routed out of
-# wan0 is dropped at the receiver; from the internet in, a source of
-# another zone is spoofed.
-sed 's|^flows = (|flows = (\n  { name = "sc-web"; from = "vbrowser"; to = "cloud"; services = [ "tcp/443" ]; comment = "test"; },\n  { name = "sc-push"; from = "cloud"; to = "mail-relay"; services = [ "tcp/445" ]; comment = "test"; },|' \
-	conf/segmentd.conf >"$TOPO_DIR/any.conf"
-grep -q 'sc-push' "$TOPO_DIR/any.conf" || fail "could not add the flows"
-sd_once "$TOPO_DIR/any.conf" >/dev/null 2>&1 || fail "--once any.conf"
-topo_exec gw nft list table inet segmentd | grep -q 'set zone_cloud_v4' &&
-	fail "the any zone has a set of its own with four other zones"
-topo_exec gw nft list chain inet segmentd fwd_internet_cloud |
-	grep -q 'ip daddr != @zone_mynumber_v4 ip daddr != @zone_lgwan_v4' ||
-	fail "no negated lookups in fwd_internet_cloud"
-topo_exec gw "$SEGMENTD" --matrix -c "$TOPO_DIR/any.conf" >"$TOPO_DIR/m.out" ||
-	{ cat "$TOPO_DIR/m.out"; fail "--matrix differs with flows to and from the any zone"; }
-grep -q "vbrowser (screen-transfer) -> cloud: tcp/443" "$TOPO_DIR/m.out" ||
-	{ cat "$TOPO_DIR/m.out"; fail "sc-web not in the enforced matrix"; }
-grep -q "cloud -> mail-relay (mail-sanitizer): tcp/445" "$TOPO_DIR/m.out" ||
-	{ cat "$TOPO_DIR/m.out"; fail "sc-push not in the enforced matrix"; }
-echo "ok: --matrix decodes the any zone's negated lookups (intended == enforced)"
+# Flows to and from the any zone (cloud), in both of its forms: a set of
+# its own, the complement of the other zones (the default), and with
+# any_zone = "negated" no set (four other zones): "in cloud" is "in no
+# other zone's set" (negated lookups).  The matrix decodes either back to
+# cloud; a tampered negated lookup is not decoded as cloud; packets prove
+# the rules: out of wan0 to the internet passes, to a My Number address
+# routed out of wan0 is dropped at the receiver; from the internet in, a
+# source of another zone is spoofed.
 topo_addr_add cloud 10.1.99.5
 topo_exec gw ip route add 10.1.99.0/24 via 192.0.2.254 dev wan0
-topo_expect "vbrowser -> the internet (sc-web)" pass internet tcp 10.3.1.10 198.51.100.7 443 || fail "sc-web"
-topo_expect "vbrowser -> a My Number address out of wan0" drop internet tcp 10.3.1.10 10.1.99.5 443 || fail "sc-web to another zone's address"
-topo_expect "the internet -> mail-relay (sc-push)" pass cloud tcp 198.51.100.7 10.3.2.25 445 || fail "sc-push"
 topo_addr_add cloud 172.20.9.9
-topo_expect "an LGWAN source from wan0 (spoofed)" drop cloud tcp 172.20.9.9 10.3.2.25 445 || fail "spoofed from cloud"
+for form in set negated; do
+	conf=$TOPO_DIR/any-$form.conf
+	sed 's|^flows = (|flows = (\n  { name = "sc-web"; from = "vbrowser"; to = "cloud"; services = [ "tcp/443" ]; comment = "test"; },\n  { name = "sc-push"; from = "cloud"; to = "mail-relay"; services = [ "tcp/445" ]; comment = "test"; },|' \
+		conf/segmentd.conf >"$conf"
+	[ "$form" = negated ] && sed -i 's|^settings = {|settings = {\n  any_zone = "negated";|' "$conf"
+	grep -q 'sc-push' "$conf" || fail "could not add the flows"
+	sd_once "$conf" >/dev/null 2>&1 || fail "--once any-$form.conf"
+	if [ "$form" = set ]; then
+		topo_exec gw nft list table inet segmentd | grep -q 'set zone_cloud_v4' ||
+			fail "$form: the any zone has no set of its own"
+	else
+		topo_exec gw nft list table inet segmentd | grep -q 'set zone_cloud_v4' &&
+			fail "$form: the any zone has a set of its own with four other zones"
+		topo_exec gw nft list chain inet segmentd fwd_internet_cloud |
+			grep -q 'ip daddr != @zone_mynumber_v4 ip daddr != @zone_lgwan_v4' ||
+			fail "$form: no negated lookups in fwd_internet_cloud"
+	fi
+	topo_exec gw "$SEGMENTD" --matrix -c "$conf" >"$TOPO_DIR/m.out" ||
+		{ cat "$TOPO_DIR/m.out"; fail "$form: --matrix differs with flows to and from the any zone"; }
+	grep -q "vbrowser (screen-transfer) -> cloud: tcp/443" "$TOPO_DIR/m.out" ||
+		{ cat "$TOPO_DIR/m.out"; fail "$form: sc-web not in the enforced matrix"; }
+	grep -q "cloud -> mail-relay (mail-sanitizer): tcp/445" "$TOPO_DIR/m.out" ||
+		{ cat "$TOPO_DIR/m.out"; fail "$form: sc-push not in the enforced matrix"; }
+	echo "ok: $form: --matrix intended == enforced with flows to and from the any zone"
+	topo_expect "$form: vbrowser -> the internet (sc-web)" pass internet tcp 10.3.1.10 198.51.100.7 443 || fail "sc-web"
+	topo_expect "$form: vbrowser -> a My Number address out of wan0" drop internet tcp 10.3.1.10 10.1.99.5 443 || fail "sc-web to another zone's address"
+	topo_expect "$form: the internet -> mail-relay (sc-push)" pass cloud tcp 198.51.100.7 10.3.2.25 445 || fail "sc-push"
+	topo_expect "$form: an LGWAN source from wan0 (spoofed)" drop cloud tcp 172.20.9.9 10.3.2.25 445 || fail "spoofed from cloud"
+done
+# negated: a rule whose negated lookups are not "every other zone's set"
+# (one of them removed) is not the any zone: --matrix names the difference
+h=$(topo_exec gw nft -a list chain inet segmentd fwd_cloud_internet |
+	grep "sc-push" | grep "ip saddr != @zone_mynumber_v4" | awk '{print $NF}')
+topo_exec gw nft insert rule inet segmentd fwd_cloud_internet position "$h" ct state new \
+	ip saddr != @zone_lgwan_v4 ip daddr @host_mail-relay_v4 tcp dport 445 accept
+topo_exec gw nft delete rule inet segmentd fwd_cloud_internet handle "$h"
+rc=0; topo_exec gw "$SEGMENTD" --matrix -c "$TOPO_DIR/any-negated.conf" >"$TOPO_DIR/m.out" || rc=$?
+[ "$rc" = 1 ] || { cat "$TOPO_DIR/m.out"; fail "--matrix on a rule with one negated lookup: exit $rc, want 1"; }
+grep -q "NOT IN KERNEL" "$TOPO_DIR/m.out" ||
+	{ cat "$TOPO_DIR/m.out"; fail "the any zone's rule with a lookup missing is not named"; }
+echo "ok: negated: a rule missing one of the other zones' lookups is not read as the any zone"
 echo "matrix: all checks passed"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # window_big: tests/kernel/window.sh at 100,000 networks per family
 # (WINDOW_NETWORKS), unowned as on a kernel before 6.9: a deleted main
-# table is re-created whole there (200k intervals), so the default counts
+# table is re-created whole there (400k intervals), so the default counts
 # are smaller (WINDOW_BIG_DELETES, WINDOW_BIG_FLUSHES); bench/window.sh runs
 # the full 50/50/20.
 export SEGMENTD_NO_PERSIST=1

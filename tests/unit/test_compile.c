@@ -264,9 +264,9 @@ static bool chain_takes4(const struct ruleset *rs, const char *chain,
 }
 
 /* The "any" zone is everything no other zone has: a source of another
- * zone arriving on its interface is spoofed, a flow to it or inside it
- * takes no address of another zone.  Shipped config: four other zones
- * have IPv4 networks, so it has no set of its own (compile_any_plan). */
+ * zone arriving on its interface is spoofed.  Shipped config (any_zone
+ * not set): a set of its own, the complement of the others, which never
+ * holds an address of another zone. */
 START_TEST(any_zone_is_complement)
 {
 	char path[512];
@@ -277,8 +277,10 @@ START_TEST(any_zone_is_complement)
 	snprintf(path, sizeof(path), "%s/conf/segmentd.conf", TOP_SRCDIR);
 	text = render_config(path, &rs);
 	free(text);
-	ck_assert_ptr_null(ruleset_find_set(&rs, "zone_cloud_v4"));
-	ck_assert_ptr_null(ruleset_find_set(&rs, "zone_cloud_v6"));
+	ck_assert_ptr_nonnull(ruleset_find_set(&rs, "zone_cloud_v4"));
+	ck_assert_ptr_nonnull(ruleset_find_set(&rs, "zone_cloud_v6"));
+	ck_assert(!in_set4(&rs, "zone_cloud_v4", mn));
+	ck_assert(in_set4(&rs, "zone_cloud_v4", out));
 	ck_assert(chain_takes4(&rs, "in_cloud", "spoofed_cloud", mn, out));
 	ck_assert(!chain_takes4(&rs, "in_cloud", "spoofed_cloud", out, mn));
 	ruleset_free(&rs);
@@ -286,8 +288,9 @@ START_TEST(any_zone_is_complement)
 END_TEST
 
 /* A config of `others` zones a0.. (10.K.0.0/16) and the any zone "net",
- * a flow a0 -> net and net's intra = "accept", compiled. */
-static void compile_any(int others, struct ruleset *rs)
+ * a flow a0 -> net and net's intra = "accept", any_zone = "negated" or
+ * not set, compiled. */
+static void compile_any(int others, bool negated, struct ruleset *rs)
 {
 	char *conf = NULL, *zones = strdup("");
 	struct model m;
@@ -303,11 +306,14 @@ static void compile_any(int others, struct ruleset *rs)
 		free(zones);
 		zones = z;
 	}
-	ck_assert_int_ge(asprintf(&conf, "version = 1;\nzones = ( %s"
+	ck_assert_int_ge(asprintf(&conf, "version = 1;\n%s"
+		"zones = ( %s"
 		"{ name = \"net\"; class = \"general\"; interfaces = "
 		"[ \"w0\" ]; networks = [ \"any\" ]; intra = \"accept\"; } );\n"
 		"flows = ( { name = \"out\"; from = \"a0\"; to = \"net\"; "
-		"services = [ \"tcp/443\" ]; } );\n", zones), 0);
+		"services = [ \"tcp/443\" ]; } );\n",
+		negated ? "settings = { any_zone = \"negated\"; };\n" : "",
+		zones), 0);
 	diags_init(&d);
 	model_init(&m);
 	if (config_load_string(conf, "any.conf", &m, &d) ||
@@ -321,18 +327,20 @@ static void compile_any(int others, struct ruleset *rs)
 	free(conf);
 }
 
-/* Matched by negation (1 to ANY_NEGATED_MAX other zones) or by a set of
- * its own (more), the any zone admits and refuses the same packets. */
+/* Matched by negation (any_zone = "negated", 1 to ANY_NEGATED_MAX other
+ * zones) or by a set of its own (the default, or more zones), the any
+ * zone admits and refuses the same packets. */
 START_TEST(any_zone_negated_or_set)
 {
 	const uint8_t a0[4] = { 10, 1, 0, 5 }, a1[4] = { 10, 2, 0, 5 },
 		      o1[4] = { 8, 8, 8, 8 }, o2[4] = { 198, 51, 100, 7 };
 
-	for (int others = 1; others <= 7; others++) {
+	for (int k = 0; k < 14; k++) {
+		int others = k % 7 + 1;
+		bool negated = k >= 7, own = !negated || others > 4;
 		struct ruleset rs;
-		bool own = others > 4;
 
-		compile_any(others, &rs);
+		compile_any(others, negated, &rs);
 		ck_assert_msg((ruleset_find_set(&rs, "zone_net_v4") != NULL) ==
 			      own, "%d other zones", others);
 		/* anti-spoofing on net's interface */

@@ -135,6 +135,7 @@ START_TEST(minimal_defaults)
 	ck_assert_int_eq(m.settings.log_rate, 10);
 	ck_assert_int_eq(m.settings.log_burst, 5);
 	ck_assert(m.settings.unzoned_input_accept);
+	ck_assert(!m.settings.any_negated);
 	ck_assert_uint_eq(m.zone_count, 1);
 	ck_assert_str_eq(m.zones[0].name, "lg");
 	ck_assert_int_eq(m.zones[0].class, ZONE_LGWAN);
@@ -151,7 +152,7 @@ START_TEST(values)
 {
 	load_ok(V "settings = { table = \"fw_1-a\"; ownership = false;\n"
 		"  log = { enabled = false; group = 65535; rate = 100000; "
-		"burst = 10000; }; unzoned_input = \"drop\"; };\n"
+		"burst = 10000; }; unzoned_input = \"drop\"; any_zone = \"negated\"; };\n"
 		"zones = ( { name = \"z-1\"; class = \"general\"; intra = \"accept\";\n"
 		"  interfaces = ( \"eth0\", \"eth1.100\" ); networks = [ \"10.0.0.0/8\", "
 		"\"2001:db8::/32\", \"192.0.2.1\" ]; comment = \"x\"; },\n"
@@ -170,6 +171,7 @@ START_TEST(values)
 	ck_assert_int_eq(m.settings.log_rate, 100000);
 	ck_assert_int_eq(m.settings.log_burst, 10000);
 	ck_assert(!m.settings.unzoned_input_accept);
+	ck_assert(m.settings.any_negated);
 	ck_assert(m.zones[0].intra_accept);
 	ck_assert_uint_eq(m.zones[0].interface_count, 2);
 	ck_assert_str_eq(m.zones[0].interfaces[1], "eth1.100");
@@ -265,6 +267,9 @@ START_TEST(settings)
 	expect_settings("unzoned_input = \"reject\";", "t.conf:3: error: "
 			"settings: 'unzoned_input' must be 'drop' or 'accept', "
 			"not 'reject'\n");
+	expect_settings("any_zone = \"complement\";", "t.conf:3: error: "
+			"settings: 'any_zone' must be 'set' or 'negated', "
+			"not 'complement'\n");
 	expect_settings("log = 5;",
 			"t.conf:3: error: settings: 'log' must be a group { ... }\n");
 }

@@ -244,13 +244,15 @@ END_TEST
 
 START_TEST(settings_changed)
 {
-	struct review rv = check_golden("settings", 6);
+	struct review rv = check_golden("settings", 7);
 
 	assert_has(rv.text, "Settings changed:\n  ownership: true -> false\n"
 		   "  log.rate: 10 -> 20\n  unzoned_input: accept -> drop\n"
+		   "  any_zone: set -> negated\n"
 		   "  verify_interval: 1000 -> 5000\n  full_verify_interval: "
 		   "300 -> 600\n  control_group: (none) -> segmentd\n");
 	assert_has(rv.text, "* ownership off:");
+	assert_has(rv.text, "* the any zone is now \"in no other zone's set\"");
 	assert_lacks(rv.text, "no zone is now accepted");
 	review_free(&rv);
 }
