@@ -160,11 +160,10 @@ static void compile_any_plan(struct compiler *c)
 {
 	static const uint8_t fams[] = { AF_INET, AF_INET6 };
 	const struct model *m = c->m;
-	bool any = false;
 
-	for (size_t z = 0; z < m->zone_count; z++)
-		any |= m->zones[z].any && m->settings.any_negated;
-	for (size_t f = 0; f < 2 && any; f++) {
+	if (!m->settings.any_negated)
+		return;
+	for (size_t f = 0; f < 2; f++) {
 		size_t others = 0;
 
 		for (size_t z = 0; z < m->zone_count; z++)

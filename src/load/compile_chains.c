@@ -102,6 +102,17 @@ static bool endpoint_has(struct compiler *c, const struct endpoint *e,
 	return ruleset_find_set(c->rs, set) != NULL;
 }
 
+/* Is zone i another zone than `any` with a set in fam?  Its name in set:
+ * the sets whose lookups stand for the any zone matched by negation. */
+static bool other_zone_set(struct compiler *c, size_t any, size_t i, int fam,
+			   char *set, size_t len)
+{
+	struct endpoint o = { .kind = ENDPOINT_ZONE, .index = i };
+
+	endpoint_set_name(c->m, &o, fam, set, len);
+	return i != any && ruleset_find_set(c->rs, set) != NULL;
+}
+
 /* Appends "the address op looks at is one of e's" to r: a lookup of e's
  * set, or for the any zone matched by negation a negated lookup of every
  * other zone's set (in no other zone: the any zone). */
@@ -115,13 +126,9 @@ static int rule_endpoint(struct compiler *c, struct rs_rule *r,
 		endpoint_set_name(c->m, e, fam, set, sizeof(set));
 		return rule_name(r, op, set, false);
 	}
-	for (size_t z = 0; z < c->m->zone_count && !err; z++) {
-		struct endpoint o = { .kind = ENDPOINT_ZONE, .index = z };
-
-		endpoint_set_name(c->m, &o, fam, set, sizeof(set));
-		if (z != e->index && ruleset_find_set(c->rs, set))
+	for (size_t z = 0; z < c->m->zone_count && !err; z++)
+		if (other_zone_set(c, e->index, z, fam, set, sizeof(set)))
 			err = rule_name(r, op, set, true);
-	}
 	return err;
 }
 
@@ -401,9 +408,8 @@ static int spoofed_any(struct compiler *c, struct rs_chain *ch,
 	for (size_t i = 0; i < c->m->zone_count && !err; i++) {
 		struct rs_rule *r;
 
-		snprintf(set, sizeof(set), "zone_%s_%s", c->m->zones[i].name,
-			 family_tag(fam));
-		if (&c->m->zones[i] == z || !ruleset_find_set(c->rs, set))
+		if (!other_zone_set(c, (size_t)(z - c->m->zones), i, fam, set,
+				    sizeof(set)))
 			continue;
 		r = chain_add_rule(ch, &o);
 		if (!r)
