@@ -113,6 +113,12 @@ int enforcer_adopt(struct enforcer *e, const char *table,
 struct enforcer_restore_result {
 	bool guard_back;           /* the guard table was put back ... */
 	struct timespec guard_at;  /* ... by the commit of this moment */
+	bool interim;              /* the main table was gone: the interim
+				    * table (ruleset_compile_interim), the
+				    * same policy, was put first ... */
+	struct timespec interim_at;  /* ... by the commit of this moment */
+	bool interim_left;         /* and could not be removed after the main
+				    * table (it is at the next apply) */
 	bool full;                 /* the main table was re-applied in full */
 	bool finished;             /* not overtaken before its end: the delta
 				    * is spent (also when the full re-apply
@@ -121,7 +127,9 @@ struct enforcer_restore_result {
 
 /* Re-asserts what is enforced: the guard first, then a repair of what
  * delta names, else (full, nothing named, or the repair refused) the
- * whole main table.  Returns 0 or -errno; -EAGAIN or -ECANCELED: more
+ * whole main table; one that is gone is put back in two commits, the
+ * interim table first (the same policy, about half the intervals), then
+ * the main table, and the interim table removed.  Returns 0 or -errno; -EAGAIN or -ECANCELED: more
  * drift overtook it (not a failure).  diags may be emptied on the way. */
 int enforcer_restore(struct enforcer *e, bool full,
 		     const struct watch_delta *delta, struct diags *diags,

@@ -43,6 +43,8 @@ int ivpack_reserve(struct ivpack *p, size_t n);
 /* Gives back the unused capacity. */
 void ivpack_trim(struct ivpack *p);
 bool ivpack_equal(const struct ivpack *a, const struct ivpack *b);
+/* dst (initialised here, its own bytes) holds what src holds; -ENOMEM. */
+int ivpack_copy(struct ivpack *dst, const struct ivpack *src);
 /* The intervals of a that b does not hold exactly (gone) and those of b
  * that a does not (added), both initialised here: an interval that
  * changed its bounds is in both.  Returns 0, -EINVAL (widths differ) or

@@ -181,6 +181,10 @@ int set_add_ifname(struct rs_set *s, const char *ifname,
 		   enum rs_verdict v, const char *chain);
 int set_add_mark(struct rs_set *s, uint32_t mark);
 
+/* Whether ops of this kind hold u.name (a set, interface, chain map or
+ * counter). */
+bool rs_op_has_name(enum rs_op_kind kind);
+
 /* Rule ops, appended in order.  Return 0 or -ENOMEM. */
 int rule_num(struct rs_rule *r, enum rs_op_kind kind, uint32_t num);
 int rule_name(struct rs_rule *r, enum rs_op_kind kind, const char *name,
@@ -218,6 +222,16 @@ int ruleset_compile_lockdown(const char *table, bool ownership,
  * the main table opens nothing.  Returns 0 or -ENOMEM. */
 int ruleset_compile_guard(const struct ruleset *main, struct ruleset *guard);
 void ruleset_guard_name(const char *table, char *buf, size_t len);
+
+/* compile_interim.c: the interim table of a compiled ruleset (named
+ * "<table>-interim", owned while the daemon runs): the any zone's
+ * complement sets left out, each lookup of one spelled with the other
+ * zones' sets, for the same verdict on every packet with about half the
+ * intervals.  Only when the sets prove it (the complement exact, the
+ * others disjoint, at most ANY_NEGATED_MAX of them): else -ENOENT.
+ * Returns 0, -ENOENT or -ENOMEM. */
+int ruleset_compile_interim(const struct ruleset *rs, struct ruleset *out);
+void ruleset_interim_name(const char *table, char *buf, size_t len);
 
 /* ruleset_equal.c: the same table (objects, sets and their elements,
  * chains and their rules, in order)?  Origins and compile time are left

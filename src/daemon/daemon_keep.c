@@ -311,7 +311,7 @@ static void restore(struct daemon *d, const char *why, bool full)
 	struct timespec done = { 0, 0 };
 	struct enforcer_restore_result r;
 	const char *table = enforcer_table(&d->enf);
-	char guard_text[48] = "";
+	char guard_text[48] = "", interim_text[80] = "";
 	struct event *e;
 	int err;
 
@@ -346,16 +346,22 @@ static void restore(struct daemon *d, const char *why, bool full)
 	}
 	d->dirty = false;
 	e = event_new(d, err ? EV_RESTORE_FAILED : EV_RESTORE);
-	/* restore_ms ends when enforcement is back (the restoring commit),
-	 * not after the read-back that confirms it (seconds at 100k) */
-	e->restore_ms = ms_between(&d->detected, restore_end(d, &done));
+	/* restore_ms ends when enforcement is back (the restoring commit,
+	 * or the interim table's: the same policy), not after the read-back
+	 * that confirms it (seconds at 100k) */
+	e->restore_ms = ms_between(&d->detected, r.interim && !err ?
+				   &r.interim_at : restore_end(d, &done));
 	if (r.guard_back && ms_between(&d->detected, &r.guard_at) >= 0)
 		snprintf(guard_text, sizeof(guard_text), "guard back after "
 			 "%.3f ms", ms_between(&d->detected, &r.guard_at));
-	snprintf(e->text, sizeof(e->text), "%s: %s in %.3f ms (%s%sverified "
+	if (r.interim && !err)
+		snprintf(interim_text, sizeof(interim_text), "by the interim "
+			 "table; main table back after %.3f ms; ",
+			 ms_between(&d->detected, restore_end(d, &done)));
+	snprintf(e->text, sizeof(e->text), "%s: %s in %.3f ms (%s%s%sverified "
 		 "after %.3f ms)", why, err ? "restore FAILED" : "restored",
-		 e->restore_ms, guard_text, guard_text[0] ? "; " : "",
-		 ms_between(&d->detected, &done));
+		 e->restore_ms, interim_text, guard_text,
+		 guard_text[0] ? "; " : "", ms_between(&d->detected, &done));
 	if (err) {
 		log_diags(&diags);
 		log_msg(LOG_ERR, "drift: restoring table '%s' failed: %s; "
@@ -364,10 +370,16 @@ static void restore(struct daemon *d, const char *why, bool full)
 		timer_set(d->restore_fd, RESTORE_MIN_GAP_MS * 10, 0);
 	} else {
 		d->restore_count++;
-		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms%s%s%s",
+		log_msg(LOG_NOTICE, "drift: table '%s' restored in %.3f ms%s%s%s%s",
 			table, e->restore_ms, full ? "" :
-			" (only what changed)", guard_text[0] ? "; " : "",
-			guard_text);
+			" (only what changed)", r.interim ? " by the interim "
+			"table (the same policy), then in full" : "",
+			guard_text[0] ? "; " : "", guard_text);
+		if (r.interim_left)
+			log_msg(LOG_WARNING, "drift: the interim table of '%s' "
+				"could not be removed; it enforces the same "
+				"policy and is removed at the next apply",
+				table);
 		/* A full re-apply is confirmed by a full comparison; a repair
 		 * of what the events named is exact by construction. */
 		if (full)

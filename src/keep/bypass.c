@@ -29,13 +29,16 @@ struct scan {
 	size_t n;
 };
 
-/* Our table or its guard table (compile_guard.c). */
+/* Our table, its guard table (compile_guard.c) or its interim table
+ * (compile_interim.c, while a restore puts the main table back). */
 static bool table_is_ours(const struct scan *s, const char *table)
 {
-	char guard[RS_NAME_MAX + 8];
+	char guard[RS_NAME_MAX + 8], interim[RS_NAME_MAX + 16];
 
 	ruleset_guard_name(s->ours, guard, sizeof(guard));
-	return !strcmp(table, s->ours) || !strcmp(table, guard);
+	ruleset_interim_name(s->ours, interim, sizeof(interim));
+	return !strcmp(table, s->ours) || !strcmp(table, guard) ||
+	       !strcmp(table, interim);
 }
 
 void hook_report_add(struct hook_report *r, const char *fmt, ...)

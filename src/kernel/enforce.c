@@ -334,6 +334,40 @@ static void quiet(struct enforcer *e, bool on)
 	e->nl->mute_ctx = e->mute_ctx;
 }
 
+static void muted(struct enforcer *e, bool on)
+{
+	if (e->mute)
+		e->mute(e->mute_ctx, on);
+}
+
+/* Removes the interim table, if there is one (0, or -errno: it stays,
+ * enforcing the same policy, until the next apply or restore).  Its
+ * commit, when it is the only one since the main table was proved, leaves
+ * that proof true. */
+static int drop_interim(struct enforcer *e)
+{
+	char name[RS_NAME_MAX + 16];
+	uint32_t before = 0, after = 0, flags;
+	bool exists = false, known;
+	struct diags d;
+	int err;
+
+	ruleset_interim_name(e->rs.table, name, sizeof(name));
+	err = table_probe(e->nl, name, &exists, &flags);
+	if (err || !exists)
+		return err;
+	diags_init(&d);
+	known = !nl_genid(e->nl, &before);
+	muted(e, true);
+	err = nft_remove_table(e->nl, name, &d);
+	muted(e, false);
+	diags_free(&d);
+	if (known && !err && !nl_genid(e->nl, &after) &&
+	    after == before + 1 && e->held.ok && e->held.genid == before)
+		e->held.genid = after;
+	return err;
+}
+
 /* A full apply of rs (and guard, if any) with the event group muted
  * around each commit.  sets (may be NULL) gets rs's set digests when
  * they are computed (expected not computed before). */
@@ -511,6 +545,10 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 		ruleset_guard_name(rs->table, name, sizeof(name));
 		nft_remove_table(e->nl, name, diags);
 	}
+	/* one left by a restore whose main table failed (or was not
+	 * removed): what is enforced now is this ruleset alone */
+	if (e->have_rs)
+		drop_interim(e);
 	out->previous = e->rs;
 	out->had_previous = e->have_rs;
 	if (e->have_guard) {
@@ -559,6 +597,52 @@ int enforcer_adopt(struct enforcer *e, const char *table,
 	return 0;
 }
 
+/* The whole main table put back.  When it is gone and the interim table
+ * can be made, that goes first: one commit of about half the intervals
+ * (the any zone's complement left out), the same verdict for every packet,
+ * so the allowed traffic is back in about half the time; owned while the
+ * daemon runs, no other process can change it.  Then the main table, and
+ * the interim table removed.  The interim table is not read back: it lives
+ * for one commit, and what follows it, the main table, is verified against
+ * the compiled ruleset at once (a restore the kernel does not hold as
+ * compiled has failed, and the interim table stays until one succeeds). */
+static int restore_whole(struct enforcer *e, struct diags *diags,
+			 struct enforcer_restore_result *out)
+{
+	struct ruleset in;
+	enum protection level;
+	bool exists = true;
+	uint32_t flags;
+	struct diags first;
+	int err;
+
+	if (!table_probe(e->nl, e->rs.table, &exists, &flags) && !exists &&
+	    !ruleset_compile_interim(&e->rs, &in)) {
+		diags_init(&first);
+		muted(e, true);
+		err = nft_apply(e->nl, &in, &first, &level);
+		muted(e, false);
+		ruleset_free(&in);
+		if (err == -ECANCELED) {
+			diags_free(&first);
+			return err;
+		}
+		if (!err) {
+			out->interim = true;
+			out->interim_at = e->nl->committed_at;
+		} else {   /* only a shortcut: the main table all the same */
+			diags_add(diags, DIAG_WARNING, NULL, 0, "the interim "
+				  "table was not put: %s (the main table is "
+				  "put back in one commit)", strerror(-err));
+		}
+		diags_free(&first);
+	}
+	err = apply_quietly(e, &e->rs, NULL, diags, &e->expected, NULL, NULL);
+	if (!err)
+		out->interim_left = drop_interim(e) != 0;
+	return err;
+}
+
 int enforcer_restore(struct enforcer *e, bool full,
 		     const struct watch_delta *delta, struct diags *diags,
 		     struct enforcer_restore_result *out)
@@ -597,10 +681,7 @@ int enforcer_restore(struct enforcer *e, bool full,
 		diags_free(diags);
 		diags_init(diags);
 		full = true;
-		/* verified against the compiled ruleset at once: a restore
-		 * the kernel does not hold as compiled has failed */
-		err = apply_quietly(e, &e->rs, NULL, diags, &e->expected,
-				    NULL, NULL);
+		err = restore_whole(e, diags, out);
 	}
 	out->full = full;
 	return err;

@@ -237,6 +237,23 @@ bool ivpack_equal(const struct ivpack *a, const struct ivpack *b)
 	       a->len == b->len && (!a->len || !memcmp(a->buf, b->buf, a->len));
 }
 
+int ivpack_copy(struct ivpack *dst, const struct ivpack *src)
+{
+	*dst = *src;
+	dst->buf = NULL;
+	dst->cap = 0;
+	if (!src->len)
+		return 0;
+	dst->buf = malloc(src->len);
+	if (!dst->buf) {
+		ivpack_init(dst, src->width);
+		return -ENOMEM;
+	}
+	memcpy(dst->buf, src->buf, src->len);
+	dst->cap = src->len;
+	return 0;
+}
+
 void ivpack_begin(struct ivpack_pos *pos)
 {
 	memset(pos, 0, sizeof(*pos));

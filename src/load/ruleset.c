@@ -43,9 +43,9 @@ void ruleset_init(struct ruleset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-static void op_free(struct rs_op *op)
+bool rs_op_has_name(enum rs_op_kind kind)
 {
-	switch (op->kind) {
+	switch (kind) {
 	case RS_OP_IIFNAME_EQ:
 	case RS_OP_SADDR_SET:
 	case RS_OP_DADDR_SET:
@@ -53,14 +53,18 @@ static void op_free(struct rs_op *op)
 	case RS_OP_IIFNAME_VMAP:
 	case RS_OP_OIFNAME_VMAP:
 	case RS_OP_COUNTER:
-		free(op->u.name);
-		break;
-	case RS_OP_LOG:
-		free(op->u.log.prefix);
-		break;
+		return true;
 	default:
-		break;
+		return false;
 	}
+}
+
+static void op_free(struct rs_op *op)
+{
+	if (rs_op_has_name(op->kind))
+		free(op->u.name);
+	else if (op->kind == RS_OP_LOG)
+		free(op->u.log.prefix);
 }
 
 static void chain_free(struct rs_chain *c)

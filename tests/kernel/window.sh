@@ -118,6 +118,20 @@ tamper() {
 
 yes_if() { if "$@"; then echo yes; else echo no; fi; }
 
+# interim_checks PHASE FROM-LINE N: each of the N restores of a main table
+# that was gone (logged after FROM-LINE) went through the interim table
+# (compile_interim.c: the same policy, the any zone's complement left
+# out), and none is left in the kernel.
+interim_checks() {
+	local got
+	got=$(tail -n "+$(( $2 + 1 ))" "$LOG" | grep -c "restored in .* by the interim table" || true)
+	[ "$got" = "$3" ] || { tail -n 20 "$LOG"; fail "$1: $got of $3 restores by the interim table"; }
+	if topo_exec gw nft list tables | grep -q 'segmentd-interim'; then
+		fail "$1: the interim table is left: $(topo_exec gw nft list tables | tr '\n' ' ')"
+	fi
+	echo "ok: $1: the main table put back through the interim table $3 times, none left"
+}
+
 # single NAME TABLE OWNED: phase a or b
 single() {
 	local phase=$1 table=$2 owned=$3 i from
@@ -133,6 +147,7 @@ single() {
 	echo "window: result mode=$RMODE networks=$NETS phase=$phase tamper=delete-$table" \
 		"events=$DELETES forbidden=0 restore_ms $(stats $(restore_times "$from"))"
 	echo "ok: $phase: 0 forbidden packets while $table was deleted $DELETES times"
+	[ "$table" != segmentd ] || [ "$owned" = yes ] || interim_checks "$phase" "$from" "$DELETES"
 }
 
 # allowed_back T0: ms from T0 (date +%s%N) until a new allowed connection
@@ -225,6 +240,7 @@ done
 total=0
 for l in "${leaks[@]}"; do total=$((total + l)); done
 [ "$total" = "$FLOOD_GOT" ] || fail "c: the per-flush counts ($total) do not add up to the total ($FLOOD_GOT)"
+main_owned || interim_checks c "$from" "$FLUSHES"
 # shellcheck disable=SC2046 # one number per word
 {
 	echo "window: result mode=$RMODE networks=$NETS phase=c tamper=flush-ruleset" \
