@@ -365,7 +365,9 @@ static void restore(struct daemon *d, const char *why, bool full)
 	if (err) {
 		log_diags(&diags);
 		log_msg(LOG_ERR, "drift: restoring table '%s' failed: %s; "
-			"trying again", table, strerror(-err));
+			"trying again%s", table, strerror(-err), r.interim ?
+			" (its interim table, the same policy, enforces "
+			"meanwhile)" : "");
 		d->dirty = true;     /* the timer brings us back */
 		timer_set(d->restore_fd, RESTORE_MIN_GAP_MS * 10, 0);
 	} else {

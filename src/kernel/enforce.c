@@ -344,7 +344,7 @@ static void muted(struct enforcer *e, bool on)
  * enforcing the same policy, until the next apply or restore).  Its
  * commit, when it is the only one since the main table was proved, leaves
  * that proof true. */
-static int drop_interim(struct enforcer *e)
+static int drop_interim(struct enforcer *e, const char *table)
 {
 	char name[RS_NAME_MAX + 16];
 	uint32_t before = 0, after = 0, flags;
@@ -352,7 +352,7 @@ static int drop_interim(struct enforcer *e)
 	struct diags d;
 	int err;
 
-	ruleset_interim_name(e->rs.table, name, sizeof(name));
+	ruleset_interim_name(table, name, sizeof(name));
 	err = table_probe(e->nl, name, &exists, &flags);
 	if (err || !exists)
 		return err;
@@ -545,10 +545,10 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 		ruleset_guard_name(rs->table, name, sizeof(name));
 		nft_remove_table(e->nl, name, diags);
 	}
-	/* one left by a restore whose main table failed (or was not
-	 * removed): what is enforced now is this ruleset alone */
-	if (e->have_rs)
-		drop_interim(e);
+	/* one left by a restore whose main table failed or that was not
+	 * removed (or, before Linux 5.12, by a daemon that died meanwhile):
+	 * what is enforced now is this ruleset alone */
+	drop_interim(e, e->have_rs ? e->rs.table : rs->table);
 	out->previous = e->rs;
 	out->had_previous = e->have_rs;
 	if (e->have_guard) {
@@ -639,7 +639,7 @@ static int restore_whole(struct enforcer *e, struct diags *diags,
 	}
 	err = apply_quietly(e, &e->rs, NULL, diags, &e->expected, NULL, NULL);
 	if (!err)
-		out->interim_left = drop_interim(e) != 0;
+		out->interim_left = drop_interim(e, e->rs.table) != 0;
 	return err;
 }
 
