@@ -41,6 +41,13 @@ $VG "$SEGMENTD" -c "$tmp/a.conf" 2>"$tmp/vg1.log" &
 pid=$!
 wait_ctl
 nft delete table inet segmentd; sleep 0.5
+# put back through the interim table (compile_interim.c), under memcheck
+for _ in $(seq 100); do
+	ctl events | grep -q "restored in .*by the interim table" && break
+	sleep 0.1
+done
+ctl events | grep -q "restored in .*by the interim table" ||
+	fail "the deleted table was not restored through the interim table: $(ctl events | tail -n 3)"
 nft insert rule inet segmentd forward accept; sleep 0.5
 nft delete element inet segmentd zone_lgwan_v4 '{ 10.2.0.0/16 }'; sleep 0.5
 for c in status "--json status" events "--json events" show verify \
