@@ -119,6 +119,8 @@ struct enforcer_restore_result {
 	struct timespec interim_at;  /* ... by the commit of this moment */
 	bool interim_left;         /* and could not be removed after the main
 				    * table (it is at the next apply) */
+	bool main_back;            /* the main table was put back whole ... */
+	struct timespec main_at;   /* ... by the commit of this moment */
 	bool full;                 /* the main table was re-applied in full */
 	bool finished;             /* not overtaken before its end: the delta
 				    * is spent (also when the full re-apply

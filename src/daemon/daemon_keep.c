@@ -291,12 +291,16 @@ out:
 	return err;
 }
 
-/* The moment enforcement was back: the last commit of this restore, or
- * `done` when nothing was committed after the detection. */
+/* The moment enforcement was back: the main table's commit when it was
+ * put back whole (not the removal of an interim table after it), else the
+ * last commit of this restore, or `done` when nothing was committed after
+ * the detection. */
 static const struct timespec *restore_end(const struct daemon *d,
+					  const struct enforcer_restore_result *r,
 					  const struct timespec *done)
 {
-	const struct timespec *c = &d->nl.committed_at;
+	const struct timespec *c = r->main_back ? &r->main_at
+						: &d->nl.committed_at;
 
 	return ms_between(&d->detected, c) >= 0 ? c : done;
 }
@@ -350,14 +354,14 @@ static void restore(struct daemon *d, const char *why, bool full)
 	 * or the interim table's: the same policy), not after the read-back
 	 * that confirms it (seconds at 100k) */
 	e->restore_ms = ms_between(&d->detected, r.interim && !err ?
-				   &r.interim_at : restore_end(d, &done));
+				   &r.interim_at : restore_end(d, &r, &done));
 	if (r.guard_back && ms_between(&d->detected, &r.guard_at) >= 0)
 		snprintf(guard_text, sizeof(guard_text), "guard back after "
 			 "%.3f ms", ms_between(&d->detected, &r.guard_at));
 	if (r.interim && !err)
 		snprintf(interim_text, sizeof(interim_text), "by the interim "
 			 "table; main table back after %.3f ms; ",
-			 ms_between(&d->detected, restore_end(d, &done)));
+			 ms_between(&d->detected, restore_end(d, &r, &done)));
 	snprintf(e->text, sizeof(e->text), "%s: %s in %.3f ms (%s%s%sverified "
 		 "after %.3f ms)", why, err ? "restore FAILED" : "restored",
 		 e->restore_ms, interim_text, guard_text,
@@ -366,7 +370,7 @@ static void restore(struct daemon *d, const char *why, bool full)
 		log_diags(&diags);
 		log_msg(LOG_ERR, "drift: restoring table '%s' failed: %s; "
 			"trying again%s", table, strerror(-err), r.interim ?
-			" (its interim table, the same policy, enforces "
+			" (its interim table removed: the guard holds "
 			"meanwhile)" : "");
 		d->dirty = true;     /* the timer brings us back */
 		timer_set(d->restore_fd, RESTORE_MIN_GAP_MS * 10, 0);
@@ -380,7 +384,8 @@ static void restore(struct daemon *d, const char *why, bool full)
 		if (r.interim_left)
 			log_msg(LOG_WARNING, "drift: the interim table of '%s' "
 				"could not be removed; it enforces the same "
-				"policy and is removed at the next apply",
+				"policy and is removed at the next apply or "
+				"restore",
 				table);
 		/* A full re-apply is confirmed by a full comparison; a repair
 		 * of what the events named is exact by construction. */

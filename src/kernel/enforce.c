@@ -500,6 +500,7 @@ int enforcer_apply(struct enforcer *e, struct ruleset *rs, bool restore_due,
 	out->unchanged = e->unchanged;
 	if (e->unchanged) {
 		take_unchanged(e, rs, guarded ? &guard : NULL);
+		drop_interim(e, e->rs.table);   /* one a restore left */
 		return 0;
 	}
 	by_difference = !restore_due &&
@@ -604,8 +605,10 @@ int enforcer_adopt(struct enforcer *e, const char *table,
  * daemon runs, no other process can change it.  Then the main table, and
  * the interim table removed.  The interim table is not read back: it lives
  * for one commit, and what follows it, the main table, is verified against
- * the compiled ruleset at once (a restore the kernel does not hold as
- * compiled has failed, and the interim table stays until one succeeds). */
+ * the compiled ruleset at once; a restore the kernel does not hold as
+ * compiled has failed, and the interim table goes with it (the guard
+ * holds until a restore succeeds).  Overtaken by more drift, it stays for
+ * the next restore, which replaces or removes it. */
 static int restore_whole(struct enforcer *e, struct diags *diags,
 			 struct enforcer_restore_result *out)
 {
@@ -614,7 +617,7 @@ static int restore_whole(struct enforcer *e, struct diags *diags,
 	bool exists = true;
 	uint32_t flags;
 	struct diags first;
-	int err;
+	int err, dropped;
 
 	if (!table_probe(e->nl, e->rs.table, &exists, &flags) && !exists &&
 	    !ruleset_compile_interim(&e->rs, &in)) {
@@ -638,8 +641,18 @@ static int restore_whole(struct enforcer *e, struct diags *diags,
 		diags_free(&first);
 	}
 	err = apply_quietly(e, &e->rs, NULL, diags, &e->expected, NULL, NULL);
-	if (!err)
-		out->interim_left = drop_interim(e, e->rs.table) != 0;
+	if (!err) {
+		out->main_back = true;
+		out->main_at = e->nl->committed_at;
+	}
+	if (err == -EAGAIN || err == -ECANCELED)
+		return err;     /* overtaken: the next restore follows */
+	/* after a failure too: an interim table that is not read back
+	 * outlives no failed restore (the guard holds meanwhile) */
+	dropped = drop_interim(e, e->rs.table);
+	if (!err && dropped == -ECANCELED)
+		return dropped;  /* drift meanwhile: restored again */
+	out->interim_left = dropped != 0;
 	return err;
 }
 

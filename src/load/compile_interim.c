@@ -271,6 +271,7 @@ static int rule_spelled(struct rs_chain *ch, const struct rs_rule *src,
 }
 
 #define NEG_MAX 4   /* negated lookups of left-out sets in one rule */
+/* (-E2BIG from rule_copies: no interim table, ruleset_compile_interim) */
 
 /* src as rules of ch: once per choice of other set for each of its
  * negated lookups of a left-out set (they are disjoint: for a packet at
@@ -290,6 +291,10 @@ static int rule_copies(struct rs_chain *ch, const struct rs_rule *src,
 			radix[n++] = sp->n;
 		}
 	}
+	/* a limit in each copy would let through n times its rate */
+	for (size_t i = 0; n && i < src->op_count; i++)
+		if (src->ops[i].kind == RS_OP_LIMIT)
+			return -E2BIG;
 	for (;;) {
 		size_t j = 0;
 

@@ -16,8 +16,8 @@
 #   on restore (the table deleted, ownership off): the restore is reported
 #     FAILED and retried until the kernel holds the compiled ruleset (the
 #     fault passes over the interim table, which is not read back: the
-#     main table that follows is; it stays meanwhile and is gone at the
-#     end).
+#     main table that follows is; the failure removes the interim table,
+#     the guard holds, and none is left at the end).
 cd "$(dirname "$0")/../.."
 . tests/lib/private.sh
 # the test build: the fault hooks exist only there (Makefile: test-bins)
@@ -101,8 +101,8 @@ wait_for 10 sh -c "grep -A100 'restoring table .segmentd. failed' '$tmp/log' | g
 "$SEGMENTCTL" events | grep -q 'restore FAILED' || fail "restore: no 'restore FAILED' event"
 [ ! -e "$tmp/fault" ] || fail "restore: the fault was not injected"
 wait_for 5 "$SEGMENTCTL" verify >/dev/null || fail "verify after the restore"
-grep -q "restoring table 'segmentd' failed.*its interim table.*enforces meanwhile" "$tmp/log" ||
-	fail "restore: the interim table was not put first"
+grep -q "restoring table 'segmentd' failed.*its interim table removed: the guard holds" "$tmp/log" ||
+	fail "restore: the interim table was not put first, or not removed after the failure"
 ! nft list tables | grep -q 'segmentd-interim' || fail "restore: the interim table is left"
 [ "$(listing)" = "$list_b" ] || fail "after the restore the kernel does not hold the compiled ruleset"
 echo "verify: restore: $(grep -m1 "restoring table 'segmentd' failed" "$tmp/log" | sed 's/.*drift: //'), then restored"

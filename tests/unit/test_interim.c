@@ -396,6 +396,34 @@ START_TEST(interim_needs_exact_complement)
 }
 END_TEST
 
+/* A rule copied once per other zone must not carry a limit: each copy
+ * would let through its whole rate.  No interim table then. */
+START_TEST(interim_no_limit_copies)
+{
+	char *conf = any_config(2, "");
+	struct ruleset rs, in;
+	bool added = false;
+
+	compile_text(conf, &rs);
+	for (size_t i = 0; i < rs.chain_count && !added; i++)
+		for (size_t j = 0; j < rs.chains[i].rule_count && !added; j++) {
+			struct rs_rule *r = &rs.chains[i].rules[j];
+
+			for (size_t k = 0; k < r->op_count && !added; k++)
+				if (r->ops[k].kind == RS_OP_SADDR_SET &&
+				    r->ops[k].neg &&
+				    !strcmp(r->ops[k].u.name, "zone_net_v4")) {
+					ck_assert_int_eq(rule_limit(r, 10, 5), 0);
+					added = true;
+				}
+		}
+	ck_assert(added);
+	ck_assert_int_eq(ruleset_compile_interim(&rs, &in), -ENOENT);
+	ruleset_free(&rs);
+	free(conf);
+}
+END_TEST
+
 static Suite *interim_suite(void)
 {
 	Suite *s = suite_create("interim");
@@ -406,6 +434,7 @@ static Suite *interim_suite(void)
 	tcase_add_test(tc, interim_examples);
 	tcase_add_test(tc, interim_by_zone_count);
 	tcase_add_test(tc, interim_needs_exact_complement);
+	tcase_add_test(tc, interim_no_limit_copies);
 	suite_add_tcase(s, tc);
 	return s;
 }
