@@ -22,9 +22,13 @@ static void digest_of(const char *msg, size_t repeat, char hex[65])
 	sha256_hex(d, hex);
 }
 
+/* _i 0: the portable code, 1: the CPU's SHA instructions where it has
+ * them (the two are compared in accel_agrees). */
 START_TEST(vectors)
 {
 	char hex[65];
+
+	sha256_set_accel(_i == 1);
 
 	digest_of("abc", 1, hex);
 	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223"
@@ -78,6 +82,7 @@ START_TEST(blocks_and_pieces)
 	uint8_t d[32];
 
 	ck_assert_ptr_nonnull(a);
+	sha256_set_accel(_i == 1);
 	memset(a, 'a', n);
 	sha256_init(&s);
 	sha256_update(&s, a, n);
@@ -152,13 +157,60 @@ START_TEST(incremental)
 }
 END_TEST
 
+/* Random messages of every length up to 2,100 bytes and some of 64 KiB,
+ * fed in random pieces: the CPU's SHA instructions give the portable
+ * code's digest for each. */
+static void digest_pieces(const uint8_t *m, size_t len, uint64_t seed,
+			  uint8_t out[32])
+{
+	struct sha256 s;
+
+	sha256_init(&s);
+	for (size_t off = 0; off < len;) {
+		size_t n = test_rng(&seed) % 300;
+
+		if (n > len - off)
+			n = len - off;
+		sha256_update(&s, m + off, n);
+		off += n;
+	}
+	sha256_final(&s, out);
+}
+
+START_TEST(accel_agrees)
+{
+	size_t max = 65536;
+	uint8_t *m = malloc(max), want[32], got[32];
+	uint64_t rng = 0x5eed5a256ULL;
+
+	ck_assert_ptr_nonnull(m);
+	if (!sha256_set_accel(true))
+		fprintf(stderr, "test_sha256: this CPU has no SHA instructions: "
+			"the portable code is compared with itself\n");
+	for (size_t len = 0; len <= 2100 + 8; len++) {
+		size_t n = len <= 2100 ? len : max - (len - 2101) * 61;
+
+		for (size_t i = 0; i < n; i++)
+			m[i] = (uint8_t)test_rng(&rng);
+		sha256_set_accel(false);
+		digest_pieces(m, n, len, want);
+		sha256_set_accel(true);
+		digest_pieces(m, n, len, got);
+		ck_assert_msg(memcmp(want, got, 32) == 0,
+			      "digests differ for %zu bytes", n);
+	}
+	free(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sha256");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, vectors);
-	tcase_add_test(tc, blocks_and_pieces);
+	tcase_add_loop_test(tc, vectors, 0, 2);
+	tcase_add_loop_test(tc, blocks_and_pieces, 0, 2);
+	tcase_add_test(tc, accel_agrees);
 	tcase_add_test(tc, rfc4231);
 	tcase_add_test(tc, incremental);
 	suite_add_tcase(s, tc);
