@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "array.h"
 #include "fingerprint.h"
 #include "kread.h"
 #include "nft.h"
@@ -78,12 +79,85 @@ static void lines_digest(struct lines *l, uint8_t out[32])
 	sha256_final(&s, out);
 }
 
+/* The element lines of one set (400k at 100k networks): packed in one
+ * buffer, each ended by a NUL, in the order read.  A malloc'd string a
+ * line and a qsort of them were a tenth of a read-back. */
+struct elines {
+	char *buf;
+	size_t len, cap;
+	size_t *off;             /* where each line starts in buf */
+	size_t n, ocap;
+};
+
+static int elines_add(struct elines *l, const char *s, size_t n)
+{
+	int err = array_room((void **)&l->buf, &l->cap, l->len, n + 1, 1,
+			     4096);
+
+	err = err ?: array_grow((void **)&l->off, &l->ocap, l->n,
+				sizeof(*l->off), 256);
+	if (err)
+		return err;
+	l->off[l->n++] = l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	l->buf[l->len++] = '\0';
+	return 0;
+}
+
+static void elines_free(struct elines *l)
+{
+	free(l->buf);
+	free(l->off);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cmp_eline(const void *a, const void *b, void *buf)
+{
+	return strcmp((const char *)buf + *(const size_t *)a,
+		      (const char *)buf + *(const size_t *)b);
+}
+
+/* The digest lines_digest() gives the same lines: sorted, one "\n" after
+ * each.  A dump gives an interval set's elements in key order, one way or
+ * the other: then no sort is needed. */
+static void elines_digest(struct elines *l, uint8_t out[32])
+{
+	bool up = true, down = true;
+	struct sha256 s;
+
+	for (size_t i = 1; i < l->n && (up || down); i++) {
+		int c = strcmp(l->buf + l->off[i - 1], l->buf + l->off[i]);
+
+		up = up && c <= 0;
+		down = down && c >= 0;
+	}
+	if (!up && down) {
+		for (size_t i = 0, j = l->n - 1; i < j; i++, j--) {
+			size_t t = l->off[i];
+
+			l->off[i] = l->off[j];
+			l->off[j] = t;
+		}
+	} else if (!up) {
+		qsort_r(l->off, l->n, sizeof(*l->off), cmp_eline, l->buf);
+	}
+	sha256_init(&s);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *line = l->buf + l->off[i];
+
+		sha256_update(&s, line, strlen(line));
+		sha256_update(&s, "\n", 1);
+	}
+	sha256_final(&s, out);
+}
+
 struct fp_ctx {
 	const char *table;
 	struct fingerprint *fp;
 	struct lines lines;      /* table-level canonical lines */
 	struct lines setnames;   /* the sets to dump elements of */
-	struct lines elems;      /* elements of the set being dumped */
+	struct elines elems;     /* elements of the set being dumped */
 	const struct fp_sets *known;   /* sets not to dump (may be NULL) */
 	char chain[256];         /* rule numbering within a chain */
 	size_t chain_rule;
@@ -226,25 +300,50 @@ static int set_seen(void *obj, void *data)
 		kread_set_u32(s, NFTNL_SET_DATA_LEN));
 }
 
+/* "%x" of v at p; returns the end. */
+static char *put_x32(char *p, uint32_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	int shift = 28;
+
+	while (shift > 0 && !(v >> shift))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = digits[(v >> shift) & 0xf];
+	return p;
+}
+
+/* "key f=flags v=verdict chain": hex, "%x", "%x", the chain or nothing */
 static int elem_line(struct fp_ctx *x, struct nftnl_set_elem *e)
 {
-	char key[2 * 64 + 1] = "", *line = NULL;
+	char line[2 * 64 + 32 + NFT_CHAIN_MAXNAMELEN], *p = line;
 	uint32_t len = 0, flags = 0, verdict = 0;
 	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 	const char *chain = "";
+	size_t clen;
 
-	if (k)
-		hex(key, k, len > 64 ? 64 : len);
+	if (k) {
+		if (len > 64)
+			len = 64;
+		hex(p, k, len);
+		p += 2 * len;
+	}
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
 		flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
 		verdict = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
 		chain = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
-	if (asprintf(&line, "%s f=%x v=%x %s", key, flags, verdict, chain) < 0)
-		line = NULL;
+	memcpy(p, " f=", 3);
+	p = put_x32(p + 3, flags);
+	memcpy(p, " v=", 3);
+	p = put_x32(p + 3, verdict);
+	*p++ = ' ';
+	clen = strnlen(chain, NFT_CHAIN_MAXNAMELEN - 1);
+	memcpy(p, chain, clen);
+	p += clen;
 	x->fp->elements++;
-	return lines_add(&x->elems, line);
+	return elines_add(&x->elems, line, (size_t)(p - line));
 }
 
 static int elems_seen(void *obj, void *data)
@@ -284,12 +383,12 @@ static int set_line_digest(struct fp_ctx *x, const char *hdr,
 }
 
 /* The same from the element lines; empties elems. */
-static int set_line(struct fp_ctx *x, const char *hdr, struct lines *elems)
+static int set_line(struct fp_ctx *x, const char *hdr, struct elines *elems)
 {
 	uint8_t d[32];
 
-	lines_digest(elems, d);
-	lines_free(elems);
+	elines_digest(elems, d);
+	elines_free(elems);
 	return set_line_digest(x, hdr, d);
 }
 
@@ -345,7 +444,7 @@ static void fp_discard(void *ctx)
 
 	lines_free(&x->lines);
 	lines_free(&x->setnames);
-	lines_free(&x->elems);
+	elines_free(&x->elems);
 	memset(x->fp, 0, sizeof(*x->fp));
 	x->chain[0] = '\0';
 	x->chain_rule = 0;
@@ -393,7 +492,7 @@ int fingerprint_read_known(struct nl *nl, const char *table,
 		lines_digest(&x.lines, fp->digest);
 	lines_free(&x.lines);
 	lines_free(&x.setnames);
-	lines_free(&x.elems);
+	elines_free(&x.elems);
 	fp->genid = genid;
 	return err;
 }
@@ -411,7 +510,7 @@ bool fingerprint_equal(const struct fingerprint *a, const struct fingerprint *b)
  * set would give them. */
 struct expect_ctx {
 	struct fp_ctx x;
-	struct lines *set_elems;   /* parallel to x.setnames */
+	struct elines *set_elems;  /* parallel to x.setnames */
 	size_t cap;
 };
 
@@ -469,7 +568,7 @@ static int expect_set(struct expect_ctx *e, const struct nlmsghdr *nlh)
 {
 	if (e->x.setnames.n == e->cap) {
 		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct lines *v = realloc(e->set_elems, cap * sizeof(*v));
+		struct elines *v = realloc(e->set_elems, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
@@ -552,11 +651,11 @@ static int expect_rules(struct expect_ctx *e, const struct ruleset *rs)
 static void addr_line(struct sha256 *h, const uint8_t *key, size_t len,
 		      bool end, size_t *count)
 {
-	char line[2 * 16 + 16];
+	char line[2 * 16 + 1];
 
 	hex(line, key, len);
-	snprintf(line + 2 * len, sizeof(line) - 2 * len, " f=%d v=0 \n", end);
-	sha256_update(h, line, 2 * len + 10);
+	sha256_update(h, line, 2 * len);
+	sha256_update(h, end ? " f=1 v=0 \n" : " f=0 v=0 \n", 10);
 	(*count)++;
 }
 
@@ -615,7 +714,7 @@ static int expect_set_line(struct expect_ctx *e, const struct ruleset *rs,
 		addr_set_digest(s, out->digest, &out->elements);
 	} else {   /* elem_line() counted them */
 		out->elements = e->set_elems[i].n;
-		lines_digest(&e->set_elems[i], out->digest);
+		elines_digest(&e->set_elems[i], out->digest);
 		e->x.fp->elements -= out->elements;
 	}
 	e->x.fp->elements += out->elements;
@@ -671,7 +770,7 @@ int fingerprint_expect(struct nl *nl, const struct ruleset *rs,
 		fp_sets_free(&all);
 	}
 	for (size_t i = 0; i < e.cap; i++)
-		lines_free(&e.set_elems[i]);
+		elines_free(&e.set_elems[i]);
 	free(e.set_elems);
 	lines_free(&e.x.lines);
 	lines_free(&e.x.setnames);
