@@ -8,33 +8,20 @@
 #include <string.h>
 
 #include "golden.h"
-#include "policy.h"
+#include "compile_helper.h"
 #include "check_main.h"
-
-/* A fixed "now" so expiry is deterministic: 2026-11-01 00:00 UTC. */
-#define TEST_NOW ((time_t)1793491200)
 
 static char *render_config(const char *path, struct ruleset *rs)
 {
-	struct model m;
-	struct diags d;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
-	int err;
 
-	diags_init(&d);
-	model_init(&m);
-	err = policy_load(path, TEST_NOW, &m, rs, &d);
-	if (err)
-		diags_print(&d, stderr);
-	ck_assert_int_eq(err, 0);
+	test_compile_file(path, rs);
 	f = open_memstream(&text, &len);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(ruleset_render(rs, f), 0);
 	fclose(f);
-	model_free(&m);
-	diags_free(&d);
 	return text;
 }
 
@@ -293,8 +280,6 @@ END_TEST
 static void compile_any(int others, bool negated, struct ruleset *rs)
 {
 	char *conf = NULL, *zones = strdup("");
-	struct model m;
-	struct diags d;
 
 	for (int k = 0; k < others; k++) {
 		char *z = NULL;
@@ -314,15 +299,7 @@ static void compile_any(int others, bool negated, struct ruleset *rs)
 		"services = [ \"tcp/443\" ]; } );\n",
 		negated ? "settings = { any_zone = \"negated\"; };\n" : "",
 		zones), 0);
-	diags_init(&d);
-	model_init(&m);
-	if (config_load_string(conf, "any.conf", &m, &d) ||
-	    model_validate(&m, TEST_NOW, &d))
-		diags_print(&d, stderr);
-	ck_assert_int_eq(d.errors, 0);
-	ck_assert_int_eq(ruleset_compile(&m, TEST_NOW, rs), 0);
-	model_free(&m);
-	diags_free(&d);
+	test_compile_text(conf, "any.conf", rs);
 	free(zones);
 	free(conf);
 }

@@ -9,43 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "compile_helper.h"
 #include "check_main.h"
 
-#define TEST_NOW ((time_t)1793491200)
 #define SAMPLES_MAX 48
-
-static void compile_file(const char *path, struct ruleset *rs)
-{
-	struct model m;
-	struct diags d;
-	int err;
-
-	diags_init(&d);
-	model_init(&m);
-	err = policy_load(path, TEST_NOW, &m, rs, &d);
-	if (err)
-		diags_print(&d, stderr);
-	ck_assert_int_eq(err, 0);
-	model_free(&m);
-	diags_free(&d);
-}
-
-static void compile_text(const char *conf, struct ruleset *rs)
-{
-	struct model m;
-	struct diags d;
-
-	diags_init(&d);
-	model_init(&m);
-	if (config_load_string(conf, "interim.conf", &m, &d) ||
-	    model_validate(&m, TEST_NOW, &d))
-		diags_print(&d, stderr);
-	ck_assert_int_eq(d.errors, 0);
-	ck_assert_int_eq(ruleset_compile(&m, TEST_NOW, rs), 0);
-	model_free(&m);
-	diags_free(&d);
-}
 
 /* A packet of one family: its source and destination (w bytes each). */
 struct pkt {
@@ -221,7 +188,7 @@ START_TEST(interim_shipped)
 	struct ruleset rs, in;
 
 	snprintf(path, sizeof(path), "%s/conf/segmentd.conf", TOP_SRCDIR);
-	compile_file(path, &rs);
+	test_compile_file(path, &rs);
 	ck_assert_int_eq(ruleset_compile_interim(&rs, &in), 0);
 	ck_assert_str_eq(in.table, "segmentd-interim");
 	ck_assert(in.owned_while_running && !in.ownership);
@@ -259,7 +226,7 @@ START_TEST(interim_examples)
 		if (l < 6 || strcmp(de->d_name + l - 5, ".conf"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		compile_file(path, &rs);
+		test_compile_file(path, &rs);
 		err = ruleset_compile_interim(&rs, &in);
 		ck_assert_msg(err == 0 || err == -ENOENT, "%s: %d", path, err);
 		if (!err) {
@@ -313,7 +280,7 @@ START_TEST(interim_by_zone_count)
 		struct ruleset rs, in;
 		int err;
 
-		compile_text(conf, &rs);
+		test_compile_text(conf, "interim.conf", &rs);
 		err = ruleset_compile_interim(&rs, &in);
 		if (others <= 4) {
 			ck_assert_int_eq(err, 0);
@@ -331,7 +298,7 @@ START_TEST(interim_by_zone_count)
 					"\"negated\"; };\n");
 		struct ruleset rs, in;
 
-		compile_text(conf, &rs);
+		test_compile_text(conf, "interim.conf", &rs);
 		ck_assert_int_eq(ruleset_compile_interim(&rs, &in), -ENOENT);
 		ruleset_free(&rs);
 		free(conf);
@@ -351,7 +318,7 @@ static void spoiled_v4_keeps_it(const char *conf, int skip)
 	uint8_t lo[16], hi[16];
 	int i = 0;
 
-	compile_text(conf, &rs);
+	test_compile_text(conf, "interim.conf", &rs);
 	any = (struct rs_set *)ruleset_find_set(&rs, "zone_net_v4");
 	ck_assert_ptr_nonnull(any);
 	ivpack_init(&cut, 4);
@@ -380,7 +347,7 @@ START_TEST(interim_needs_exact_complement)
 	char *conf = any_config(2, "");
 	struct ruleset rs, in;
 
-	compile_text(conf, &rs);
+	test_compile_text(conf, "interim.conf", &rs);
 	ck_assert_int_eq(ruleset_compile_interim(&rs, &in), 0);
 	ck_assert_ptr_null(ruleset_find_set(&in, "zone_net_v4"));
 	ruleset_free(&in);
@@ -388,9 +355,9 @@ START_TEST(interim_needs_exact_complement)
 	spoiled_v4_keeps_it(conf, 1);
 	spoiled_v4_keeps_it(conf, -1);
 	free(conf);
-	compile_text("version = 1;\nzones = ( { name = \"a\"; class = "
-		     "\"general\"; interfaces = [ \"e0\" ]; networks = "
-		     "[ \"10.1.0.0/16\" ]; } );\n", &rs);
+	test_compile_text("version = 1;\nzones = ( { name = \"a\"; class = "
+			  "\"general\"; interfaces = [ \"e0\" ]; networks = "
+			  "[ \"10.1.0.0/16\" ]; } );\n", "interim.conf", &rs);
 	ck_assert_int_eq(ruleset_compile_interim(&rs, &in), -ENOENT);
 	ruleset_free(&rs);
 }
@@ -404,7 +371,7 @@ START_TEST(interim_no_limit_copies)
 	struct ruleset rs, in;
 	bool added = false;
 
-	compile_text(conf, &rs);
+	test_compile_text(conf, "interim.conf", &rs);
 	for (size_t i = 0; i < rs.chain_count && !added; i++)
 		for (size_t j = 0; j < rs.chains[i].rule_count && !added; j++) {
 			struct rs_rule *r = &rs.chains[i].rules[j];
