@@ -59,9 +59,11 @@ struct rs_set {
 	char *name;
 	enum rs_key key;
 	bool interval;       /* true for address sets */
-	bool is_map;         /* verdict map (data = verdict) */
-	struct rs_elem *elems;     /* !interval */
-	struct ivpack iv;          /* interval */
+	bool is_map;         /* verdict map (data = verdict); an interval
+			      * one (compile_shard.c) keeps its ranges in
+			      * elems, low..high each */
+	struct rs_elem *elems;     /* !set_packed() */
+	struct ivpack iv;          /* set_packed() */
 	size_t elem_count, elem_capacity;
 	struct rs_origin origin;
 };
@@ -90,6 +92,9 @@ enum rs_op_kind {
 	RS_OP_COUNTER,        /* u.name: named counter object */
 	RS_OP_LOG,            /* u.log: NFLOG group + prefix */
 	RS_OP_CT_MARK_ASSIGN, /* u.num: ct mark set VALUE */
+	RS_OP_SADDR_VMAP,     /* u.name: ip/ip6 saddr vmap @map (interval map;
+			       * family from its key; ends the rule) */
+	RS_OP_DADDR_VMAP,     /* u.name: ip/ip6 daddr vmap @map */
 	RS_OP_KIND_MAX
 };
 
@@ -156,6 +161,12 @@ struct ruleset {
 void ruleset_init(struct ruleset *rs);
 void ruleset_free(struct ruleset *rs);
 
+/* An address set whose elements are packed in iv (not an interval map). */
+static inline bool set_packed(const struct rs_set *s)
+{
+	return s->interval && !s->is_map;
+}
+
 /* Builders: return a pointer into rs (valid until the next add of the same
  * kind) or NULL on ENOMEM.  Names are copied. */
 struct rs_obj *ruleset_add_counter(struct ruleset *rs, const char *name,
@@ -180,6 +191,19 @@ bool set_iter_next(const struct rs_set *s, struct rs_iter *it,
 int set_add_ifname(struct rs_set *s, const char *ifname,
 		   enum rs_verdict v, const char *chain);
 int set_add_mark(struct rs_set *s, uint32_t mark);
+/* An interval map's range low..high -> verdict chain, after the last one
+ * (ascending, disjoint): -EINVAL otherwise. */
+int set_add_range(struct rs_set *s, const uint8_t *low, const uint8_t *high,
+		  enum rs_verdict v, const char *chain);
+
+/* Moving objects out of and into a ruleset (compile_shard.c): set i
+ * moved to *out (the others move down); a rule moved to the end of c (*r
+ * is left empty).  Return 0 or -ENOMEM; rule_free and set_free free what
+ * was moved out. */
+void ruleset_take_set(struct ruleset *rs, size_t i, struct rs_set *out);
+int chain_take_rule(struct rs_chain *c, struct rs_rule *r);
+void rule_free(struct rs_rule *r);
+void set_free(struct rs_set *s);
 
 /* Whether ops of this kind hold u.name (a set, interface, chain map or
  * counter). */
@@ -193,6 +217,8 @@ int rule_dport(struct rs_rule *r, uint16_t low, uint16_t high);
 int rule_limit(struct rs_rule *r, uint32_t rate, uint32_t burst);
 int rule_log(struct rs_rule *r, uint16_t group, const char *prefix);
 int rule_verdict(struct rs_rule *r, enum rs_verdict v, const char *target);
+/* A copy of op (its strings too) appended to r. */
+int rule_op_copy(struct rs_rule *r, const struct rs_op *op);
 
 const struct rs_set *ruleset_find_set(const struct ruleset *rs,
 				      const char *name);
@@ -246,6 +272,16 @@ int ruleset_elem_cmp(const void *a, const void *b);
  * priority), in order: only rules and set elements may differ, so one
  * can become the other by its difference (kernel/nft_update.c). */
 bool ruleset_same_shape(const struct ruleset *a, const struct ruleset *b);
+
+/* compile_shard.c: every address set of more than max intervals split
+ * into shards of at most max, and each run of rules that looks one up
+ * replaced by a lookup in an interval verdict map that jumps to a chain of
+ * the run with the set's shard (see there).  The same verdict for every
+ * packet; reading the table back no longer walks one long set.  Returns 0,
+ * -E2BIG (it would take too many chains: rules that look up several big
+ * sets on both sides) or -ENOMEM; rs is then half-lowered: free it. */
+#define RS_SHARD_MAX 2048
+int ruleset_shard(struct ruleset *rs, size_t max);
 
 /* render.c: the ruleset as nft text that `nft -f` accepts. */
 int ruleset_render(const struct ruleset *rs, FILE *out);

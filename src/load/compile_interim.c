@@ -174,7 +174,7 @@ static size_t zone_sets_beside(const struct ruleset *rs,
 	for (size_t i = 0; i < rs->set_count; i++) {
 		const struct rs_set *o = &rs->sets[i];
 
-		if (o == s || o->key != s->key || !o->interval ||
+		if (o == s || o->key != s->key || !set_packed(o) ||
 		    strncmp(o->name, "zone_", 5))
 			continue;
 		if (n == max)
@@ -200,7 +200,7 @@ static void plan_interim(const struct ruleset *rs, struct interim_plan *p)
 		for (size_t i = 0; i < rs->set_count; i++) {
 			const struct rs_set *s = &rs->sets[i];
 
-			if (s->key == key && s->interval && !s->is_map &&
+			if (s->key == key && set_packed(s) &&
 			    !strncmp(s->name, "zone_", 5) &&
 			    (!best || s->elem_count > best->elem_count))
 				best = s;
@@ -228,22 +228,6 @@ static const struct spelled *spelled_of(const struct interim_plan *p,
 	return NULL;
 }
 
-static int op_copy(struct rs_rule *r, const struct rs_op *op)
-{
-	if (rs_op_has_name(op->kind))
-		return rule_name(r, op->kind, op->u.name, op->neg);
-	switch (op->kind) {
-	case RS_OP_DPORT:
-		return rule_dport(r, op->u.range.low, op->u.range.high);
-	case RS_OP_LIMIT:
-		return rule_limit(r, op->u.limit.rate, op->u.limit.burst);
-	case RS_OP_LOG:
-		return rule_log(r, op->u.log.group, op->u.log.prefix);
-	default:
-		return rule_num(r, op->kind, op->u.num);
-	}
-}
-
 /* One copy of rule src into ch: each lookup of a left-out set spelled
  * out, its negated lookups by the other set pick[j] (j counting them). */
 static int rule_spelled(struct rs_chain *ch, const struct rs_rule *src,
@@ -258,7 +242,7 @@ static int rule_spelled(struct rs_chain *ch, const struct rs_rule *src,
 		const struct spelled *sp = spelled_of(p, op);
 
 		if (!sp)
-			err = op_copy(r, op);
+			err = rule_op_copy(r, op);
 		else if (op->neg)      /* in one of the others */
 			err = rule_name(r, op->kind, sp->other[pick[j++]],
 					false);
@@ -318,7 +302,7 @@ static int set_copy(struct ruleset *out, const struct rs_set *s)
 
 	if (!c)
 		return -ENOMEM;
-	if (s->interval) {
+	if (set_packed(s)) {
 		err = ivpack_copy(&c->iv, &s->iv);
 		c->elem_count = c->iv.count;
 		return err;

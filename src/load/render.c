@@ -61,10 +61,6 @@ static void print_elem(FILE *out, const struct rs_set *s,
 		break;
 	case RS_KEY_IFNAME:
 		fprintf(out, "\"%s\"", (const char *)e->low);
-		if (s->is_map)
-			fprintf(out, " : %s %s",
-				e->verdict == RS_VERDICT_JUMP ? "jump" : "goto",
-				e->chain);
 		break;
 	case RS_KEY_MARK:
 		memcpy(&mark, e->low, sizeof(mark));
@@ -73,6 +69,10 @@ static void print_elem(FILE *out, const struct rs_set *s,
 	default:
 		break;
 	}
+	if (s->is_map)
+		fprintf(out, " : %s %s",
+			e->verdict == RS_VERDICT_JUMP ? "jump" : "goto",
+			e->chain);
 }
 
 static void render_set(FILE *out, const struct rs_set *s)
@@ -181,6 +181,12 @@ static void render_op(FILE *out, const struct ruleset *rs,
 		fprintf(out, "%s %s %s@%s", set_family(rs, op->u.name),
 			op->kind == RS_OP_SADDR_SET ? "saddr" : "daddr",
 			op->neg ? "!= " : "", op->u.name);
+		break;
+	case RS_OP_SADDR_VMAP:
+	case RS_OP_DADDR_VMAP:
+		fprintf(out, "%s %s vmap @%s", set_family(rs, op->u.name),
+			op->kind == RS_OP_SADDR_VMAP ? "saddr" : "daddr",
+			op->u.name);
 		break;
 	case RS_OP_L4PROTO:
 		*l4 = op->u.num;   /* printed with the port or type */

@@ -53,6 +53,8 @@ bool rs_op_has_name(enum rs_op_kind kind)
 	case RS_OP_IIFNAME_VMAP:
 	case RS_OP_OIFNAME_VMAP:
 	case RS_OP_COUNTER:
+	case RS_OP_SADDR_VMAP:
+	case RS_OP_DADDR_VMAP:
 		return true;
 	default:
 		return false;
@@ -67,23 +69,26 @@ static void op_free(struct rs_op *op)
 		free(op->u.log.prefix);
 }
 
+void rule_free(struct rs_rule *r)
+{
+	for (size_t j = 0; j < r->op_count; j++)
+		op_free(&r->ops[j]);
+	free(r->ops);
+	free(r->target);
+	free((char *)r->origin.what);
+	memset(r, 0, sizeof(*r));
+}
+
 static void chain_free(struct rs_chain *c)
 {
-	for (size_t i = 0; i < c->rule_count; i++) {
-		struct rs_rule *r = &c->rules[i];
-
-		for (size_t j = 0; j < r->op_count; j++)
-			op_free(&r->ops[j]);
-		free(r->ops);
-		free(r->target);
-		free((char *)r->origin.what);
-	}
+	for (size_t i = 0; i < c->rule_count; i++)
+		rule_free(&c->rules[i]);
 	free(c->rules);
 	free(c->name);
 	free((char *)c->origin.what);
 }
 
-static void set_free(struct rs_set *s)
+void set_free(struct rs_set *s)
 {
 	for (size_t i = 0; s->elems && i < s->elem_count; i++)
 		free(s->elems[i].chain);
@@ -179,7 +184,7 @@ static struct rs_elem *set_new_elem(struct rs_set *s)
 
 int set_reserve(struct rs_set *s, size_t n)
 {
-	if (s->interval)
+	if (set_packed(s))
 		return ivpack_reserve(&s->iv, n);
 	return array_reserve((void **)&s->elems, &s->elem_capacity,
 			     s->elem_count, n, sizeof(*s->elems));
@@ -187,13 +192,13 @@ int set_reserve(struct rs_set *s, size_t n)
 
 void set_trim(struct rs_set *s)
 {
-	if (s->interval)
+	if (set_packed(s))
 		ivpack_trim(&s->iv);
 }
 
 int set_add_interval(struct rs_set *s, const uint8_t *low, const uint8_t *high)
 {
-	int err = s->interval ? ivpack_add(&s->iv, low, high) : -EINVAL;
+	int err = set_packed(s) ? ivpack_add(&s->iv, low, high) : -EINVAL;
 
 	if (!err)
 		s->elem_count = s->iv.count;
@@ -212,7 +217,7 @@ bool set_iter_next(const struct rs_set *s, struct rs_iter *it,
 	if (it->index >= s->elem_count)
 		return false;
 	it->index++;
-	if (!s->interval) {
+	if (!set_packed(s)) {
 		*e = s->elems[it->index - 1];
 		return true;
 	}
@@ -246,6 +251,52 @@ int set_add_mark(struct rs_set *s, uint32_t mark)
 	if (!e)
 		return -ENOMEM;
 	memcpy(e->low, &mark, sizeof(mark));
+	return 0;
+}
+
+int set_add_range(struct rs_set *s, const uint8_t *low, const uint8_t *high,
+		  enum rs_verdict v, const char *chain)
+{
+	size_t w = s->key == RS_KEY_IPV4 ? 4 : 16;
+	struct rs_elem *e;
+
+	if (!s->interval || !s->is_map || memcmp(low, high, w) > 0 ||
+	    (s->elem_count &&
+	     memcmp(s->elems[s->elem_count - 1].high, low, w) >= 0))
+		return -EINVAL;
+	e = set_new_elem(s);
+	if (!e)
+		return -ENOMEM;
+	memcpy(e->low, low, w);
+	memcpy(e->high, high, w);
+	e->verdict = v;
+	e->chain = chain ? strdup(chain) : NULL;
+	if (chain && !e->chain) {
+		s->elem_count--;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ruleset_take_set(struct ruleset *rs, size_t i, struct rs_set *out)
+{
+	*out = rs->sets[i];
+	memmove(&rs->sets[i], &rs->sets[i + 1],
+		(rs->set_count - i - 1) * sizeof(*rs->sets));
+	rs->set_count--;
+	nameidx_free(&rs->set_idx);     /* the indexes moved */
+}
+
+int chain_take_rule(struct rs_chain *c, struct rs_rule *r)
+{
+	struct rs_rule *to = slot((void **)&c->rules, &c->rule_capacity,
+				  c->rule_count, sizeof(*to));
+
+	if (!to)
+		return -ENOMEM;
+	*to = *r;
+	memset(r, 0, sizeof(*r));
+	c->rule_count++;
 	return 0;
 }
 
@@ -316,6 +367,22 @@ int rule_verdict(struct rs_rule *r, enum rs_verdict v, const char *target)
 		return 0;
 	r->target = strdup(target);
 	return r->target ? 0 : -ENOMEM;
+}
+
+int rule_op_copy(struct rs_rule *r, const struct rs_op *op)
+{
+	if (rs_op_has_name(op->kind))
+		return rule_name(r, op->kind, op->u.name, op->neg);
+	switch (op->kind) {
+	case RS_OP_DPORT:
+		return rule_dport(r, op->u.range.low, op->u.range.high);
+	case RS_OP_LIMIT:
+		return rule_limit(r, op->u.limit.rate, op->u.limit.burst);
+	case RS_OP_LOG:
+		return rule_log(r, op->u.log.group, op->u.log.prefix);
+	default:
+		return rule_num(r, op->kind, op->u.num);
+	}
 }
 
 static const char *set_name(const void *items, size_t i)

@@ -54,7 +54,7 @@ static bool set_eq(const void *pa, const void *pb)
 	return str_eq(a->name, b->name) && a->key == b->key &&
 	       a->interval == b->interval && a->is_map == b->is_map &&
 	       a->elem_count == b->elem_count &&
-	       (a->interval ? ivpack_equal(&a->iv, &b->iv) :
+	       (set_packed(a) ? ivpack_equal(&a->iv, &b->iv) :
 		all_eq(a->elems, b->elems, a->elem_count, sizeof(*a->elems),
 		       elem_eq));
 }
@@ -69,6 +69,7 @@ static bool op_eq(const void *pa, const void *pb)
 	case RS_OP_IIFNAME_EQ: case RS_OP_SADDR_SET: case RS_OP_DADDR_SET:
 	case RS_OP_CT_MARK_SET_IN: case RS_OP_IIFNAME_VMAP:
 	case RS_OP_OIFNAME_VMAP: case RS_OP_COUNTER:
+	case RS_OP_SADDR_VMAP: case RS_OP_DADDR_VMAP:
 		return str_eq(a->u.name, b->u.name);
 	case RS_OP_DPORT:
 		return a->u.range.low == b->u.range.low &&
