@@ -15,7 +15,7 @@
 #include "check_main.h"
 
 #define SAMPLES_MAX 8192
-#define PICK 192
+#define PICK 96
 
 struct pkt {
 	int family;       /* NFPROTO_IPV4 / NFPROTO_IPV6 */
@@ -586,7 +586,7 @@ static Suite *shard_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, shard_shipped);
 	tcase_add_test(tc, shard_examples);
-	tcase_add_loop_test(tc, shard_random, 0, 24);
+	tcase_add_loop_test(tc, shard_random, 0, 16);
 	tcase_add_loop_test(tc, shard_edges, 0, 16);
 	tcase_add_test(tc, shard_too_many_chains);
 	tcase_add_test(tc, shard_stable);
