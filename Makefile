@@ -73,7 +73,12 @@ $(BUILD)/hooks/%.o: src/kernel/%.c
 	@[ "$(V)" = 1 ] || echo "  CC      $< (test hooks)"
 	$(Q)$(CC) $(CFLAGS) -DSEGMENTD_TEST_HOOKS -c -o $@ $<
 
-$(BUILD)/hooks/segmentd: $(BUILD)/segmentd.o $(HOOK_OBJ) $(BUILD)/libsegmentd.a
+$(BUILD)/hooks/segmentd.o: src/segmentd.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $< (test hooks)"
+	$(Q)$(CC) $(CFLAGS) -DSEGMENTD_TEST_HOOKS -c -o $@ $<
+
+$(BUILD)/hooks/segmentd: $(BUILD)/hooks/segmentd.o $(HOOK_OBJ) $(BUILD)/libsegmentd.a
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -28,7 +28,7 @@ struct fingerprint {
 /* The elements of one set of the table, hashed as a read of it gives
  * them (the "S" line of the set carries this digest). */
 struct fp_set {
-	char name[RS_NAME_MAX];
+	char name[256];          /* NFT_SET_MAXNAMELEN: shards' names are long */
 	uint8_t digest[32];
 	size_t elements;
 };

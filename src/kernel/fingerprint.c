@@ -710,7 +710,7 @@ static int expect_set_line(struct expect_ctx *e, const struct ruleset *rs,
 	if (k) {
 		memcpy(out->digest, k->digest, sizeof(out->digest));
 		out->elements = k->elements;
-	} else if (s && s->interval) {
+	} else if (s && set_packed(s)) {
 		addr_set_digest(s, out->digest, &out->elements);
 	} else {   /* elem_line() counted them */
 		out->elements = e->set_elems[i].n;
@@ -729,7 +729,7 @@ static bool *elems_left_out(const struct ruleset *rs,
 	bool *v = calloc(rs->set_count ? rs->set_count : 1, sizeof(*v));
 
 	for (size_t i = 0; v && i < rs->set_count; i++)
-		v[i] = rs->sets[i].interval ||
+		v[i] = set_packed(&rs->sets[i]) ||
 		       fp_sets_find(known, rs->sets[i].name);
 	return v;
 }

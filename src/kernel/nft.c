@@ -236,6 +236,37 @@ bool addr_next(uint8_t *out, const uint8_t *in, size_t len)
 	return false;
 }
 
+/* A range of an interval map as its two elements: its start with the
+ * verdict, the address after its end with the INTERVAL_END flag (none
+ * when it reaches the top of the space).  ne: the start, allocated. */
+static int range_add(struct nftnl_set *ns, const struct rs_set *s,
+		     const struct rs_elem *e, size_t *n,
+		     struct nftnl_set_elem *ne)
+{
+	size_t len = s->key == RS_KEY_IPV4 ? 4 : 16;
+	struct nftnl_set_elem *end;
+	uint8_t after[16];
+
+	nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, e->low, (uint32_t)len);
+	nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_VERDICT,
+			       e->verdict == RS_VERDICT_JUMP ? NFT_JUMP
+							     : NFT_GOTO);
+	nftnl_set_elem_set_str(ne, NFTNL_SET_ELEM_CHAIN, e->chain);
+	nftnl_set_elem_add(ns, ne);
+	(*n)++;
+	if (!addr_next(after, e->high, len))
+		return 0;
+	end = nftnl_set_elem_alloc();
+	if (!end)
+		return -ENOMEM;
+	nftnl_set_elem_set(end, NFTNL_SET_ELEM_KEY, after, (uint32_t)len);
+	nftnl_set_elem_set_u32(end, NFTNL_SET_ELEM_FLAGS,
+			       NFT_SET_ELEM_INTERVAL_END);
+	nftnl_set_elem_add(ns, end);
+	(*n)++;
+	return 0;
+}
+
 static int elem_add(struct nftnl_set *ns, const struct rs_set *s,
 		    const struct rs_elem *e, size_t *n)
 {
@@ -243,7 +274,12 @@ static int elem_add(struct nftnl_set *ns, const struct rs_set *s,
 
 	if (!ne)
 		return -ENOMEM;
-	switch (s->key) {   /* addresses: msg_addr_chunk() */
+	switch (s->key) {   /* address sets: msg_addr_chunk() */
+	case RS_KEY_IPV4:
+	case RS_KEY_IPV6:
+		if (!s->is_map)
+			break;
+		return range_add(ns, s, e, n, ne);
 	case RS_KEY_IFNAME:
 		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, e->low,
 				   IFNAMSIZ_SEGMENTD);
@@ -276,8 +312,10 @@ static size_t elem_wire_size(const struct rs_set *s, const struct rs_elem *e)
 {
 	size_t one = NLA_HDR + NLA_HDR + NLA_HDR + 16 + NLA_HDR + 4;
 
-	if (s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6)
+	if ((s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6) && !s->is_map)
 		return 2 * one;
+	if (s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6)
+		one *= 2;       /* an interval map's range: two elements */
 	if (s->is_map && e->chain)
 		one += 3 * NLA_HDR + 4 + NLA_HDR +
 		       NLA_ALIGNED(strlen(e->chain) + 1);
@@ -403,7 +441,7 @@ int msg_elems(struct batch *bt, const struct nft_ctx *x,
 		     const struct rs_set *s)
 {
 	size_t i = 0, count = s->elem_count - drop_elem_fault(bt, x, s, 2);
-	bool addr = s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6;
+	bool addr = set_packed(s);
 	struct rs_iter it;
 	int err = 0;
 
@@ -420,7 +458,7 @@ int msg_elems_as(struct batch *bt, const struct nft_ctx *x,
 		 const struct rs_set *s, uint16_t type,
 		 const struct rs_origin *o)
 {
-	bool addr = s->key == RS_KEY_IPV4 || s->key == RS_KEY_IPV6;
+	bool addr = set_packed(s);
 	size_t i = 0, count = s->elem_count;
 	struct rs_iter it;
 	int err = 0;

@@ -150,7 +150,7 @@ int nft_prove_set(struct nl *nl, const char *table, const struct rs_set *old,
 	struct klist *came = NULL, *went = NULL;
 	int r;
 
-	if (!s->interval || !old->interval || old->iv.width != s->iv.width)
+	if (!set_packed(s) || !set_packed(old) || old->iv.width != s->iv.width)
 		return 0;
 	r = ivpack_diff(&old->iv, &s->iv, &gone, &added);
 	if (r)

@@ -189,12 +189,14 @@ static int address(struct nftnl_rule *r, const struct nft_ctx *x,
 {
 	const struct rs_set *s = ruleset_find_set(x->rs, op->u.name);
 	bool v6 = s && s->key == RS_KEY_IPV6;
-	bool src = op->kind == RS_OP_SADDR_SET;
+	bool src = op->kind == RS_OP_SADDR_SET || op->kind == RS_OP_SADDR_VMAP;
+	bool vmap = op->kind == RS_OP_SADDR_VMAP ||
+		    op->kind == RS_OP_DADDR_VMAP;
 	uint32_t off = v6 ? (src ? 8 : 24) : (src ? 12 : 16);
 	int err = payload_load(r, NFT_PAYLOAD_NETWORK_HEADER, off, v6 ? 16 : 4);
 
 	return err ?: lookup(r, op->u.name, nft_set_id(x, op->u.name),
-			     op->neg, false);
+			     op->neg, vmap);
 }
 
 static int dport(struct nftnl_rule *r, uint16_t low, uint16_t high)
@@ -224,6 +226,8 @@ static int op_build(struct nftnl_rule *r, const struct nft_ctx *x,
 		return err ?: cmp(r, NFT_CMP_EQ, ifname, strlen(ifname) + 1);
 	case RS_OP_SADDR_SET:
 	case RS_OP_DADDR_SET:
+	case RS_OP_SADDR_VMAP:     /* an interval map (compile_shard.c) */
+	case RS_OP_DADDR_VMAP:
 		return address(r, x, op);
 	case RS_OP_L4PROTO:
 		err = meta_load(r, NFT_META_L4PROTO);

@@ -145,7 +145,7 @@ static int update_sets(struct update *u, const struct ruleset *from)
 		if (ruleset_set_equal(s, old))
 			continue;
 		u->st->sets++;
-		err = s->interval ? update_intervals(u, old, s)
+		err = set_packed(s) ? update_intervals(u, old, s)
 				  : update_elems(u, old, s);
 	}
 	return err;
