@@ -132,7 +132,15 @@ static int one_shot(enum mode mode, const char *path)
 		model_free(&m);
 		return EXIT_CONFIG;
 	}
-	if (test_shard(&rs) || ruleset_compile_guard(&rs, &guard)) {
+	err = test_shard(&rs);
+	if (err) {
+		fprintf(stderr, "segmentd: lowering into shards: %s\n",
+			strerror(-err));
+		ruleset_free(&rs);
+		model_free(&m);
+		return EXIT_CONFIG;
+	}
+	if (ruleset_compile_guard(&rs, &guard)) {
 		fputs("segmentd: out of memory\n", stderr);
 		ruleset_free(&rs);
 		model_free(&m);

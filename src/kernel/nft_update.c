@@ -134,6 +134,19 @@ static int update_elems(struct update *u, const struct rs_set *old,
 	return err;
 }
 
+/* An interval verdict map: flushed and filled again.  A range is two
+ * elements in the kernel (its start, the END after it), and a few of them
+ * a map: a difference by element would buy nothing. */
+static int refill_ranges(struct update *u, const struct rs_set *old,
+			 const struct rs_set *s)
+{
+	int err = msg_set(u->bt, &u->x, s, s->name, NFT_MSG_DELSETELEM);
+
+	u->st->removed += old->elem_count;
+	u->st->added += s->elem_count;
+	return err ?: msg_elems(u->bt, &u->x, s);
+}
+
 static int update_sets(struct update *u, const struct ruleset *from)
 {
 	const struct ruleset *rs = u->x.rs;
@@ -145,8 +158,11 @@ static int update_sets(struct update *u, const struct ruleset *from)
 		if (ruleset_set_equal(s, old))
 			continue;
 		u->st->sets++;
-		err = set_packed(s) ? update_intervals(u, old, s)
-				  : update_elems(u, old, s);
+		if (s->interval && s->is_map)   /* compile_shard.c's */
+			err = refill_ranges(u, old, s);
+		else
+			err = set_packed(s) ? update_intervals(u, old, s)
+					    : update_elems(u, old, s);
 	}
 	return err;
 }

@@ -27,10 +27,11 @@
  * A rule that looks up two big sets is lowered twice (its chain C.<i>.<p>
  * is lowered like any other).
  *
- * What stays whole: a set looked up by a rule that cannot be so lowered:
- * one with a limit (each copy would have its own rate), a vmap, or a goto
- * to a chain that may come back (from the jumped-to chain it would come
- * back to C, not to C's caller).
+ * What stays whole: a set looked up by a rule that cannot be so lowered
+ * (rule_lowerable): one with a limit (each copy would have its own rate),
+ * a vmap, a goto to a chain that may come back (from the jumped-to chain
+ * it would come back to C, not to C's caller), an address lookup before
+ * its family is matched, or a counter, log or ct mark before a lookup.
  */
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -115,9 +116,16 @@ static bool chain_ends(const struct ruleset *rs, const char *name)
 	return true;
 }
 
-/* Can rule r be copied into a chain it is jumped to from? */
+/* Can rule r be copied into a chain it is jumped to from?  Not with a
+ * limit (each copy would have its own rate) or a vmap; its family must be
+ * matched before its first address lookup (the dispatch matches it, the
+ * rest chain of a "!=" has no lookup to load an address); nothing with an
+ * effect (a counter, a log, a ct mark) may come before its last lookup
+ * (the dispatch would skip it for a packet the map misses). */
 static bool rule_lowerable(const struct ruleset *rs, const struct rs_rule *r)
 {
+	bool family = false, effect = false;
+
 	for (size_t k = 0; k < r->op_count; k++) {
 		switch (r->ops[k].kind) {
 		case RS_OP_LIMIT:
@@ -126,6 +134,19 @@ static bool rule_lowerable(const struct ruleset *rs, const struct rs_rule *r)
 		case RS_OP_SADDR_VMAP:
 		case RS_OP_DADDR_VMAP:
 			return false;
+		case RS_OP_NFPROTO:
+			family = true;
+			break;
+		case RS_OP_SADDR_SET:
+		case RS_OP_DADDR_SET:
+			if (!family || effect)
+				return false;
+			break;
+		case RS_OP_COUNTER:
+		case RS_OP_LOG:
+		case RS_OP_CT_MARK_ASSIGN:
+			effect = true;
+			break;
 		default:
 			break;
 		}
