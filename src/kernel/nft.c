@@ -277,9 +277,10 @@ static int elem_add(struct nftnl_set *ns, const struct rs_set *s,
 	switch (s->key) {   /* address sets: msg_addr_chunk() */
 	case RS_KEY_IPV4:
 	case RS_KEY_IPV6:
-		if (!s->is_map)
-			break;
-		return range_add(ns, s, e, n, ne);
+		if (s->is_map)
+			return range_add(ns, s, e, n, ne);
+		nftnl_set_elem_free(ne);
+		return -EINVAL;
 	case RS_KEY_IFNAME:
 		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, e->low,
 				   IFNAMSIZ_SEGMENTD);
